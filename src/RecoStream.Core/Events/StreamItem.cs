@@ -1,0 +1,68 @@
+namespace RecoStream.Core.Events;
+
+/// <summary>
+/// One input line on its way through the pipeline. Each stage looks at <see cref="Kind"/>, does its work on
+/// events and passes everything else through; a stage that rejects calls <see cref="Reject"/>.
+/// The pipeline runs on one thread, so an item is owned by the stage that holds it.
+/// </summary>
+public sealed class StreamItem
+{
+    private StreamItem(long lineNumber, StreamItemKind kind)
+    {
+        LineNumber = lineNumber;
+        Kind = kind;
+    }
+
+    /// <summary>The 1-based line number within the source's run.</summary>
+    public long LineNumber { get; }
+
+    /// <summary>What the line is now.</summary>
+    public StreamItemKind Kind { get; private set; }
+
+    /// <summary>The event, when <see cref="Kind"/> is <see cref="StreamItemKind.Event"/>.</summary>
+    public UserEvent? Event { get; private init; }
+
+    /// <summary>The request, when <see cref="Kind"/> is <see cref="StreamItemKind.Request"/>.</summary>
+    public StreamRequest? Request { get; private init; }
+
+    /// <summary>Why the line was rejected.</summary>
+    public RejectReason Reason { get; private set; }
+
+    /// <summary>A human-readable explanation of the rejection.</summary>
+    public string? Message { get; private set; }
+
+    /// <summary>True when the rejected line was a request (it gets an error answer, not just a count).</summary>
+    public bool WasRequest { get; private init; }
+
+    /// <summary>The learner's prediction before it learned from the event.</summary>
+    public double Prediction { get; set; }
+
+    /// <summary>The label the learner was trained towards.</summary>
+    public double Label { get; set; }
+
+    /// <summary>True once the event has been applied to the model.</summary>
+    public bool Applied { get; set; }
+
+    public static StreamItem Blank(long lineNumber) => new(lineNumber, StreamItemKind.Blank);
+
+    public static StreamItem ForEvent(long lineNumber, UserEvent e) => new(lineNumber, StreamItemKind.Event) { Event = e };
+
+    public static StreamItem ForRequest(long lineNumber, StreamRequest r) => new(lineNumber, StreamItemKind.Request) { Request = r };
+
+    public static StreamItem Rejected(long lineNumber, RejectReason reason, string message, bool wasRequest = false)
+    {
+        var item = new StreamItem(lineNumber, StreamItemKind.Rejected) { WasRequest = wasRequest };
+        item.Reason = reason;
+        item.Message = message;
+        return item;
+    }
+
+    /// <summary>Turns an event into a rejection (used by the stages after parsing).</summary>
+    public StreamItem Reject(RejectReason reason, string message)
+    {
+        Kind = StreamItemKind.Rejected;
+        Reason = reason;
+        Message = message;
+        return this;
+    }
+}

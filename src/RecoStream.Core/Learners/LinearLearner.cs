@@ -1,0 +1,123 @@
+using RecoStream.Core.Events;
+
+namespace RecoStream.Core.Learners;
+
+/// <summary>
+/// The textbook incremental learner: score = w . x over hashed features (a bias, the user id, the item id
+/// and the normalized numeric event features), squared loss, and per event the gradient step
+/// w &lt;- w - eta * (prediction - label) * x.
+/// </summary>
+public sealed class LinearLearner : IOnlineLearner
+{
+    private readonly int _bits;
+    private readonly float _eta;
+    private readonly int _biasSlot;
+    private readonly SparseFeatures _x = new();
+    private readonly List<int> _itemSlots = [];
+    private float[] _weights;
+
+    public LinearLearner(LinearLearnerOptions options)
+    {
+        _bits = options.HashBits;
+        _eta = (float)options.LearningRate;
+        _weights = new float[1 << _bits];
+        _biasSlot = FeatureHasher.Slot(FeatureHasher.BiasNamespace, "bias", _bits);
+    }
+
+    /// <inheritdoc />
+    public string Name => "linear";
+
+    /// <summary>The weight table (read-only view, for tests and diagnostics).</summary>
+    public ReadOnlySpan<float> Weights => _weights;
+
+    /// <inheritdoc />
+    public double Predict(UserEvent e)
+    {
+        Featurize(e, _x);
+        return Dot(_x);
+    }
+
+    /// <inheritdoc />
+    public double Learn(UserEvent e, double label)
+    {
+        Featurize(e, _x);
+        return Step(_x, label);
+    }
+
+    /// <summary>One squared-loss gradient step on an already featurized example; returns the prediction before it.</summary>
+    public double Step(SparseFeatures x, double label)
+    {
+        var prediction = Dot(x);
+        var scale = _eta * (float)(prediction - label);
+        var slots = x.Slots;
+        var values = x.Values;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            _weights[slots[i]] -= scale * values[i];
+        }
+
+        return prediction;
+    }
+
+    /// <summary>w . x in double precision.</summary>
+    public double Dot(SparseFeatures x)
+    {
+        var slots = x.Slots;
+        var values = x.Values;
+        var sum = 0.0;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            sum += (double)_weights[slots[i]] * values[i];
+        }
+
+        return sum;
+    }
+
+    /// <summary>Writes an event's hashed features into <paramref name="x"/>; features ignored by the normalizer (NaN) are left out.</summary>
+    public void Featurize(UserEvent e, SparseFeatures x)
+    {
+        x.Clear();
+        x.Add(_biasSlot, 1f);
+        x.Add(FeatureHasher.Slot(FeatureHasher.UserNamespace, e.User, _bits), 1f);
+        x.Add(FeatureHasher.Slot(FeatureHasher.ItemNamespace, e.Item, _bits), 1f);
+        for (var i = 0; i < e.FeatureNames.Length; i++)
+        {
+            var v = e.FeatureValues[i];
+            if (!double.IsNaN(v))
+            {
+                x.Add(FeatureHasher.Slot(FeatureHasher.FeatureNamespace, e.FeatureNames[i], _bits), (float)v);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void ScoreItems(string user, IReadOnlyList<string> items, Span<float> scores)
+    {
+        for (var i = _itemSlots.Count; i < items.Count; i++)
+        {
+            _itemSlots.Add(FeatureHasher.Slot(FeatureHasher.ItemNamespace, items[i], _bits));
+        }
+
+        var baseScore = _weights[_biasSlot] + _weights[FeatureHasher.Slot(FeatureHasher.UserNamespace, user, _bits)];
+        for (var i = 0; i < items.Count; i++)
+        {
+            scores[i] = baseScore + _weights[_itemSlots[i]];
+        }
+    }
+
+    /// <summary>A copy of the weights for a checkpoint.</summary>
+    public LinearSnapshot Snapshot() => new(_bits, (float[])_weights.Clone());
+
+    /// <summary>Replaces the weights with a checkpoint's; the hash width must match the configuration.</summary>
+    public void Restore(LinearSnapshot snapshot)
+    {
+        if (snapshot.HashBits != _bits || snapshot.Weights.Length != 1 << _bits)
+        {
+            throw new InvalidOperationException(
+                $"the stored linear model has {snapshot.HashBits} hash bits but RecoStream:Learner:HashBits is {_bits}; " +
+                "use the stored value or start on a new store");
+        }
+
+        _weights = (float[])snapshot.Weights.Clone();
+    }
+}

@@ -1,0 +1,24 @@
+using RecoStream.Core.Events;
+
+namespace RecoStream.Core.Processing;
+
+/// <summary>Chooses the regression label of an event: its value when given, else its type's strength.</summary>
+public sealed class LabelPolicy
+{
+    private readonly LabelOptions _options;
+
+    public LabelPolicy(LabelOptions options)
+    {
+        _options = options;
+    }
+
+    /// <summary>The label the learner is trained towards for this event.</summary>
+    public double LabelOf(UserEvent e) => e.Value ?? e.Type switch
+    {
+        EventType.View => _options.View,
+        EventType.Click => _options.Click,
+        EventType.AddToCart => _options.AddToCart,
+        EventType.Purchase => _options.Purchase,
+        _ => throw new ArgumentException($"event type {e.Type} has no default strength", nameof(e)),
+    };
+}

@@ -1,0 +1,251 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using MessagePack;
+using MessagePack.Resolvers;
+using RecoStream.Core.Evaluation;
+using RecoStream.Core.Learners;
+using RecoStream.Core.Processing;
+using RecoStream.Core.Ranking;
+using RecoStream.Core.Routing;
+using RocksDbSharp;
+
+namespace RecoStream.Storage;
+
+/// <summary>
+/// Checkpoints of the whole model state in an embedded RocksDB folder. One checkpoint is one atomic
+/// WriteBatch of MessagePack values, each carrying <see cref="SchemaVersion"/>; a reader sees either the
+/// previous checkpoint or the new one, never a mix.
+/// </summary>
+public sealed class CheckpointStore : IDisposable
+{
+    /// <summary>The layout version written and the only one read.</summary>
+    public const int SchemaVersion = 1;
+
+    private static readonly byte[] MetaKey = Key("checkpoint/meta");
+    private static readonly byte[] LinearKey = Key("checkpoint/linear");
+    private static readonly byte[] NormalizerKey = Key("checkpoint/normalizer");
+    private static readonly byte[] CatalogKey = Key("checkpoint/catalog");
+    private static readonly byte[] HistoryKey = Key("checkpoint/history");
+
+    // Values come from disk, which may have been damaged or tampered with: decode them as untrusted data.
+    private static readonly MessagePackSerializerOptions Serializer = StandardResolverAllowPrivate.Options
+        .WithSecurity(MessagePackSecurity.UntrustedData);
+
+    private readonly RocksDb _db;
+    private readonly WriteOptions _writeOptions;
+
+    private CheckpointStore(RocksDb db, bool syncWrites)
+    {
+        _db = db;
+        _writeOptions = new WriteOptions().SetSync(syncWrites);
+    }
+
+    /// <summary>The store's folder.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>Opens (creating if needed) the store in <paramref name="path"/>.</summary>
+    /// <param name="path">The folder of the RocksDB database.</param>
+    /// <param name="syncWrites">Sync the write-ahead log on every checkpoint, so a checkpoint survives power loss.</param>
+    public static CheckpointStore Open(string path, bool syncWrites)
+    {
+        Directory.CreateDirectory(path);
+        var options = new DbOptions().SetCreateIfMissing(true);
+        var db = RocksDb.Open(options, path);
+        return new CheckpointStore(db, syncWrites) { Path = path };
+    }
+
+    /// <summary>Writes a checkpoint atomically; returns the number of value bytes written.</summary>
+    public long Write(ModelSnapshot snapshot, long writtenAtUnixMs)
+    {
+        var meta = new MetaRecord
+        {
+            SchemaVersion = SchemaVersion,
+            LinesConsumed = snapshot.LinesConsumed,
+            EventsApplied = snapshot.EventsApplied,
+            WrittenAtUnixMs = writtenAtUnixMs,
+            EvaluatedCount = snapshot.Evaluator.Count,
+            SumSquaredError = snapshot.Evaluator.SumSquaredError,
+            SumAbsoluteError = snapshot.Evaluator.SumAbsoluteError,
+            ItemCount = snapshot.Catalog.Ids.Count,
+            UserCount = snapshot.History.Users.Count,
+            FeatureCount = snapshot.Normalizer.Features.Count,
+        };
+        var linear = new LinearRecord
+        {
+            SchemaVersion = SchemaVersion,
+            HashBits = snapshot.Linear.HashBits,
+            Weights = FloatsToBytes(snapshot.Linear.Weights),
+        };
+        var features = snapshot.Normalizer.Features;
+        var normalizer = new NormalizerRecord
+        {
+            SchemaVersion = SchemaVersion,
+            Names = [.. features.Select(f => f.Name)],
+            Counts = [.. features.Select(f => f.Count)],
+            Means = [.. features.Select(f => f.Mean)],
+            M2s = [.. features.Select(f => f.M2)],
+            IgnoredFeatures = snapshot.Normalizer.IgnoredFeatures,
+        };
+        var catalog = new CatalogRecord
+        {
+            SchemaVersion = SchemaVersion,
+            Ids = [.. snapshot.Catalog.Ids],
+            Counts = [.. snapshot.Catalog.Counts],
+        };
+        var history = new HistoryRecord
+        {
+            SchemaVersion = SchemaVersion,
+            Users = [.. snapshot.History.Users.Select(u => u.User)],
+            Items = [.. snapshot.History.Users.Select(u => u.Items)],
+        };
+
+        using var batch = new WriteBatch();
+        long bytes = 0;
+        bytes += Put(batch, LinearKey, linear);
+        bytes += Put(batch, NormalizerKey, normalizer);
+        bytes += Put(batch, CatalogKey, catalog);
+        bytes += Put(batch, HistoryKey, history);
+        bytes += Put(batch, MetaKey, meta);
+        _db.Write(batch, _writeOptions);
+        return bytes;
+    }
+
+    /// <summary>Reads the latest checkpoint; null when the store has none yet.</summary>
+    /// <exception cref="CheckpointCorruptException">A checkpoint exists but cannot be read consistently.</exception>
+    public ModelSnapshot? ReadLatest()
+    {
+        var metaBytes = _db.Get(MetaKey);
+        if (metaBytes is null)
+        {
+            return null;
+        }
+
+        var meta = Decode<MetaRecord>(metaBytes, "meta", m => m.SchemaVersion);
+        var linear = Decode<LinearRecord>(Require(LinearKey, "linear"), "linear", r => r.SchemaVersion);
+        var normalizer = Decode<NormalizerRecord>(Require(NormalizerKey, "normalizer"), "normalizer", r => r.SchemaVersion);
+        var catalog = Decode<CatalogRecord>(Require(CatalogKey, "catalog"), "catalog", r => r.SchemaVersion);
+        var history = Decode<HistoryRecord>(Require(HistoryKey, "history"), "history", r => r.SchemaVersion);
+
+        Check(linear.HashBits is >= 1 and <= 30 && linear.Weights.Length == sizeof(float) << linear.HashBits,
+            "linear", $"{linear.Weights.Length} weight bytes do not match {linear.HashBits} hash bits");
+        Check(normalizer.Names.Length == meta.FeatureCount && normalizer.Counts.Length == normalizer.Names.Length
+              && normalizer.Means.Length == normalizer.Names.Length && normalizer.M2s.Length == normalizer.Names.Length,
+            "normalizer", "feature statistics do not match the checkpoint's metadata");
+        Check(catalog.Ids.Length == meta.ItemCount && catalog.Counts.Length == catalog.Ids.Length,
+            "catalog", "item count does not match the checkpoint's metadata");
+        Check(history.Users.Length == meta.UserCount && history.Items.Length == history.Users.Length,
+            "history", "user count does not match the checkpoint's metadata");
+        foreach (var items in history.Items)
+        {
+            foreach (var index in items ?? [])
+            {
+                Check((uint)index < (uint)catalog.Ids.Length, "history", $"item index {index} is outside the catalog");
+            }
+        }
+
+        var featureEntries = new FeatureStatisticsEntry[normalizer.Names.Length];
+        for (var i = 0; i < featureEntries.Length; i++)
+        {
+            featureEntries[i] = new FeatureStatisticsEntry(normalizer.Names[i], normalizer.Counts[i], normalizer.Means[i], normalizer.M2s[i]);
+        }
+
+        var users = new UserHistoryEntry[history.Users.Length];
+        for (var i = 0; i < users.Length; i++)
+        {
+            users[i] = new UserHistoryEntry(history.Users[i], history.Items[i] ?? []);
+        }
+
+        return new ModelSnapshot(
+            meta.LinesConsumed,
+            meta.EventsApplied,
+            new NormalizerSnapshot(featureEntries, normalizer.IgnoredFeatures),
+            new LinearSnapshot(linear.HashBits, BytesToFloats(linear.Weights)),
+            new CatalogSnapshot(catalog.Ids, catalog.Counts),
+            new HistorySnapshot(users),
+            new EvaluatorSnapshot(meta.EvaluatedCount, meta.SumSquaredError, meta.SumAbsoluteError));
+    }
+
+    /// <summary>When the latest checkpoint was written (Unix ms), or null.</summary>
+    public long? LatestCheckpointTime()
+    {
+        var metaBytes = _db.Get(MetaKey);
+        return metaBytes is null ? null : Decode<MetaRecord>(metaBytes, "meta", m => m.SchemaVersion).WrittenAtUnixMs;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _db.Dispose();
+
+    private static long Put<T>(WriteBatch batch, byte[] key, T record)
+    {
+        var bytes = MessagePackSerializer.Serialize(record, Serializer);
+        batch.Put(key, bytes);
+        return bytes.Length;
+    }
+
+    private byte[] Require(byte[] key, string part) =>
+        _db.Get(key) ?? throw new CheckpointCorruptException(
+            $"the store at '{Path}' has checkpoint metadata but its '{part}' value is missing; the store is damaged");
+
+    private T Decode<T>(byte[] bytes, string part, Func<T, int> version)
+    {
+        T record;
+        try
+        {
+            record = MessagePackSerializer.Deserialize<T>(bytes, Serializer);
+        }
+        catch (MessagePackSerializationException ex)
+        {
+            throw new CheckpointCorruptException(
+                $"the checkpoint's '{part}' value in '{Path}' cannot be decoded ({ex.InnerException?.Message ?? ex.Message}); the store is damaged", ex);
+        }
+
+        if (record is null || version(record) != SchemaVersion)
+        {
+            throw new CheckpointCorruptException(
+                $"the checkpoint's '{part}' value in '{Path}' has schema version {(record is null ? "none" : version(record))}; " +
+                $"this RecoStream reads version {SchemaVersion}");
+        }
+
+        return record;
+    }
+
+    private void Check(bool condition, string part, string problem)
+    {
+        if (!condition)
+        {
+            throw new CheckpointCorruptException($"the checkpoint's '{part}' value in '{Path}' is inconsistent: {problem}; the store is damaged");
+        }
+    }
+
+    private static byte[] Key(string name) => Encoding.ASCII.GetBytes(name);
+
+    private static byte[] FloatsToBytes(float[] values)
+    {
+        var bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        if (!BitConverter.IsLittleEndian)
+        {
+            ReverseEach(bytes);
+        }
+
+        return bytes;
+    }
+
+    private static float[] BytesToFloats(byte[] bytes)
+    {
+        var copy = (byte[])bytes.Clone();
+        if (!BitConverter.IsLittleEndian)
+        {
+            ReverseEach(copy);
+        }
+
+        return MemoryMarshal.Cast<byte, float>(copy).ToArray();
+    }
+
+    private static void ReverseEach(byte[] bytes)
+    {
+        for (var i = 0; i < bytes.Length; i += sizeof(float))
+        {
+            bytes.AsSpan(i, sizeof(float)).Reverse();
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
+using RecoStream.Core.Processing;
+
+namespace RecoStream.Worker.Configuration;
+
+/// <summary>
+/// All of the worker's settings, read and checked once at start from the <c>RecoStream</c> section
+/// (config/appsettings.json, then environment variables such as <c>RecoStream__Storage__Path</c>, then
+/// command-line arguments such as <c>--RecoStream:Storage:Path=/tmp/x</c>).
+/// </summary>
+/// <remarks>
+/// A hand-written reader instead of the options binder with DataAnnotations: the binder's messages name
+/// neither the full key nor the value (and a value that does not convert throws before validation), while
+/// the worker must stop with a message that names the key, the value and what is allowed.
+/// </remarks>
+internal sealed class WorkerSettings
+{
+    public const string Section = "RecoStream";
+
+    public required StorageOptions Storage { get; init; }
+
+    public required MetricsOptions Metrics { get; init; }
+
+    public required IngestOptions Ingest { get; init; }
+
+    public required InputLimits Limits { get; init; }
+
+    public required FeatureOptions Features { get; init; }
+
+    public required LabelOptions Labels { get; init; }
+
+    public required LinearLearnerOptions Learner { get; init; }
+
+    public required ServingOptions Serving { get; init; }
+
+    public required DiagnosticsOptions Diagnostics { get; init; }
+
+    /// <summary>Reads every setting; <paramref name="errors"/> lists what is wrong (empty when all is well).</summary>
+    public static WorkerSettings Read(IConfiguration configuration, out IReadOnlyList<string> errors)
+    {
+        var r = new SettingsReader(configuration);
+
+        var storage = new StorageOptions();
+        storage.Path = r.String("RecoStream:Storage:Path", storage.Path, p => !string.IsNullOrWhiteSpace(p) && p.IndexOfAny(Path.GetInvalidPathChars()) < 0,
+            "a non-empty folder path");
+        storage.CheckpointEveryEvents = r.Int("RecoStream:Storage:CheckpointEveryEvents", storage.CheckpointEveryEvents, 1, int.MaxValue);
+        storage.SyncWrites = r.Bool("RecoStream:Storage:SyncWrites", storage.SyncWrites);
+
+        var metrics = new MetricsOptions();
+        metrics.Host = r.String("RecoStream:Metrics:Host", metrics.Host, h => h is "*" or "+" || IPAddress.TryParse(h, out _) || h == "localhost",
+            "an IP address such as 127.0.0.1, localhost, or * for every interface");
+        metrics.Port = r.Int("RecoStream:Metrics:Port", metrics.Port, 0, 65535, "0 turns the endpoint off");
+
+        var ingest = new IngestOptions();
+        ingest.QueueCapacity = r.Int("RecoStream:Ingest:QueueCapacity", ingest.QueueCapacity, 1, 1 << 24);
+
+        var limits = new InputLimits();
+        limits.MaxLineBytes = r.Int("RecoStream:Ingest:MaxLineBytes", limits.MaxLineBytes, 64, 16 << 20);
+        limits.MaxIdLength = r.Int("RecoStream:Ingest:MaxIdLength", limits.MaxIdLength, 1, 4096);
+        limits.MaxFeaturesPerEvent = r.Int("RecoStream:Ingest:MaxFeaturesPerEvent", limits.MaxFeaturesPerEvent, 0, 4096);
+        limits.DefaultK = r.Int("RecoStream:Serving:DefaultK", limits.DefaultK, 1, 100_000);
+        limits.MaxK = r.Int("RecoStream:Serving:MaxK", limits.MaxK, 1, 100_000);
+        var features = new FeatureOptions();
+        features.Normalize = r.Bool("RecoStream:Features:Normalize", features.Normalize);
+        features.Clip = r.Double("RecoStream:Features:Clip", features.Clip, 0, 1e6, minExclusive: true);
+        features.MaxDistinctFeatures = r.Int("RecoStream:Features:MaxDistinctFeatures", features.MaxDistinctFeatures, 0, 1 << 20);
+
+        var labels = new LabelOptions();
+        labels.View = r.Double("RecoStream:Labels:View", labels.View, -1e6, 1e6);
+        labels.Click = r.Double("RecoStream:Labels:Click", labels.Click, -1e6, 1e6);
+        labels.AddToCart = r.Double("RecoStream:Labels:AddToCart", labels.AddToCart, -1e6, 1e6);
+        labels.Purchase = r.Double("RecoStream:Labels:Purchase", labels.Purchase, -1e6, 1e6);
+
+        var learner = new LinearLearnerOptions();
+        learner.HashBits = r.Int("RecoStream:Learner:HashBits", learner.HashBits, 10, 28);
+        learner.LearningRate = r.Double("RecoStream:Learner:LearningRate", learner.LearningRate, 0, 1, minExclusive: true);
+
+        var serving = new ServingOptions();
+        serving.MaxInteractionsPerUser = r.Int("RecoStream:Serving:MaxInteractionsPerUser", serving.MaxInteractionsPerUser, 1, 1_000_000);
+
+        var diagnostics = new DiagnosticsOptions();
+        diagnostics.ProgressIntervalSeconds = r.Int("RecoStream:Diagnostics:ProgressIntervalSeconds", diagnostics.ProgressIntervalSeconds, 0, 86_400,
+            "0 turns progress lines off");
+        diagnostics.RejectionLogsPerSecond = r.Int("RecoStream:Diagnostics:RejectionLogsPerSecond", diagnostics.RejectionLogsPerSecond, 0, 100_000,
+            "0 logs no rejected lines (they are still counted)");
+
+        r.RejectUnknownKeys(Section);
+        var all = new List<string>(r.Errors);
+        if (limits.DefaultK > limits.MaxK)
+        {
+            all.Add($"RecoStream:Serving:DefaultK: '{limits.DefaultK}' is not allowed; allowed: at most RecoStream:Serving:MaxK ({limits.MaxK})");
+        }
+
+        errors = all;
+        return new WorkerSettings
+        {
+            Storage = storage,
+            Metrics = metrics,
+            Ingest = ingest,
+            Limits = limits,
+            Features = features,
+            Labels = labels,
+            Learner = learner,
+            Serving = serving,
+            Diagnostics = diagnostics,
+        };
+    }
+}

@@ -1,0 +1,104 @@
+using Prometheus;
+using RecoStream.Core.Events;
+
+namespace RecoStream.Worker.Metrics;
+
+/// <summary>
+/// The worker's Prometheus collectors. Labelled children are resolved once here, never on the hot path.
+/// </summary>
+internal sealed class WorkerMetrics
+{
+    private readonly Counter.Child[] _rejectedByReason;
+
+    public WorkerMetrics(string learnerName)
+    {
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+
+        var received = factory.CreateCounter("recostream_events_received_total",
+            "Event lines received from a source (applied or rejected; requests and blank lines excluded).",
+            new CounterConfiguration { LabelNames = ["source"] });
+        StdinEventsReceived = received.WithLabels("stdin");
+
+        var rejected = factory.CreateCounter("recostream_events_rejected_total",
+            "Input lines rejected, by reason.", new CounterConfiguration { LabelNames = ["reason"] });
+        _rejectedByReason = new Counter.Child[RejectReasons.All.Count];
+        foreach (var reason in RejectReasons.All)
+        {
+            _rejectedByReason[(int)reason] = rejected.WithLabels(RejectReasons.Label(reason));
+        }
+
+        ModelUpdates = factory.CreateCounter("recostream_model_updates_total",
+            "Events the learner has been updated with.", new CounterConfiguration { LabelNames = ["learner"] }).WithLabels(learnerName);
+        PrequentialRmse = factory.CreateGauge("recostream_prequential_rmse",
+            "Root mean squared error of predictions made before each update (test-then-train), since the store was created.",
+            new GaugeConfiguration { LabelNames = ["learner"] }).WithLabels(learnerName);
+        PrequentialMae = factory.CreateGauge("recostream_prequential_mae",
+            "Mean absolute error of predictions made before each update (test-then-train), since the store was created.",
+            new GaugeConfiguration { LabelNames = ["learner"] }).WithLabels(learnerName);
+        PrequentialAbsoluteError = factory.CreateHistogram("recostream_prequential_absolute_error",
+            "Absolute error of each prediction made before its update.",
+            new HistogramConfiguration
+            {
+                LabelNames = ["learner"],
+                Buckets = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 1000],
+            }).WithLabels(learnerName);
+
+        var requests = factory.CreateCounter("recostream_requests_total",
+            "Requests answered, by operation.", new CounterConfiguration { LabelNames = ["op"] });
+        RecommendRequests = requests.WithLabels("recommend");
+        RecommendDuration = factory.CreateHistogram("recostream_recommend_duration_seconds",
+            "Time to compute a recommend answer.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00001, 4, 10) });
+
+        Checkpoints = factory.CreateCounter("recostream_checkpoints_total", "Checkpoints written.");
+        CheckpointFailures = factory.CreateCounter("recostream_checkpoint_failures_total", "Checkpoints that failed to write.");
+        CheckpointDuration = factory.CreateHistogram("recostream_checkpoint_duration_seconds",
+            "Time to snapshot, encode and durably write a checkpoint.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
+        CheckpointSize = factory.CreateGauge("recostream_checkpoint_size_bytes", "Encoded size of the last checkpoint.");
+        LastCheckpoint = factory.CreateGauge("recostream_checkpoint_last_success_timestamp_seconds",
+            "Unix time of the last successful checkpoint.");
+
+        QueueDepth = factory.CreateGauge("recostream_queue_depth", "Lines waiting in the ingest queue.");
+        CatalogItems = factory.CreateGauge("recostream_catalog_items", "Distinct items seen.");
+        KnownUsers = factory.CreateGauge("recostream_users", "Distinct users seen.");
+        factory.CreateGauge("recostream_build_info", "Build information; the value is always 1.",
+            new GaugeConfiguration { LabelNames = ["version"] })
+            .WithLabels(typeof(WorkerMetrics).Assembly.GetName().Version?.ToString(3) ?? "unknown").Set(1);
+    }
+
+    /// <summary>The registry the metrics endpoint serves.</summary>
+    public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
+
+    public Counter.Child StdinEventsReceived { get; }
+
+    public Counter.Child ModelUpdates { get; }
+
+    public Gauge.Child PrequentialRmse { get; }
+
+    public Gauge.Child PrequentialMae { get; }
+
+    public Histogram.Child PrequentialAbsoluteError { get; }
+
+    public Counter.Child RecommendRequests { get; }
+
+    public Histogram RecommendDuration { get; }
+
+    public Counter Checkpoints { get; }
+
+    public Counter CheckpointFailures { get; }
+
+    public Histogram CheckpointDuration { get; }
+
+    public Gauge CheckpointSize { get; }
+
+    public Gauge LastCheckpoint { get; }
+
+    public Gauge QueueDepth { get; }
+
+    public Gauge CatalogItems { get; }
+
+    public Gauge KnownUsers { get; }
+
+    public Counter.Child Rejected(RejectReason reason) => _rejectedByReason[(int)reason];
+}

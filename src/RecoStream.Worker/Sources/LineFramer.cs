@@ -1,0 +1,91 @@
+using RecoStream.Core.Events;
+
+namespace RecoStream.Worker.Sources;
+
+/// <summary>
+/// Splits a byte stream into '\n'-terminated lines, numbering them from 1. A line longer than the limit is
+/// not buffered: the rest of it is skipped up to its newline and it is emitted as <see cref="InputLine.TooLong"/>,
+/// so the lines after it keep their framing. A last line without a newline is emitted at end of stream.
+/// </summary>
+internal sealed class LineFramer
+{
+    private readonly Stream _stream;
+    private readonly int _maxLineBytes;
+    private readonly byte[] _chunk = new byte[64 * 1024];
+    private byte[] _line = new byte[4096];
+    private int _lineLength;
+    private bool _tooLong;
+    private long _lineNumber;
+
+    public LineFramer(Stream stream, int maxLineBytes)
+    {
+        _stream = stream;
+        _maxLineBytes = maxLineBytes;
+    }
+
+    /// <summary>
+    /// Reads to the end of the stream, handing each line to <paramref name="emit"/>; stops early when it returns
+    /// false. Returns true at end of stream, false when stopped.
+    /// </summary>
+    public bool Run(Func<InputLine, bool> emit)
+    {
+        int read;
+        while ((read = _stream.Read(_chunk, 0, _chunk.Length)) > 0)
+        {
+            var span = _chunk.AsSpan(0, read);
+            while (!span.IsEmpty)
+            {
+                var newline = span.IndexOf((byte)'\n');
+                var segment = newline < 0 ? span : span[..newline];
+                Append(segment);
+                if (newline < 0)
+                {
+                    break;
+                }
+
+                if (!emit(TakeLine()))
+                {
+                    return false;
+                }
+
+                span = span[(newline + 1)..];
+            }
+        }
+
+        return _lineLength == 0 && !_tooLong || emit(TakeLine());
+    }
+
+    private void Append(ReadOnlySpan<byte> segment)
+    {
+        if (_tooLong)
+        {
+            return;
+        }
+
+        if (_lineLength + segment.Length > _maxLineBytes)
+        {
+            _tooLong = true;
+            _lineLength = 0;
+            return;
+        }
+
+        if (_lineLength + segment.Length > _line.Length)
+        {
+            Array.Resize(ref _line, Math.Max(_line.Length * 2, _lineLength + segment.Length));
+        }
+
+        segment.CopyTo(_line.AsSpan(_lineLength));
+        _lineLength += segment.Length;
+    }
+
+    private InputLine TakeLine()
+    {
+        _lineNumber++;
+        var line = _tooLong
+            ? new InputLine(_lineNumber, ReadOnlyMemory<byte>.Empty, TooLong: true)
+            : new InputLine(_lineNumber, _line.AsSpan(0, _lineLength).ToArray());
+        _lineLength = 0;
+        _tooLong = false;
+        return line;
+    }
+}

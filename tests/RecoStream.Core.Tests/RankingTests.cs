@@ -1,0 +1,120 @@
+using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
+using RecoStream.Core.Ranking;
+
+namespace RecoStream.Core.Tests;
+
+public class TopKSelectorTests
+{
+    [Fact]
+    public void Select_ReturnsBestFirstAndSkipsExcluded()
+    {
+        float[] scores = [0.5f, 3f, 2f, 9f, 1f, 8f];
+
+        var top = TopKSelector.Select(scores, 3, new HashSet<int> { 3 });
+
+        Assert.Equal([(5, 8f), (1, 3f), (2, 2f)], top);
+    }
+
+    [Fact]
+    public void Select_KLargerThanCandidates_ReturnsAllSorted()
+    {
+        var top = TopKSelector.Select([1f, float.NaN, 2f], 10, new HashSet<int>());
+        Assert.Equal([(2, 2f), (0, 1f)], top);
+    }
+
+    [Fact]
+    public void Select_Ties_PreferLowerIndex()
+    {
+        var top = TopKSelector.Select([1f, 1f, 1f, 1f], 2, new HashSet<int>());
+        Assert.Equal([(0, 1f), (1, 1f)], top);
+    }
+
+    [Fact]
+    public void Select_MatchesFullSortOnRandomScores()
+    {
+        var rng = new Random(5);
+        var scores = Enumerable.Range(0, 5000).Select(_ => (float)rng.NextDouble()).ToArray();
+        var excluded = Enumerable.Range(0, 5000).Where(i => i % 3 == 0).ToHashSet();
+
+        var top = TopKSelector.Select(scores, 25, excluded);
+
+        var expected = scores.Select((s, i) => (i, s)).Where(p => !excluded.Contains(p.i))
+            .OrderByDescending(p => p.s).ThenBy(p => p.i).Take(25).ToList();
+        Assert.Equal(expected, top);
+    }
+}
+
+public class RecommenderTests
+{
+    private static (Recommender, LinearLearner, ItemCatalog, InteractionHistory) Build()
+    {
+        var learner = new LinearLearner(new LinearLearnerOptions { HashBits = 16, LearningRate = 0.1 });
+        var catalog = new ItemCatalog();
+        var history = new InteractionHistory(100);
+        return (new Recommender(learner, catalog, history), learner, catalog, history);
+    }
+
+    private static void Interact(LinearLearner learner, ItemCatalog catalog, InteractionHistory history, string user, string item, double label)
+    {
+        learner.Learn(new UserEvent(user, item, EventType.Rating, label, 0, [], []), label);
+        history.Record(user, catalog.Record(item));
+    }
+
+    [Fact]
+    public void Recommend_KnownUser_ExcludesItemsTheUserHasSeenAndRanksByScore()
+    {
+        var (recommender, learner, catalog, history) = Build();
+        for (var round = 0; round < 20; round++)
+        {
+            Interact(learner, catalog, history, "a", "good", 5);
+            Interact(learner, catalog, history, "b", "good", 5);
+            Interact(learner, catalog, history, "b", "bad", 1);
+            Interact(learner, catalog, history, "c", "ok", 3);
+        }
+
+        var forA = recommender.Recommend("a", 10);
+        var forC = recommender.Recommend("c", 10);
+
+        Assert.Equal(Recommendation.ModelSource, forA.Source);
+        Assert.Equal(["ok", "bad"], forA.Items.Select(i => i.Item));
+        Assert.True(forA.Items[0].Score > forA.Items[1].Score);
+        Assert.Equal(["good", "bad"], forC.Items.Select(i => i.Item));
+    }
+
+    [Fact]
+    public void Recommend_UnknownUser_GetsMostPopularFlagged()
+    {
+        var (recommender, learner, catalog, history) = Build();
+        Interact(learner, catalog, history, "a", "rare", 5);
+        for (var i = 0; i < 3; i++)
+        {
+            Interact(learner, catalog, history, "u" + i, "common", 1);
+        }
+
+        var answer = recommender.Recommend("stranger", 5);
+
+        Assert.Equal(Recommendation.PopularSource, answer.Source);
+        Assert.Equal([new ScoredItem("common", 3), new ScoredItem("rare", 1)], answer.Items);
+    }
+
+    [Fact]
+    public void Recommend_EmptyCatalog_ReturnsNoItems()
+    {
+        var (recommender, _, _, _) = Build();
+        Assert.Empty(recommender.Recommend("anyone", 3).Items);
+    }
+
+    [Fact]
+    public void InteractionHistory_PerUserBound_ForgetsOldestItems()
+    {
+        var history = new InteractionHistory(3);
+        foreach (var index in new[] { 1, 2, 3, 2, 4 })
+        {
+            history.Record("u", index);
+        }
+
+        Assert.True(history.TryGetItems("u", out var items));
+        Assert.Equal(new HashSet<int> { 2, 3, 4 }, items.ToHashSet());
+    }
+}
