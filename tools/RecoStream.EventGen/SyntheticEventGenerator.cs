@@ -20,7 +20,10 @@ public sealed class SyntheticEventGenerator
     }
 
     /// <summary>The event lines, in event-time order.</summary>
-    public IEnumerable<string> Lines()
+    public IEnumerable<string> Lines() => LabelledLines().Select(l => l.Line);
+
+    /// <summary>The event lines, each with whether it is a valid event (false for the deliberately bad ones).</summary>
+    public IEnumerable<(string Line, bool Valid)> LabelledLines()
     {
         var rng = new Random(_options.Seed);
         var itemQuality = new double[_options.Items];
@@ -56,7 +59,7 @@ public sealed class SyntheticEventGenerator
             ts += rng.Next(1, 2000);
             if (_options.BadFraction > 0 && rng.NextDouble() < _options.BadFraction)
             {
-                yield return BadLine(rng, ts);
+                yield return (BadLine(rng, ts), false);
                 continue;
             }
 
@@ -86,7 +89,7 @@ public sealed class SyntheticEventGenerator
             }
 
             line.Append(CultureInfo.InvariantCulture, $"\"ts\":{ts},\"features\":{{\"price\":{itemPrice[i]},\"hour\":{ts / 3_600_000 % 24}}}}}");
-            yield return line.ToString();
+            yield return (line.ToString(), true);
         }
     }
 

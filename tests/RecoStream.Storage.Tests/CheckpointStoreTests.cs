@@ -1,0 +1,179 @@
+using System.Text;
+using MessagePack;
+using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
+using RecoStream.Core.Processing;
+using RecoStream.Core.Routing;
+using RocksDbSharp;
+
+namespace RecoStream.Storage.Tests;
+
+public sealed class CheckpointStoreTests : IDisposable
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "recostream-store-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_path))
+        {
+            Directory.Delete(_path, recursive: true);
+        }
+    }
+
+    private static ModelState TrainedState()
+    {
+        var state = new ModelState(new FeatureOptions(), new LinearLearnerOptions { HashBits = 12 }, 50);
+        var route = new IncrementalRoute(state, new LabelPolicy(new LabelOptions()));
+        var rng = new Random(9);
+        for (var n = 0; n < 500; n++)
+        {
+            var e = new UserEvent("u" + rng.Next(30), "i" + rng.Next(40), EventType.Rating, rng.Next(1, 6), n,
+                ["price", "qty"], [rng.NextDouble() * 100, rng.Next(5)]);
+            route.Apply(state.Normalizer.Normalize(StreamItem.ForEvent(n, e)));
+        }
+
+        return state;
+    }
+
+    [Fact]
+    public void ReadLatest_EmptyStore_ReturnsNull()
+    {
+        using var store = CheckpointStore.Open(_path, syncWrites: true);
+        Assert.Null(store.ReadLatest());
+    }
+
+    [Fact]
+    public void Write_ThenReadAfterReopen_RestoresIdenticalState()
+    {
+        var state = TrainedState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            Assert.True(store.Write(state.Snapshot(), 1234) > 4 << 12);
+        }
+
+        var restored = new ModelState(new FeatureOptions(), new LinearLearnerOptions { HashBits = 12 }, 50);
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            restored.Restore(store.ReadLatest()!);
+            Assert.Equal(1234, store.LatestCheckpointTime());
+        }
+
+        Assert.Equal(state.Learner.Weights.ToArray(), restored.Learner.Weights.ToArray());
+        Assert.Equal(state.EventsApplied, restored.EventsApplied);
+        Assert.Equal(state.LinesConsumed, restored.LinesConsumed);
+        Assert.Equal(state.Catalog.Ids, restored.Catalog.Ids);
+        Assert.Equal(state.Catalog.Counts, restored.Catalog.Counts);
+        Assert.Equal(state.Evaluator.Snapshot(), restored.Evaluator.Snapshot());
+        Assert.Equal(state.Normalizer.Snapshot().Features, restored.Normalizer.Snapshot().Features);
+        foreach (var user in new[] { "u1", "u7", "u29" })
+        {
+            Assert.True(state.History.TryGetItems(user, out var expected));
+            Assert.True(restored.History.TryGetItems(user, out var actual));
+            Assert.Equal(expected.Order(), actual.Order());
+        }
+
+        var probe = new UserEvent("u3", "i5", EventType.Rating, 4, 0, ["price"], [0.2]);
+        Assert.Equal(state.Learner.Predict(probe), restored.Learner.Predict(probe));
+    }
+
+    [Fact]
+    public void Write_Twice_LatestWins()
+    {
+        var state = TrainedState();
+        using var store = CheckpointStore.Open(_path, syncWrites: false);
+        store.Write(state.Snapshot(), 1);
+        state.EventsApplied += 10;
+        store.Write(state.Snapshot(), 2);
+
+        Assert.Equal(state.EventsApplied, store.ReadLatest()!.EventsApplied);
+    }
+
+    private void Tamper(string key, byte[]? value)
+    {
+        using var db = RocksDb.Open(new DbOptions(), _path);
+        if (value is null)
+        {
+            db.Remove(Encoding.ASCII.GetBytes(key));
+        }
+        else
+        {
+            db.Put(Encoding.ASCII.GetBytes(key), value);
+        }
+    }
+
+    private CheckpointCorruptException ReadCorrupt()
+    {
+        using var store = CheckpointStore.Open(_path, syncWrites: true);
+        return Assert.Throws<CheckpointCorruptException>(() => store.ReadLatest());
+    }
+
+    private void WriteCheckpoint()
+    {
+        using var store = CheckpointStore.Open(_path, syncWrites: true);
+        store.Write(TrainedState().Snapshot(), 1);
+    }
+
+    [Fact]
+    public void ReadLatest_GarbageValue_IsDetected()
+    {
+        WriteCheckpoint();
+        Tamper("checkpoint/catalog", [0xC1, 0x00, 0xFF, 0x13]);
+
+        Assert.Contains("'catalog'", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLatest_TruncatedWeights_AreDetected()
+    {
+        WriteCheckpoint();
+        using (var db = RocksDb.Open(new DbOptions(), _path))
+        {
+            var key = Encoding.ASCII.GetBytes("checkpoint/linear");
+            var bytes = db.Get(key);
+            db.Put(key, bytes[..(bytes.Length / 2)]);
+        }
+
+        Assert.Contains("'linear'", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLatest_MissingPart_IsDetected()
+    {
+        WriteCheckpoint();
+        Tamper("checkpoint/history", null);
+
+        Assert.Contains("'history' value is missing", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLatest_OtherSchemaVersion_IsRefused()
+    {
+        WriteCheckpoint();
+        Tamper("checkpoint/meta", MessagePackSerializer.Serialize(new object[] { 99, 1L, 1L, 0L, 0L, 0.0, 0.0, 0, 0, 0 }));
+
+        Assert.Contains("schema version 99", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLatest_PartsFromDifferentCheckpoints_AreDetected()
+    {
+        WriteCheckpoint();
+        byte[] oldCatalog;
+        using (var db = RocksDb.Open(new DbOptions(), _path))
+        {
+            oldCatalog = db.Get(Encoding.ASCII.GetBytes("checkpoint/catalog"));
+        }
+
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            var state = TrainedState();
+            var extra = new UserEvent("new-user", "new-item", EventType.View, null, 0, [], []);
+            new IncrementalRoute(state, new LabelPolicy(new LabelOptions())).Apply(StreamItem.ForEvent(1, extra));
+            store.Write(state.Snapshot(), 2);
+        }
+
+        Tamper("checkpoint/catalog", oldCatalog);
+
+        Assert.Contains("inconsistent", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+}

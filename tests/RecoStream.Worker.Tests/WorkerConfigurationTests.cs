@@ -1,0 +1,57 @@
+namespace RecoStream.Worker.Tests;
+
+public sealed class WorkerConfigurationTests : IDisposable
+{
+    private readonly TestStore _store = new();
+
+    public void Dispose() => _store.Dispose();
+
+    private (int ExitCode, string Stderr) RunWith(string[] args, Dictionary<string, string>? environment = null)
+    {
+        using var worker = WorkerProcess.Start([$"--RecoStream:Storage:Path={_store.Path}", "--RecoStream:Metrics:Port=0", .. args], environment);
+        worker.CloseInput();
+        return (worker.WaitForExit(), worker.Stderr);
+    }
+
+    [Theory]
+    [InlineData("--RecoStream:Metrics:Port=70000", "RecoStream:Metrics:Port", "'70000'", "0 to 65535")]
+    [InlineData("--RecoStream:Learner:LearningRate=-1", "RecoStream:Learner:LearningRate", "'-1'", "greater than 0")]
+    [InlineData("--RecoStream:Storage:CheckpointEveryEvents=often", "RecoStream:Storage:CheckpointEveryEvents", "'often'", "whole number")]
+    [InlineData("--RecoStream:Storage:SyncWrites=maybe", "RecoStream:Storage:SyncWrites", "'maybe'", "true or false")]
+    [InlineData("--RecoStream:Metrics:Host=not-an-address", "RecoStream:Metrics:Host", "'not-an-address'", "IP address")]
+    [InlineData("--RecoStream:Storage:Pth=/tmp/x", "RecoStream:Storage:Pth", "'/tmp/x'", "not a RecoStream setting")]
+    public void Start_InvalidValue_ExitsTwoNamingKeyValueAndAllowed(string arg, string key, string value, string allowed)
+    {
+        var (exitCode, stderr) = RunWith([arg]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(key, stderr, StringComparison.Ordinal);
+        Assert.Contains(value, stderr, StringComparison.Ordinal);
+        Assert.Contains(allowed, stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_store.Path), "a worker with a bad configuration must not create a store");
+    }
+
+    [Fact]
+    public void Start_InvalidEnvironmentVariable_ExitsTwoNamingKey()
+    {
+        var (exitCode, stderr) = RunWith([], new() { ["RecoStream__Learner__HashBits"] = "40" });
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("RecoStream:Learner:HashBits: '40'", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_CommandLine_OverridesEnvironment()
+    {
+        var (exitCode, _) = RunWith(["--RecoStream:Learner:HashBits=12"], new() { ["RecoStream__Learner__HashBits"] = "40" });
+        Assert.Equal(0, exitCode);
+    }
+
+    [Fact]
+    public void Help_PrintsUsageOnStdoutAndExitsZero()
+    {
+        using var worker = WorkerProcess.Start(["--help"]);
+        Assert.Equal(0, worker.WaitForExit());
+        Assert.Contains(worker.RemainingOutput(), l => l.Contains("RecoStream:Storage:Path", StringComparison.Ordinal));
+    }
+}
