@@ -178,4 +178,12 @@ public class EventParserTests
         Assert.Null(item.Event!.Value);
         Assert.Empty(item.Event.FeatureNames);
     }
+
+    [Fact]
+    public void Parse_TruncatedObject_SaysTheLineEndsEarly()
+    {
+        var item = Parse("""{"user":"u1","item":""");
+        Assert.Equal(RejectReason.MalformedJson, item.Reason);
+        Assert.Contains("ends before", item.Message, StringComparison.Ordinal);
+    }
 }

@@ -56,7 +56,7 @@ public sealed class EventParser
         {
             return ContainsNonFiniteLiteral(span)
                 ? StreamItem.Rejected(line.Number, RejectReason.NonFiniteNumber, "NaN and Infinity are not numbers in JSON")
-                : StreamItem.Rejected(line.Number, RejectReason.MalformedJson, $"malformed JSON: {FirstSentence(ex.Message)}");
+                : StreamItem.Rejected(line.Number, RejectReason.MalformedJson, $"malformed JSON: {Explain(ex)}");
         }
         catch (InvalidOperationException)
         {
@@ -431,8 +431,14 @@ public sealed class EventParser
         return false;
     }
 
-    private static string FirstSentence(string message)
+    private static string Explain(JsonException ex)
     {
+        var message = ex.Message;
+        if (message.StartsWith("Expected depth to be zero", StringComparison.Ordinal))
+        {
+            return "the line ends before the JSON value is complete";
+        }
+
         var end = message.IndexOf(". ", StringComparison.Ordinal);
         return end > 0 ? message[..end] : message.TrimEnd('.');
     }
