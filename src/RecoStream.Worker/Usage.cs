@@ -1,29 +1,55 @@
 namespace RecoStream.Worker;
 
-/// <summary>The text of <c>--help</c>.</summary>
+/// <summary>The texts of <c>--help</c>.</summary>
 internal static class Usage
 {
-    public const string Text = """
+    public const string Worker = """
         RecoStream worker: learns recommendations from a stream of user-behaviour events.
 
         Usage:
           RecoStream.Worker [--RecoStream:Section:Key=value ...]
+          RecoStream.Worker replay FILE [--format auto|jsonl|movielens] [--progress] [--RecoStream:Section:Key=value ...]
 
-        Reads JSON Lines from standard input until end of input (or SIGTERM), learns from each event,
-        answers request lines on standard output, checkpoints to the store and exits 0. Logs go to stderr.
+        Reads the JSON-Lines protocol from standard input (and from TCP clients when RecoStream:Ingest:Tcp:Port
+        is set), learns from each event and answers each request line on the channel it came from (stdout for
+        stdin). With stdin the only source it exits 0 at end of input; with TCP on it serves until SIGTERM.
+        Either way it checkpoints to the store first. Logs go to stderr.
 
           event:    {"user":"u42","item":"i17","type":"rating","value":4.0,"ts":1700000000123,"features":{"price":19.9}}
-          request:  {"op":"recommend","user":"u42","k":10}
+          requests: {"op":"recommend","user":"u42","k":10}   {"op":"predict","user":"u42","item":"i3"}
+                    {"op":"flush"}   {"op":"auth","token":"..."}
+
+        HTTP on the metrics port: /metrics, /recommend/{user}?k=10, /healthz, /readyz.
 
         Settings come from appsettings.json beside the binary, then environment variables
         (RecoStream__Storage__Path=...), then the command line (--RecoStream:Storage:Path=...).
         Common ones:
           --RecoStream:Storage:Path=DIR        store folder (default data/recostream)
-          --RecoStream:Metrics:Port=N          /metrics port on 127.0.0.1 (default 9464, 0 = off)
+          --RecoStream:Metrics:Port=N          HTTP port on 127.0.0.1 (default 9464, 0 = off)
+          --RecoStream:Ingest:Tcp:Port=N       TCP line protocol on 127.0.0.1 (default 0 = off; daemons use 7464)
           --RecoStream:Learner:LearningRate=X  SGD step size (default 0.02)
         The README lists every key.
 
-        Exit codes: 0 done, 1 runtime or store error, 2 invalid configuration.
+        Exit codes: 0 done, 1 runtime or store error, 2 invalid configuration or arguments.
+
+        """;
+
+    public const string Replay = """
+        RecoStream replay: runs the worker's pipeline over a file as fast as it can, then exits.
+
+        Usage:
+          RecoStream.Worker replay FILE [--format auto|jsonl|movielens] [--progress] [--RecoStream:Section:Key=value ...]
+
+          FILE               JSON Lines (the worker's protocol) or MovieLens ratings: u.data (tab-separated),
+                             ratings.dat ('::'-separated) or ratings.csv (with header); ratings become rating events
+          --format F         auto (default: detected from the first line), jsonl or movielens
+          --progress         progress lines on stderr even when stderr is not a terminal
+
+        Uses the worker's configuration and store (it continues from the stored model and leaves a store the
+        worker can start from); opens no ports. At the end prints one JSON line on stdout:
+          {"events":N,"rejected":M,"lines":L,"requests":R,"seconds":S,"events_per_sec":E,"learner":"linear",
+           "mode":"incremental","rmse":X,"mae":Y,"format":"movielens","file":"...","store":"..."}
+        rmse and mae are prequential over this run's events (predicted before learned); null when none.
 
         """;
 }

@@ -162,7 +162,7 @@ public class EventParserTests
         var item = Parse("""{"op":"recommend","user":"u42"}""");
 
         Assert.Equal(StreamItemKind.Request, item.Kind);
-        Assert.Equal(new StreamRequest(RequestOp.Recommend, "u42", 10), item.Request);
+        Assert.Equal(new StreamRequest(RequestOp.Recommend, "u42", K: 10), item.Request);
     }
 
     [Fact]

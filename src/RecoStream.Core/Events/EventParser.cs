@@ -8,7 +8,7 @@ namespace RecoStream.Core.Events;
 /// The parse stage: turns one JSON line into an event, a request or a rejection with its reason.
 /// Reads UTF-8 directly with <see cref="Utf8JsonReader"/>; unknown fields are skipped so producers can add fields.
 /// </summary>
-public sealed class EventParser
+public sealed class EventParser : ILineParser
 {
     private const int MaxFeatureNameLength = 128;
 
@@ -24,6 +24,7 @@ public sealed class EventParser
         Features = 32,
         Op = 64,
         K = 128,
+        Token = 256,
     }
 
     private readonly InputLimits _limits;
@@ -33,8 +34,15 @@ public sealed class EventParser
         _limits = limits;
     }
 
-    /// <summary>Parses one framed line.</summary>
+    /// <inheritdoc />
     public StreamItem Parse(InputLine line)
+    {
+        var item = ParseLine(line);
+        item.Origin = line.Origin;
+        return item;
+    }
+
+    private StreamItem ParseLine(InputLine line)
     {
         if (line.TooLong)
         {
@@ -81,7 +89,7 @@ public sealed class EventParser
         }
 
         var seen = Field.None;
-        string? user = null, item = null, rawType = null, op = null;
+        string? user = null, item = null, rawType = null, op = null, token = null;
         var type = EventType.Unknown;
         double? value = null;
         long ts = 0;
@@ -154,6 +162,16 @@ public sealed class EventParser
 
                     op = reader.GetString();
                     break;
+                case Field.Token:
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        failure = WrongType(lineNumber, "token", "a string", reader.TokenType, wasRequest: true);
+                        reader.Skip();
+                        break;
+                    }
+
+                    token = reader.GetString();
+                    break;
                 case Field.K:
                     if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var kValue))
                     {
@@ -179,7 +197,7 @@ public sealed class EventParser
 
         if ((seen & Field.Op) != 0)
         {
-            return failure is { WasRequest: true } ? failure : BuildRequest(lineNumber, op!, user, k, failure);
+            return failure is { WasRequest: true } ? failure : BuildRequest(lineNumber, op!, user, item, k, token, failure);
         }
 
         if (failure is not null)
@@ -200,11 +218,20 @@ public sealed class EventParser
         return StreamItem.ForEvent(lineNumber, e);
     }
 
-    private StreamItem BuildRequest(long lineNumber, string op, string? user, int? k, StreamItem? fieldFailure)
+    private StreamItem BuildRequest(long lineNumber, string op, string? user, string? item, int? k, string? token, StreamItem? fieldFailure)
     {
-        if (op != "recommend")
+        var requestOp = op switch
         {
-            return StreamItem.Rejected(lineNumber, RejectReason.BadRequest, $"unknown op '{op}' (allowed: recommend)", wasRequest: true);
+            "recommend" => RequestOp.Recommend,
+            "predict" => RequestOp.Predict,
+            "flush" => RequestOp.Flush,
+            "auth" => RequestOp.Auth,
+            _ => (RequestOp?)null,
+        };
+        if (requestOp is null)
+        {
+            return StreamItem.Rejected(lineNumber, RejectReason.BadRequest,
+                $"unknown op '{Truncate(op)}' (allowed: recommend, predict, flush, auth)", wasRequest: true);
         }
 
         if (fieldFailure is not null)
@@ -212,18 +239,29 @@ public sealed class EventParser
             return StreamItem.Rejected(lineNumber, RejectReason.BadRequest, fieldFailure.Message!, wasRequest: true);
         }
 
-        if (user is null)
+        switch (requestOp.Value)
         {
-            return StreamItem.Rejected(lineNumber, RejectReason.BadRequest, "recommend needs a 'user'", wasRequest: true);
-        }
+            case RequestOp.Recommend:
+                if (user is null)
+                {
+                    return StreamItem.Rejected(lineNumber, RejectReason.BadRequest, "recommend needs a 'user'", wasRequest: true);
+                }
 
-        var count = k ?? _limits.DefaultK;
-        if (count < 1 || count > _limits.MaxK)
-        {
-            return StreamItem.Rejected(lineNumber, RejectReason.BadRequest, $"'k' must be between 1 and {_limits.MaxK}, got {count}", wasRequest: true);
+                var count = k ?? _limits.DefaultK;
+                return count < 1 || count > _limits.MaxK
+                    ? StreamItem.Rejected(lineNumber, RejectReason.BadRequest, $"'k' must be between 1 and {_limits.MaxK}, got {count}", wasRequest: true)
+                    : StreamItem.ForRequest(lineNumber, new StreamRequest(RequestOp.Recommend, user, K: count));
+            case RequestOp.Predict:
+                return user is null || item is null
+                    ? StreamItem.Rejected(lineNumber, RejectReason.BadRequest, "predict needs a 'user' and an 'item'", wasRequest: true)
+                    : StreamItem.ForRequest(lineNumber, new StreamRequest(RequestOp.Predict, user, item));
+            case RequestOp.Auth:
+                return token is null
+                    ? StreamItem.Rejected(lineNumber, RejectReason.BadRequest, "auth needs a 'token'", wasRequest: true)
+                    : StreamItem.ForRequest(lineNumber, new StreamRequest(RequestOp.Auth, Token: token));
+            default:
+                return StreamItem.ForRequest(lineNumber, new StreamRequest(RequestOp.Flush));
         }
-
-        return StreamItem.ForRequest(lineNumber, new StreamRequest(RequestOp.Recommend, user, count));
     }
 
     private static Field Identify(ref Utf8JsonReader reader)
@@ -236,6 +274,7 @@ public sealed class EventParser
         if (reader.ValueTextEquals("features"u8)) { return Field.Features; }
         if (reader.ValueTextEquals("op"u8)) { return Field.Op; }
         if (reader.ValueTextEquals("k"u8)) { return Field.K; }
+        if (reader.ValueTextEquals("token"u8)) { return Field.Token; }
         return Field.None;
     }
 

@@ -1,7 +1,8 @@
 namespace RecoStream.Core.Events;
 
 /// <summary>
-/// One line of input as framed by a source: its 1-based number within the source's run and its bytes
-/// without the line terminator. An over-long line carries no bytes and <see cref="TooLong"/> set.
+/// One line of input as framed by a source: its 1-based number within its origin, its bytes without the line
+/// terminator, and where it came from (so that answers go back there). An over-long line carries no bytes and
+/// <see cref="TooLong"/> set.
 /// </summary>
-public readonly record struct InputLine(long Number, ReadOnlyMemory<byte> Bytes, bool TooLong = false);
+public readonly record struct InputLine(long Number, ReadOnlyMemory<byte> Bytes, bool TooLong = false, ILineOrigin? Origin = null);

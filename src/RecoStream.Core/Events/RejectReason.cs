@@ -5,6 +5,8 @@ public enum RejectReason
 {
     /// <summary>Not valid JSON (or not valid UTF-8).</summary>
     MalformedJson,
+    /// <summary>A line of a delimited format (MovieLens) without the expected fields.</summary>
+    MalformedLine,
     /// <summary>Valid JSON, but not an object.</summary>
     NotAnObject,
     /// <summary>Longer than the configured maximum line length.</summary>

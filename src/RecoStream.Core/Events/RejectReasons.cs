@@ -5,7 +5,7 @@ public static class RejectReasons
 {
     private static readonly string[] Labels =
     [
-        "malformed_json", "not_an_object", "line_too_long", "missing_field", "wrong_type", "duplicate_field",
+        "malformed_json", "malformed_line", "not_an_object", "line_too_long", "missing_field", "wrong_type", "duplicate_field",
         "empty_id", "id_too_long", "non_finite_number", "invalid_timestamp", "too_many_features",
         "unknown_event_type", "missing_value", "bad_request",
     ];

@@ -16,6 +16,9 @@ public sealed class StreamItem
     /// <summary>The 1-based line number within the source's run.</summary>
     public long LineNumber { get; }
 
+    /// <summary>Where the line came from; null for lines made up in tests.</summary>
+    public ILineOrigin? Origin { get; set; }
+
     /// <summary>What the line is now.</summary>
     public StreamItemKind Kind { get; private set; }
 

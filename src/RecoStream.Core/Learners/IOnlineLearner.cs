@@ -22,4 +22,7 @@ public interface IOnlineLearner
     /// (normalized value 0). <paramref name="scores"/> has one entry per item.
     /// </summary>
     void ScoreItems(string user, IReadOnlyList<string> items, Span<float> scores);
+
+    /// <summary>Scores one user-item pair with event features at their mean.</summary>
+    double ScoreItem(string user, string item);
 }

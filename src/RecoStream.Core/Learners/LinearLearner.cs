@@ -105,6 +105,12 @@ public sealed class LinearLearner : IOnlineLearner
         }
     }
 
+    /// <inheritdoc />
+    public double ScoreItem(string user, string item) =>
+        (double)_weights[_biasSlot]
+        + _weights[FeatureHasher.Slot(FeatureHasher.UserNamespace, user, _bits)]
+        + _weights[FeatureHasher.Slot(FeatureHasher.ItemNamespace, item, _bits)];
+
     /// <summary>A copy of the weights for a checkpoint.</summary>
     public LinearSnapshot Snapshot() => new(_bits, (float[])_weights.Clone());
 

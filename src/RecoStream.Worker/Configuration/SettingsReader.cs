@@ -75,7 +75,7 @@ internal sealed class SettingsReader
         return defaultValue;
     }
 
-    public string String(string key, string defaultValue, Func<string, bool> isValid, string allowed)
+    public string String(string key, string defaultValue, Func<string, bool> isValid, string allowed, bool secret = false)
     {
         var raw = Raw(key);
         if (raw is null)
@@ -88,7 +88,26 @@ internal sealed class SettingsReader
             return raw;
         }
 
-        Fail(key, raw, allowed);
+        Fail(key, secret ? "(hidden)" : raw, allowed);
+        return defaultValue;
+    }
+
+    public TEnum Enum<TEnum>(string key, TEnum defaultValue)
+        where TEnum : struct, System.Enum
+    {
+        var raw = Raw(key);
+        if (raw is null)
+        {
+            return defaultValue;
+        }
+
+        if (System.Enum.TryParse<TEnum>(raw.Trim(), ignoreCase: true, out var value) && System.Enum.IsDefined(value)
+            && !int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+        {
+            return value;
+        }
+
+        Fail(key, raw, string.Join(" or ", System.Enum.GetNames<TEnum>()));
         return defaultValue;
     }
 

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Configuration;
 using RecoStream.Core.Events;
 using RecoStream.Core.Learners;
@@ -20,6 +19,8 @@ internal sealed class WorkerSettings
 {
     public const string Section = "RecoStream";
 
+    private const string BindAllowed = "an IP address such as 127.0.0.1, localhost, or * for every interface";
+
     public required StorageOptions Storage { get; init; }
 
     public required MetricsOptions Metrics { get; init; }
@@ -36,6 +37,8 @@ internal sealed class WorkerSettings
 
     public required ServingOptions Serving { get; init; }
 
+    public required SecurityOptions Security { get; init; }
+
     public required DiagnosticsOptions Diagnostics { get; init; }
 
     /// <summary>Reads every setting; <paramref name="errors"/> lists what is wrong (empty when all is well).</summary>
@@ -50,12 +53,18 @@ internal sealed class WorkerSettings
         storage.SyncWrites = r.Bool("RecoStream:Storage:SyncWrites", storage.SyncWrites);
 
         var metrics = new MetricsOptions();
-        metrics.Host = r.String("RecoStream:Metrics:Host", metrics.Host, h => h is "*" or "+" || IPAddress.TryParse(h, out _) || h == "localhost",
-            "an IP address such as 127.0.0.1, localhost, or * for every interface");
+        metrics.Host = r.String("RecoStream:Metrics:Host", metrics.Host, Bind.IsValid, BindAllowed);
         metrics.Port = r.Int("RecoStream:Metrics:Port", metrics.Port, 0, 65535, "0 turns the endpoint off");
 
         var ingest = new IngestOptions();
         ingest.QueueCapacity = r.Int("RecoStream:Ingest:QueueCapacity", ingest.QueueCapacity, 1, 1 << 24);
+        ingest.FullMode = r.Enum("RecoStream:Ingest:FullMode", ingest.FullMode);
+        var tcp = ingest.Tcp;
+        tcp.Host = r.String("RecoStream:Ingest:Tcp:Host", tcp.Host, Bind.IsValid, BindAllowed);
+        tcp.Port = r.Int("RecoStream:Ingest:Tcp:Port", tcp.Port, 0, 65535, "0 turns the TCP listener off");
+        tcp.MaxConnections = r.Int("RecoStream:Ingest:Tcp:MaxConnections", tcp.MaxConnections, 1, 100_000);
+        tcp.IdleTimeoutSeconds = r.Int("RecoStream:Ingest:Tcp:IdleTimeoutSeconds", tcp.IdleTimeoutSeconds, 0, 86_400 * 7, "0 never times out");
+        tcp.MaxInFlightPerConnection = r.Int("RecoStream:Ingest:Tcp:MaxInFlightPerConnection", tcp.MaxInFlightPerConnection, 1, 1 << 20);
 
         var limits = new InputLimits();
         limits.MaxLineBytes = r.Int("RecoStream:Ingest:MaxLineBytes", limits.MaxLineBytes, 64, 16 << 20);
@@ -81,6 +90,10 @@ internal sealed class WorkerSettings
         var serving = new ServingOptions();
         serving.MaxInteractionsPerUser = r.Int("RecoStream:Serving:MaxInteractionsPerUser", serving.MaxInteractionsPerUser, 1, 1_000_000);
 
+        var security = new SecurityOptions();
+        security.Token = r.String("RecoStream:Security:Token", security.Token, t => t.Length == 0 || (t.Length >= 8 && !t.Any(char.IsWhiteSpace)),
+            "empty (off) or at least 8 characters without spaces", secret: true);
+
         var diagnostics = new DiagnosticsOptions();
         diagnostics.ProgressIntervalSeconds = r.Int("RecoStream:Diagnostics:ProgressIntervalSeconds", diagnostics.ProgressIntervalSeconds, 0, 86_400,
             "0 turns progress lines off");
@@ -105,6 +118,7 @@ internal sealed class WorkerSettings
             Labels = labels,
             Learner = learner,
             Serving = serving,
+            Security = security,
             Diagnostics = diagnostics,
         };
     }

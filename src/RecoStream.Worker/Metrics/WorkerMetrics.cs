@@ -9,15 +9,20 @@ namespace RecoStream.Worker.Metrics;
 internal sealed class WorkerMetrics
 {
     private readonly Counter.Child[] _rejectedByReason;
+    private readonly Counter.Child[] _requestsByOp;
+    private readonly Counter _received;
+    private readonly Counter _dropped;
 
     public WorkerMetrics(string learnerName)
     {
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
 
-        var received = factory.CreateCounter("recostream_events_received_total",
+        _received = factory.CreateCounter("recostream_events_received_total",
             "Event lines received from a source (applied or rejected; requests and blank lines excluded).",
             new CounterConfiguration { LabelNames = ["source"] });
-        StdinEventsReceived = received.WithLabels("stdin");
+        _dropped = factory.CreateCounter("recostream_events_dropped_total",
+            "Event lines dropped because the ingest queue was full (FullMode DropNewest).",
+            new CounterConfiguration { LabelNames = ["source"] });
 
         var rejected = factory.CreateCounter("recostream_events_rejected_total",
             "Input lines rejected, by reason.", new CounterConfiguration { LabelNames = ["reason"] });
@@ -45,7 +50,15 @@ internal sealed class WorkerMetrics
 
         var requests = factory.CreateCounter("recostream_requests_total",
             "Requests answered, by operation.", new CounterConfiguration { LabelNames = ["op"] });
-        RecommendRequests = requests.WithLabels("recommend");
+        _requestsByOp = new Counter.Child[Enum.GetValues<RequestOp>().Length];
+        foreach (var op in Enum.GetValues<RequestOp>())
+        {
+            _requestsByOp[(int)op] = requests.WithLabels(op.ToString().ToLowerInvariant());
+        }
+
+        TcpConnections = factory.CreateGauge("recostream_tcp_connections", "Open TCP connections.");
+        TcpConnectionsRefused = factory.CreateCounter("recostream_tcp_connections_refused_total",
+            "TCP connections refused, by reason.", new CounterConfiguration { LabelNames = ["reason"] });
         RecommendDuration = factory.CreateHistogram("recostream_recommend_duration_seconds",
             "Time to compute a recommend answer.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00001, 4, 10) });
@@ -70,8 +83,6 @@ internal sealed class WorkerMetrics
     /// <summary>The registry the metrics endpoint serves.</summary>
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
-    public Counter.Child StdinEventsReceived { get; }
-
     public Counter.Child ModelUpdates { get; }
 
     public Gauge.Child PrequentialRmse { get; }
@@ -80,7 +91,9 @@ internal sealed class WorkerMetrics
 
     public Histogram.Child PrequentialAbsoluteError { get; }
 
-    public Counter.Child RecommendRequests { get; }
+    public Gauge TcpConnections { get; }
+
+    public Counter TcpConnectionsRefused { get; }
 
     public Histogram RecommendDuration { get; }
 
@@ -101,4 +114,12 @@ internal sealed class WorkerMetrics
     public Gauge KnownUsers { get; }
 
     public Counter.Child Rejected(RejectReason reason) => _rejectedByReason[(int)reason];
+
+    public Counter.Child Request(RequestOp op) => _requestsByOp[(int)op];
+
+    /// <summary>The received counter of a source; resolve once per origin, not per line.</summary>
+    public Counter.Child Received(string source) => _received.WithLabels(source);
+
+    /// <summary>The dropped counter of a source.</summary>
+    public Counter.Child Dropped(string source) => _dropped.WithLabels(source);
 }

@@ -1,50 +1,61 @@
+using System.Security.Cryptography;
+using System.Text;
 using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
 using RecoStream.Core.Ranking;
 using RecoStream.Worker.Configuration;
 using RecoStream.Worker.Metrics;
 using RecoStream.Worker.Serving;
+using RecoStream.Worker.Sources;
 
 namespace RecoStream.Worker.Pipeline;
 
 /// <summary>
-/// The end of the pipeline: counts what happened to each line, answers requests, logs rejections and
-/// triggers a checkpoint every N applied events. Runs on the pipeline's thread, in input order.
+/// The end of the pipeline: counts what happened to each line, answers requests to the line's origin, logs
+/// rejections and triggers a checkpoint every N applied events. Runs on the pipeline's thread, in input order,
+/// so an answer reflects every line its origin sent before it.
 /// </summary>
-internal sealed class OutcomeHandler
+internal sealed class OutcomeHandler : IDisposable
 {
     private readonly Recommender _recommender;
-    private readonly ResponseWriter _responses;
+    private readonly IOnlineLearner _learner;
+    private readonly ResponseFormatter _format = new();
     private readonly Checkpointer _checkpointer;
     private readonly RejectionLog _rejections;
     private readonly WorkerMetrics _metrics;
     private readonly PipelineCounters _counters;
     private readonly int _checkpointEvery;
+    private readonly byte[] _token;
     private readonly TimeProvider _time;
     private int _sinceCheckpoint;
 
-    public OutcomeHandler(Recommender recommender, ResponseWriter responses, Checkpointer checkpointer, RejectionLog rejections,
-        WorkerMetrics metrics, PipelineCounters counters, StorageOptions storage, TimeProvider time)
+    public OutcomeHandler(Recommender recommender, IOnlineLearner learner, Checkpointer checkpointer, RejectionLog rejections,
+        WorkerMetrics metrics, PipelineCounters counters, StorageOptions storage, SecurityOptions security, TimeProvider time)
     {
         _recommender = recommender;
-        _responses = responses;
+        _learner = learner;
         _checkpointer = checkpointer;
         _rejections = rejections;
         _metrics = metrics;
         _counters = counters;
         _checkpointEvery = storage.CheckpointEveryEvents;
+        _token = Encoding.UTF8.GetBytes(security.Token);
         _time = time;
     }
-
-    /// <summary>Applied events since the last checkpoint.</summary>
-    public int UncheckpointedEvents => _sinceCheckpoint;
 
     public void Handle(StreamItem item)
     {
         _counters.AddLine();
+        var origin = item.Origin as LineOrigin;
         switch (item.Kind)
         {
             case StreamItemKind.Event:
-                _metrics.StdinEventsReceived.Inc();
+                origin?.Received.Inc();
+                if (origin is not null)
+                {
+                    origin.Accepted++;
+                }
+
                 _metrics.ModelUpdates.Inc();
                 _metrics.PrequentialAbsoluteError.Observe(Math.Abs(item.Prediction - item.Label));
                 _counters.AddApplied();
@@ -59,22 +70,29 @@ internal sealed class OutcomeHandler
                 _metrics.Rejected(item.Reason).Inc();
                 _counters.AddRejected();
                 _rejections.Log(item);
+                if (origin is not null)
+                {
+                    origin.Rejected++;
+                }
+
                 if (item.WasRequest)
                 {
-                    _responses.WriteError(item.Message ?? "bad request", item.LineNumber);
+                    origin?.Reply(_format.Error(item.Message ?? "bad request", item.LineNumber), isError: true);
                 }
                 else
                 {
-                    _metrics.StdinEventsReceived.Inc();
+                    origin?.Received.Inc();
                 }
 
                 break;
             case StreamItemKind.Request:
-                Answer(item);
+                Answer(item, origin);
                 break;
             case StreamItemKind.Blank:
                 break;
         }
+
+        origin?.LineDone();
     }
 
     /// <summary>Writes the checkpoint that ends a run (end of input or shutdown).</summary>
@@ -84,14 +102,32 @@ internal sealed class OutcomeHandler
         _sinceCheckpoint = 0;
     }
 
-    private void Answer(StreamItem item)
+    public void Dispose() => _format.Dispose();
+
+    private void Answer(StreamItem item, LineOrigin? origin)
     {
         var request = item.Request!;
-        var start = _time.GetTimestamp();
-        var recommendation = _recommender.Recommend(request.User, request.K);
-        _responses.WriteRecommendation(recommendation);
-        _metrics.RecommendDuration.Observe(_time.GetElapsedTime(start).TotalSeconds);
-        _metrics.RecommendRequests.Inc();
+        _metrics.Request(request.Op).Inc();
         _counters.AddRequest();
+        switch (request.Op)
+        {
+            case RequestOp.Recommend:
+                var start = _time.GetTimestamp();
+                var recommendation = _recommender.Recommend(request.User, request.K);
+                origin?.Reply(_format.Recommendation(recommendation), isError: false);
+                _metrics.RecommendDuration.Observe(_time.GetElapsedTime(start).TotalSeconds);
+                break;
+            case RequestOp.Predict:
+                origin?.Reply(_format.Prediction(request.User, request.Item, _learner.ScoreItem(request.User, request.Item)), isError: false);
+                break;
+            case RequestOp.Flush:
+                // Every earlier line of this origin has passed through the pipeline already: they are applied.
+                origin?.Reply(_format.Flushed(origin.Accepted, origin.Rejected), isError: false);
+                break;
+            case RequestOp.Auth:
+                var valid = _token.Length == 0 || CryptographicOperations.FixedTimeEquals(_token, Encoding.UTF8.GetBytes(request.Token));
+                origin?.Reply(valid ? _format.Ok() : _format.Error("invalid token", item.LineNumber), isError: !valid);
+                break;
+        }
     }
 }

@@ -3,12 +3,13 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RecoStream.Core.Events;
 using RecoStream.Core.Routing;
+using RecoStream.Worker.Serving;
 using RecoStream.Worker.Sources;
 
 namespace RecoStream.Worker.Pipeline;
 
 /// <summary>
-/// Runs the Rx pipeline over the ingest queue until the queue is closed and drained (end of input, or
+/// Runs the Rx pipeline over the ingest queue until the queue is closed and drained (every source done, or
 /// SIGTERM, which closes the queue), then writes the final checkpoint and stops the host.
 /// </summary>
 internal sealed partial class PipelineService : BackgroundService
@@ -18,21 +19,26 @@ internal sealed partial class PipelineService : BackgroundService
     private readonly OutcomeHandler _handler;
     private readonly ModelState _state;
     private readonly PipelineCounters _counters;
+    private readonly WorkerStatus _status;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly TimeProvider _time;
     private readonly ILogger<PipelineService> _logger;
+    private readonly ReplayReport? _report;
 
     public PipelineService(IngestQueue queue, StreamPipeline pipeline, OutcomeHandler handler, ModelState state,
-        PipelineCounters counters, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<PipelineService> logger)
+        PipelineCounters counters, WorkerStatus status, IHostApplicationLifetime lifetime, TimeProvider time,
+        ILogger<PipelineService> logger, ReplayReport? report = null)
     {
         _queue = queue;
         _pipeline = pipeline;
         _handler = handler;
         _state = state;
         _counters = counters;
+        _status = status;
         _lifetime = lifetime;
         _time = time;
         _logger = logger;
+        _report = report;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -40,6 +46,7 @@ internal sealed partial class PipelineService : BackgroundService
         // SIGTERM: stop taking lines; what is already queued is still applied before the final checkpoint.
         using var stopping = stoppingToken.Register(_queue.Close);
         var start = _time.GetTimestamp();
+        var before = _state.Evaluator.Snapshot();
 
         var lines = Observable.Create<InputLine>(async (observer, _) =>
         {
@@ -53,14 +60,24 @@ internal sealed partial class PipelineService : BackgroundService
 
         try
         {
+            _status.PipelineStarted();
             await _pipeline.Build(lines).ForEachAsync(_handler.Handle, CancellationToken.None).ConfigureAwait(false);
+            _status.PipelineStopped();
             _handler.WriteFinalCheckpoint(stoppingToken.IsCancellationRequested ? "shutdown" : "end of input");
+
             var seconds = _time.GetElapsedTime(start).TotalSeconds;
-            var rate = _counters.Applied / Math.Max(seconds, 1e-9);
-            LogFinished(_logger, _counters.Lines, _counters.Applied, _counters.Rejected, _counters.Requests, seconds, rate, _state.Evaluator.Rmse);
+            var after = _state.Evaluator.Snapshot();
+            var scored = after.Count - before.Count;
+            var result = new RunResult(_counters.Lines, _counters.Applied, _counters.Rejected, _counters.Requests, seconds,
+                scored > 0 ? Math.Sqrt((after.SumSquaredError - before.SumSquaredError) / scored) : null,
+                scored > 0 ? (after.SumAbsoluteError - before.SumAbsoluteError) / scored : null);
+            var rate = result.Applied / Math.Max(seconds, 1e-9);
+            LogFinished(_logger, result.Lines, result.Applied, result.Rejected, result.Requests, seconds, rate, result.Rmse ?? double.NaN);
+            _report?.Write(result, Console.OpenStandardOutput());
         }
         catch (Exception ex)
         {
+            _status.PipelineStopped();
             LogFailed(_logger, ex);
             Environment.ExitCode = 1;
         }
@@ -72,7 +89,7 @@ internal sealed partial class PipelineService : BackgroundService
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information,
         Message = "Run finished: {Lines} lines, {Applied} events applied, {Rejected} rejected, {Requests} requests answered " +
-                  "in {Seconds:F1} s ({Rate:F0} events/s); prequential RMSE {Rmse:F4}")]
+                  "in {Seconds:F1} s ({Rate:F0} events/s); prequential RMSE of this run {Rmse:F4}")]
     private static partial void LogFinished(ILogger logger, long lines, long applied, long rejected, long requests,
         double seconds, double rate, double rmse);
 

@@ -2,10 +2,14 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RecoStream.Core.Routing;
 using RecoStream.Worker.Configuration;
+using RecoStream.Worker.Sources;
 
 namespace RecoStream.Worker.Pipeline;
 
-/// <summary>Logs a progress line on stderr every few seconds while lines are flowing.</summary>
+/// <summary>
+/// Logs a progress line on stderr every few seconds while lines are flowing; for a replay also the percentage
+/// of the file read and the time left. A replay is silent unless stderr is a terminal or progress was asked for.
+/// </summary>
 internal sealed partial class ProgressReporter : BackgroundService
 {
     private readonly PipelineCounters _counters;
@@ -13,26 +17,32 @@ internal sealed partial class ProgressReporter : BackgroundService
     private readonly DiagnosticsOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ProgressReporter> _logger;
+    private readonly ReplaySource? _replay;
+    private readonly ReplayOptions? _replayOptions;
 
     public ProgressReporter(PipelineCounters counters, ModelState state, DiagnosticsOptions options, TimeProvider time,
-        ILogger<ProgressReporter> logger)
+        ILogger<ProgressReporter> logger, ReplaySource? replay = null, ReplayOptions? replayOptions = null)
     {
         _counters = counters;
         _state = state;
         _options = options;
         _time = time;
         _logger = logger;
+        _replay = replay;
+        _replayOptions = replayOptions;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_options.ProgressIntervalSeconds == 0)
+        var silent = _replayOptions is { ShowProgress: false } && Console.IsErrorRedirected;
+        if (_options.ProgressIntervalSeconds == 0 || silent)
         {
             return;
         }
 
         var interval = TimeSpan.FromSeconds(_options.ProgressIntervalSeconds);
         using var timer = new PeriodicTimer(interval, _time);
+        var start = _time.GetTimestamp();
         long lastLines = 0, lastApplied = 0;
         try
         {
@@ -45,8 +55,19 @@ internal sealed partial class ProgressReporter : BackgroundService
                     continue;
                 }
 
-                LogProgress(_logger, lines, applied, _counters.Rejected, (applied - lastApplied) / interval.TotalSeconds,
-                    _state.Evaluator.Rmse);
+                var rate = (applied - lastApplied) / interval.TotalSeconds;
+                if (_replay is { TotalBytes: > 0 })
+                {
+                    var fraction = Math.Min(1.0, (double)_replay.BytesRead / _replay.TotalBytes);
+                    var elapsed = _time.GetElapsedTime(start).TotalSeconds;
+                    var eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : double.NaN;
+                    LogReplayProgress(_logger, applied, rate, fraction * 100, eta, _state.Evaluator.Rmse);
+                }
+                else
+                {
+                    LogProgress(_logger, lines, applied, _counters.Rejected, rate, _state.Evaluator.Rmse);
+                }
+
                 lastLines = lines;
                 lastApplied = applied;
             }
@@ -60,4 +81,8 @@ internal sealed partial class ProgressReporter : BackgroundService
     [LoggerMessage(EventId = 600, Level = LogLevel.Information,
         Message = "Progress: {Lines} lines, {Applied} events applied, {Rejected} rejected, {Rate:F0} events/s, prequential RMSE {Rmse:F4}")]
     private static partial void LogProgress(ILogger logger, long lines, long applied, long rejected, double rate, double rmse);
+
+    [LoggerMessage(EventId = 601, Level = LogLevel.Information,
+        Message = "Replay: {Applied} events, {Rate:F0} events/s, {Percent:F1}% read, ETA {Eta:F0} s, prequential RMSE {Rmse:F4}")]
+    private static partial void LogReplayProgress(ILogger logger, long applied, double rate, double percent, double eta, double rmse);
 }

@@ -11,17 +11,22 @@ internal sealed class LineFramer
 {
     private readonly Stream _stream;
     private readonly int _maxLineBytes;
+    private readonly ILineOrigin _origin;
     private readonly byte[] _chunk = new byte[64 * 1024];
     private byte[] _line = new byte[4096];
     private int _lineLength;
     private bool _tooLong;
     private long _lineNumber;
 
-    public LineFramer(Stream stream, int maxLineBytes)
+    public LineFramer(Stream stream, int maxLineBytes, ILineOrigin origin)
     {
         _stream = stream;
         _maxLineBytes = maxLineBytes;
+        _origin = origin;
     }
+
+    /// <summary>Bytes read from the stream so far.</summary>
+    public long BytesRead { get; private set; }
 
     /// <summary>
     /// Reads to the end of the stream, handing each line to <paramref name="emit"/>; stops early when it returns
@@ -32,6 +37,7 @@ internal sealed class LineFramer
         int read;
         while ((read = _stream.Read(_chunk, 0, _chunk.Length)) > 0)
         {
+            BytesRead += read;
             var span = _chunk.AsSpan(0, read);
             while (!span.IsEmpty)
             {
@@ -82,8 +88,8 @@ internal sealed class LineFramer
     {
         _lineNumber++;
         var line = _tooLong
-            ? new InputLine(_lineNumber, ReadOnlyMemory<byte>.Empty, TooLong: true)
-            : new InputLine(_lineNumber, _line.AsSpan(0, _lineLength).ToArray());
+            ? new InputLine(_lineNumber, ReadOnlyMemory<byte>.Empty, TooLong: true, _origin)
+            : new InputLine(_lineNumber, _line.AsSpan(0, _lineLength).ToArray(), Origin: _origin);
         _lineLength = 0;
         _tooLong = false;
         return line;

@@ -5,8 +5,9 @@ using RecoStream.Core.Events;
 namespace RecoStream.Worker.Sources;
 
 /// <summary>
-/// Reads JSON lines from standard input on a dedicated thread into the ingest queue, blocking while the queue
-/// is full. At end of input it closes the queue, which ends the run once the pipeline has drained it.
+/// Reads the line protocol from standard input on a dedicated thread into the ingest queue, blocking while the
+/// queue is full; answers go to standard output. At end of input it returns its queue lease: with stdin the
+/// only source that ends the run, with the TCP listener on the worker serves on until SIGTERM.
 /// </summary>
 /// <remarks>
 /// A thread rather than async reads: reads from stdin cannot be cancelled, and a blocked read must not hold
@@ -19,24 +20,20 @@ internal sealed partial class StdinSource : IHostedService
 
     private readonly IngestQueue _queue;
     private readonly InputLimits _limits;
+    private readonly StdinOrigin _origin;
     private readonly ILogger<StdinSource> _logger;
-    private readonly Func<Stream> _openInput;
 
-    public StdinSource(IngestQueue queue, InputLimits limits, ILogger<StdinSource> logger)
-        : this(queue, limits, logger, Console.OpenStandardInput)
-    {
-    }
-
-    internal StdinSource(IngestQueue queue, InputLimits limits, ILogger<StdinSource> logger, Func<Stream> openInput)
+    public StdinSource(IngestQueue queue, InputLimits limits, StdinOrigin origin, ILogger<StdinSource> logger)
     {
         _queue = queue;
         _limits = limits;
+        _origin = origin;
         _logger = logger;
-        _openInput = openInput;
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        _queue.TakeLease();
         var thread = new Thread(Run) { IsBackground = true, Name = "recostream-stdin" };
         thread.Start();
         return Task.CompletedTask;
@@ -48,9 +45,9 @@ internal sealed partial class StdinSource : IHostedService
     {
         try
         {
-            using var input = _openInput();
-            var framer = new LineFramer(input, _limits.MaxLineBytes);
-            if (framer.Run(Enqueue))
+            using var input = Console.OpenStandardInput();
+            var framer = new LineFramer(input, _limits.MaxLineBytes, _origin);
+            if (framer.Run(_queue.Enqueue))
             {
                 LogEndOfInput(_logger);
             }
@@ -61,23 +58,8 @@ internal sealed partial class StdinSource : IHostedService
         }
         finally
         {
-            _queue.Close();
+            _queue.EndLease();
         }
-    }
-
-    private bool Enqueue(InputLine line)
-    {
-        var writer = _queue.Writer;
-        while (!writer.TryWrite(line))
-        {
-            // Blocks this thread while the queue is full; false once the queue is closed (shutdown).
-            if (!writer.WaitToWriteAsync().AsTask().GetAwaiter().GetResult())
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "End of standard input")]

@@ -1,0 +1,255 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using RecoStream.Core.Events;
+using RecoStream.Worker.Configuration;
+using RecoStream.Worker.Metrics;
+
+namespace RecoStream.Worker.Sources;
+
+/// <summary>
+/// One client of the TCP line protocol. Lines are framed from a <see cref="PipeReader"/> (a longer line than
+/// allowed is skipped up to its newline and rejected, and framing goes on), queued for the pipeline, and the
+/// answers to request lines are written back in order. At most <see cref="TcpOptions.MaxInFlightPerConnection"/>
+/// lines are queued or awaiting their answer; beyond that the connection is not read, so the socket's flow
+/// control slows the client and a client that never reads its answers cannot grow the worker's memory.
+/// </summary>
+internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly IngestQueue _queue;
+    private readonly EventParser _parser;
+    private readonly TcpOptions _options;
+    private readonly int _maxLineBytes;
+    private readonly byte[] _token;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _inFlight;
+    private readonly Channel<byte[]> _answers = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private long _lineNumber;
+    private int _pending;
+    private bool _answered;
+    private volatile bool _readingDone;
+
+    public TcpConnection(Socket socket, IngestQueue queue, EventParser parser, TcpOptions options, int maxLineBytes, string token,
+        WorkerMetrics metrics, ILogger logger)
+        : base(TcpSource.SourceName, metrics.Received(TcpSource.SourceName))
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _queue = queue;
+        _parser = parser;
+        _options = options;
+        _maxLineBytes = maxLineBytes;
+        _token = Encoding.UTF8.GetBytes(token);
+        _logger = logger;
+        _inFlight = new SemaphoreSlim(options.MaxInFlightPerConnection, options.MaxInFlightPerConnection);
+    }
+
+    public string Remote => _socket.RemoteEndPoint?.ToString() ?? "?";
+
+    /// <summary>Reads and answers until the client disconnects, goes idle, or the worker stops.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var writer = WriteAnswersAsync();
+        try
+        {
+            await ReadLinesAsync(stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away, idled out, or the worker is stopping: what was queued is still applied.
+        }
+        finally
+        {
+            _readingDone = true;
+            CompleteAnswersIfDone();
+        }
+
+        await writer.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override void Reply(ReadOnlySpan<byte> json, bool isError)
+    {
+        var line = new byte[json.Length + 1];
+        json.CopyTo(line);
+        line[^1] = (byte)'\n';
+        // Unbounded, but never more than MaxInFlightPerConnection answers: each keeps its line's in-flight
+        // slot until the writer has sent it.
+        _answered = _answers.Writer.TryWrite(line);
+    }
+
+    /// <inheritdoc />
+    public override void LineDone()
+    {
+        Interlocked.Decrement(ref _pending);
+        if (_answered)
+        {
+            _answered = false;
+        }
+        else
+        {
+            _inFlight.Release();
+        }
+
+        CompleteAnswersIfDone();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _inFlight.Dispose();
+    }
+
+    private async Task ReadLinesAsync(CancellationToken stopping)
+    {
+        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+        var authenticated = _token.Length == 0;
+        var skipping = false;
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        try
+        {
+            while (true)
+            {
+                if (_options.IdleTimeoutSeconds > 0)
+                {
+                    idle.CancelAfter(TimeSpan.FromSeconds(_options.IdleTimeoutSeconds));
+                }
+
+                ReadResult result;
+                try
+                {
+                    result = await reader.ReadAsync(idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+                {
+                    LogIdle(_logger, Remote, _options.IdleTimeoutSeconds);
+                    return;
+                }
+
+                var buffer = result.Buffer;
+                while (true)
+                {
+                    var newline = buffer.PositionOf((byte)'\n');
+                    if (newline is null)
+                    {
+                        if (buffer.Length > _maxLineBytes)
+                        {
+                            // Too long already: forget what was read and skip to the next newline.
+                            skipping = true;
+                            buffer = buffer.Slice(buffer.End);
+                        }
+
+                        break;
+                    }
+
+                    var line = buffer.Slice(0, newline.Value);
+                    buffer = buffer.Slice(buffer.GetPosition(1, newline.Value));
+                    var tooLong = skipping || line.Length > _maxLineBytes;
+                    skipping = false;
+                    if (!authenticated)
+                    {
+                        authenticated = await AuthenticateAsync(line, tooLong).ConfigureAwait(false);
+                        if (!authenticated)
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    await EnqueueAsync(line, tooLong, stopping).ConfigureAwait(false);
+                }
+
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    // A last line without its newline is still a line (it is rejected if it is cut short).
+                    if ((!buffer.IsEmpty || skipping) && authenticated)
+                    {
+                        await EnqueueAsync(buffer, skipping || buffer.Length > _maxLineBytes, stopping).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask EnqueueAsync(ReadOnlySequence<byte> bytes, bool tooLong, CancellationToken stopping)
+    {
+        await _inFlight.WaitAsync(stopping).ConfigureAwait(false);
+        var number = ++_lineNumber;
+        var line = tooLong
+            ? new InputLine(number, ReadOnlyMemory<byte>.Empty, TooLong: true, this)
+            : new InputLine(number, bytes.ToArray(), Origin: this);
+        Interlocked.Increment(ref _pending);
+        if (!await _queue.EnqueueAsync(line, stopping).ConfigureAwait(false))
+        {
+            // Dropped (DropNewest) or the queue closed: the pipeline will never call LineDone for it.
+            LineDone();
+        }
+    }
+
+    private async ValueTask<bool> AuthenticateAsync(ReadOnlySequence<byte> bytes, bool tooLong)
+    {
+        var item = tooLong ? null : _parser.Parse(new InputLine(++_lineNumber, bytes.ToArray()));
+        if (item is { Kind: StreamItemKind.Request, Request.Op: RequestOp.Auth }
+            && CryptographicOperations.FixedTimeEquals(_token, Encoding.UTF8.GetBytes(item.Request.Token)))
+        {
+            await _stream.WriteAsync("{\"ok\":true}\n"u8.ToArray()).ConfigureAwait(false);
+            return true;
+        }
+
+        LogUnauthenticated(_logger, Remote);
+        await _stream.WriteAsync(
+            "{\"error\":\"authentication required: send {\\\"op\\\":\\\"auth\\\",\\\"token\\\":\\\"...\\\"} as the first line\"}\n"u8.ToArray())
+            .ConfigureAwait(false);
+        return false;
+    }
+
+    private async Task WriteAnswersAsync()
+    {
+        var clientGone = false;
+        await foreach (var answer in _answers.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (!clientGone)
+            {
+                try
+                {
+                    await _stream.WriteAsync(answer).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+                {
+                    // The client is gone: the answers left have no one to go to, but their slots are still freed.
+                    clientGone = true;
+                }
+            }
+
+            _inFlight.Release();
+        }
+    }
+
+    private void CompleteAnswersIfDone()
+    {
+        if (_readingDone && Volatile.Read(ref _pending) == 0)
+        {
+            _answers.Writer.TryComplete();
+        }
+    }
+
+    [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "TCP client {Remote} idle for {Seconds} s; closing")]
+    private static partial void LogIdle(ILogger logger, string remote, int seconds);
+
+    [LoggerMessage(EventId = 701, Level = LogLevel.Warning, Message = "TCP client {Remote} did not authenticate; closing")]
+    private static partial void LogUnauthenticated(ILogger logger, string remote);
+}

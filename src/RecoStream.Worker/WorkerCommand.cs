@@ -1,0 +1,265 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
+using RecoStream.Core.Processing;
+using RecoStream.Core.Ranking;
+using RecoStream.Core.Routing;
+using RecoStream.Storage;
+using RecoStream.Worker.Configuration;
+using RecoStream.Worker.Metrics;
+using RecoStream.Worker.Pipeline;
+using RecoStream.Worker.Serving;
+using RecoStream.Worker.Sources;
+
+namespace RecoStream.Worker;
+
+/// <summary>
+/// The command line: <c>RecoStream.Worker [settings]</c> runs the worker (stdin, and TCP when enabled);
+/// <c>RecoStream.Worker replay FILE [--format auto|jsonl|movielens] [--progress] [settings]</c> replays a file.
+/// Both build the same host and pipeline; they differ only in their sources and what they print.
+/// </summary>
+internal static class WorkerCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var replayRequested = args.Length > 0 && args[0] == "replay";
+        if (args.Any(a => a is "--help" or "-h" or "-?"))
+        {
+            Console.Out.Write(replayRequested ? Usage.Replay : Usage.Worker);
+            return 0;
+        }
+
+        ReplayOptions? replay = null;
+        if (replayRequested)
+        {
+            if (!TryParseReplay(args, out replay, out args, out var problem))
+            {
+                Console.Error.Write($"recostream replay: {problem}\n\n{Usage.Replay}");
+                return 2;
+            }
+        }
+        else if (args.Length > 0 && !args[0].StartsWith('-'))
+        {
+            Console.Error.Write($"recostream: unknown command '{args[0]}'\n\n{Usage.Worker}");
+            return 2;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args,
+            // appsettings.json ships beside the binary; relative paths in settings still resolve against the working directory.
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        StderrLogging.Add(builder.Logging);
+
+        var settings = WorkerSettings.Read(builder.Configuration, out var errors);
+        if (errors.Count > 0)
+        {
+            Console.Error.WriteLine("recostream: invalid configuration:");
+            foreach (var error in errors)
+            {
+                Console.Error.WriteLine("  " + error);
+            }
+
+            return 2;
+        }
+
+        if (replay is not null)
+        {
+            // A replay is a batch job beside (not instead of) a running worker: it opens no ports and never drops lines.
+            settings.Metrics.Port = 0;
+            settings.Ingest.Tcp.Port = 0;
+            settings.Ingest.FullMode = QueueFullMode.Wait;
+        }
+
+        var state = new ModelState(settings.Features, settings.Learner, settings.Serving.MaxInteractionsPerUser);
+        CheckpointStore store;
+        try
+        {
+            store = CheckpointStore.Open(settings.Storage.Path, settings.Storage.SyncWrites);
+        }
+        catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"recostream: cannot open the store at '{Path.GetFullPath(settings.Storage.Path)}' " +
+                                    $"(RecoStream:Storage:Path): {ex.Message}");
+            return 1;
+        }
+
+        using (store)
+        {
+            try
+            {
+                var snapshot = store.ReadLatest();
+                if (snapshot is not null)
+                {
+                    state.Restore(snapshot);
+                    Console.Error.WriteLine($"recostream: restored checkpoint from '{settings.Storage.Path}': {snapshot.EventsApplied} events applied, " +
+                                            $"{snapshot.Catalog.Ids.Count} items, {snapshot.History.Users.Count} users");
+                }
+            }
+            catch (Exception ex) when (ex is CheckpointCorruptException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"recostream: refusing to start: {ex.Message}");
+                return 1;
+            }
+
+            AddServices(builder.Services, settings, state, store, replay);
+            using var host = builder.Build();
+            try
+            {
+                await host.RunAsync().ConfigureAwait(false);
+            }
+            catch (InvalidOperationException ex)
+            {
+                Console.Error.WriteLine($"recostream: {ex.Message}");
+                return 1;
+            }
+        }
+
+        return Environment.ExitCode;
+    }
+
+    private static void AddServices(IServiceCollection services, WorkerSettings settings, ModelState state, CheckpointStore store, ReplayOptions? replay)
+    {
+        var metrics = new WorkerMetrics(state.Learner.Name);
+        ILineParser parser = replay?.Layout is { } layout ? new MovieLensParser(layout) : new EventParser(settings.Limits);
+
+        services.AddSystemd();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(settings.Storage);
+        services.AddSingleton(settings.Metrics);
+        services.AddSingleton(settings.Ingest);
+        services.AddSingleton(settings.Limits);
+        services.AddSingleton(settings.Security);
+        services.AddSingleton(settings.Diagnostics);
+        services.AddSingleton(store);
+        services.AddSingleton(state);
+        services.AddSingleton<IOnlineLearner>(state.Learner);
+        services.AddSingleton(metrics);
+        services.AddSingleton<WorkerStatus>();
+        services.AddSingleton<IngestQueue>();
+        services.AddSingleton<PipelineCounters>();
+        services.AddSingleton(new EventParser(settings.Limits));
+        services.AddSingleton(new StreamPipeline(parser, new EventValidator(), state.Normalizer,
+            new IncrementalRoute(state, new LabelPolicy(settings.Labels))));
+        services.AddSingleton(new Recommender(state.Learner, state.Catalog, state.History));
+        services.AddSingleton<RejectionLog>();
+        services.AddSingleton<Checkpointer>();
+        services.AddSingleton<OutcomeHandler>();
+
+        services.AddHostedService<HttpEndpoint>();
+        services.AddHostedService<PipelineService>();
+        services.AddHostedService<ProgressReporter>();
+        // Sources start last, once the pipeline is consuming.
+        if (replay is not null)
+        {
+            services.AddSingleton(replay);
+            services.AddSingleton(new ReplayReport(replay, settings.Storage, state.Learner.Name));
+            services.AddSingleton(new ReplayOrigin(metrics));
+            services.AddSingleton<ReplaySource>();
+            services.AddHostedService(sp => sp.GetRequiredService<ReplaySource>());
+        }
+        else
+        {
+            services.AddSingleton(new StdinOrigin(Console.OpenStandardOutput(), metrics));
+            services.AddHostedService<StdinSource>();
+            if (settings.Ingest.Tcp.Port != 0)
+            {
+                services.AddHostedService<TcpSource>();
+            }
+        }
+    }
+
+    private static bool TryParseReplay(string[] args, out ReplayOptions? replay, out string[] configurationArgs, out string problem)
+    {
+        replay = null;
+        problem = "";
+        string? file = null;
+        var format = "auto";
+        var progress = false;
+        var rest = new List<string>();
+        for (var i = 1; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--format" when i + 1 < args.Length:
+                    format = args[++i];
+                    break;
+                case "--progress":
+                    progress = true;
+                    break;
+                case var a when a.StartsWith("--format=", StringComparison.Ordinal):
+                    format = a["--format=".Length..];
+                    break;
+                case var a when a.StartsWith("--", StringComparison.Ordinal) && a.Contains(':', StringComparison.Ordinal):
+                    rest.Add(a);
+                    break;
+                case var a when !a.StartsWith('-') && file is null:
+                    file = a;
+                    break;
+                default:
+                    configurationArgs = [];
+                    problem = $"unexpected argument '{args[i]}'";
+                    return false;
+            }
+        }
+
+        configurationArgs = [.. rest];
+        if (file is null)
+        {
+            problem = "which file? usage: replay FILE [--format auto|jsonl|movielens]";
+            return false;
+        }
+
+        if (!File.Exists(file))
+        {
+            problem = $"no such file: {file}";
+            return false;
+        }
+
+        if (format is not ("auto" or "jsonl" or "movielens"))
+        {
+            problem = $"--format '{format}' is not one of auto, jsonl, movielens";
+            return false;
+        }
+
+        var first = FirstLine(file);
+        MovieLensLayout? layout = null;
+        if (format != "jsonl")
+        {
+            layout = first.IsEmpty || first.Span.TrimStart(" \t"u8).StartsWith("{"u8) ? null : MovieLensParser.Detect(first.Span);
+            if (format == "movielens" && layout is null)
+            {
+                problem = $"{file} does not look like MovieLens ratings (u.data, ratings.dat or ratings.csv)";
+                return false;
+            }
+        }
+
+        replay = new ReplayOptions(file, layout is null ? "jsonl" : "movielens", layout, progress);
+        return true;
+    }
+
+    private static ReadOnlyMemory<byte> FirstLine(string file)
+    {
+        using var stream = File.OpenRead(file);
+        var buffer = new byte[4096];
+        var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        ReadOnlyMemory<byte> span = buffer.AsMemory(0, read);
+        while (!span.IsEmpty)
+        {
+            var newline = span.Span.IndexOf((byte)'\n');
+            var line = newline < 0 ? span : span[..newline];
+            if (!line.Span.Trim(" \t\r"u8).IsEmpty)
+            {
+                return line;
+            }
+
+            span = newline < 0 ? ReadOnlyMemory<byte>.Empty : span[(newline + 1)..];
+        }
+
+        return ReadOnlyMemory<byte>.Empty;
+    }
+}
