@@ -186,4 +186,30 @@ public class EventParserTests
         Assert.Equal(RejectReason.MalformedJson, item.Reason);
         Assert.Contains("ends before", item.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Parse_Predict_ReadsUserAndItem()
+    {
+        Assert.Equal(new StreamRequest(RequestOp.Predict, "u42", "i3"), Parse("""{"op":"predict","user":"u42","item":"i3"}""").Request);
+    }
+
+    [Fact]
+    public void Parse_FlushAndAuth_AreRequests()
+    {
+        Assert.Equal(RequestOp.Flush, Parse("""{"op":"flush"}""").Request!.Op);
+        Assert.Equal(new StreamRequest(RequestOp.Auth, Token: "s3cret-token"), Parse("""{"op":"auth","token":"s3cret-token"}""").Request);
+    }
+
+    [Theory]
+    [InlineData("""{"op":"predict","user":"u42"}""")]
+    [InlineData("""{"op":"predict","item":"i3"}""")]
+    [InlineData("""{"op":"auth"}""")]
+    [InlineData("""{"op":"auth","token":5}""")]
+    [InlineData("""{"op":"predict","user":"","item":"i3"}""")]
+    public void Parse_IncompleteRequest_IsBadRequest(string line)
+    {
+        var item = Parse(line);
+        Assert.Equal(RejectReason.BadRequest, item.Reason);
+        Assert.True(item.WasRequest);
+    }
 }

@@ -63,7 +63,7 @@ internal sealed partial class PipelineService : BackgroundService
             _status.PipelineStarted();
             await _pipeline.Build(lines).ForEachAsync(_handler.Handle, CancellationToken.None).ConfigureAwait(false);
             _status.PipelineStopped();
-            _handler.WriteFinalCheckpoint(stoppingToken.IsCancellationRequested ? "shutdown" : "end of input");
+            _handler.WriteFinalCheckpoint(_lifetime.ApplicationStopping.IsCancellationRequested ? "shutdown" : "end of input");
 
             var seconds = _time.GetElapsedTime(start).TotalSeconds;
             var after = _state.Evaluator.Snapshot();

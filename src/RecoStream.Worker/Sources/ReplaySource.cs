@@ -28,6 +28,7 @@ internal sealed partial class ReplaySource : IHostedService
         _origin = origin;
         _logger = logger;
         TotalBytes = new FileInfo(options.File).Length;
+        _queue.TakeLease();
     }
 
     /// <summary>Size of the file.</summary>
@@ -38,7 +39,6 @@ internal sealed partial class ReplaySource : IHostedService
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _queue.TakeLease();
         var thread = new Thread(Run) { IsBackground = true, Name = "recostream-replay" };
         thread.Start();
         return Task.CompletedTask;

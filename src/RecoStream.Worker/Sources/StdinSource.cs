@@ -29,11 +29,13 @@ internal sealed partial class StdinSource : IHostedService
         _limits = limits;
         _origin = origin;
         _logger = logger;
+        // Every source takes its lease when the host builds it, before any source starts: stdin ending at
+        // once must not close the queue before the TCP listener has taken its own.
+        _queue.TakeLease();
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _queue.TakeLease();
         var thread = new Thread(Run) { IsBackground = true, Name = "recostream-stdin" };
         thread.Start();
         return Task.CompletedTask;

@@ -39,6 +39,8 @@ internal sealed partial class TcpSource : BackgroundService
         _metrics = metrics;
         _logger = logger;
         _listener = new Socket(Bind.Parse(_options.Host).AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        // Taken when the host builds the sources, before stdin can end (see StdinSource).
+        _queue.TakeLease();
     }
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -60,7 +62,6 @@ internal sealed partial class TcpSource : BackgroundService
                 $"cannot listen for TCP on {_options.Host}:{_options.Port} ({ex.Message}); choose another RecoStream:Ingest:Tcp:Port, or 0 to turn TCP off", ex);
         }
 
-        _queue.TakeLease();
         LogListening(_logger, _options.Host, _options.Port);
         return base.StartAsync(cancellationToken);
     }

@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text.Json;
+using RecoStream.EventGen;
+
+namespace RecoStream.Worker.Tests;
+
+public sealed class WorkerReplayTests : IDisposable
+{
+    private readonly TestStore _store = new();
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "recostream-replay-tests", Guid.NewGuid().ToString("N"));
+
+    public WorkerReplayTests()
+    {
+        Directory.CreateDirectory(_folder);
+    }
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    /// <summary>MovieLens-like ratings (user, item, rating 1-5, Unix seconds), made up here rather than taken from the data set.</summary>
+    private static List<(int User, int Item, int Rating, long Seconds)> Ratings(int count)
+    {
+        var rng = new Random(17);
+        return [.. Enumerable.Range(0, count).Select(n => (rng.Next(1, 200), rng.Next(1, 500), rng.Next(1, 6), 880_000_000L + n * 7))];
+    }
+
+    private string Write(string name, IEnumerable<string> lines)
+    {
+        var path = Path.Combine(_folder, name);
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    private (JsonElement Summary, string Stderr) Replay(string file, params string[] extra)
+    {
+        using var worker = WorkerProcess.Start(["replay", file, $"--RecoStream:Storage:Path={_store.Path}", .. extra]);
+        worker.CloseInput();
+        Assert.Equal(0, worker.WaitForExit());
+        var output = worker.RemainingOutput();
+        Assert.Single(output);
+        return (JsonDocument.Parse(output[0]).RootElement, worker.Stderr);
+    }
+
+    [Theory]
+    [InlineData("u.data", "\t", false)]
+    [InlineData("ratings.dat", "::", false)]
+    [InlineData("ratings.csv", ",", true)]
+    public void Replay_MovieLensLayout_DetectedAndCounted(string name, string separator, bool header)
+    {
+        var ratings = Ratings(5000);
+        var lines = ratings.Select(r => string.Join(separator, r.User, r.Item,
+            header ? r.Rating.ToString("0.0", CultureInfo.InvariantCulture) : r.Rating.ToString(CultureInfo.InvariantCulture), r.Seconds)).ToList();
+        lines.Insert(2500, "this is not a rating");
+        if (header)
+        {
+            lines.Insert(0, "userId,movieId,rating,timestamp");
+        }
+
+        var (summary, _) = Replay(Write(name, lines));
+
+        Assert.Equal(5000, summary.GetProperty("events").GetInt64());
+        Assert.Equal(1, summary.GetProperty("rejected").GetInt64());
+        Assert.Equal("movielens", summary.GetProperty("format").GetString());
+        Assert.Equal("linear", summary.GetProperty("learner").GetString());
+        Assert.Equal("incremental", summary.GetProperty("mode").GetString());
+        Assert.InRange(summary.GetProperty("rmse").GetDouble(), 0.5, 3.0);
+        Assert.InRange(summary.GetProperty("mae").GetDouble(), 0.3, summary.GetProperty("rmse").GetDouble());
+        Assert.True(summary.GetProperty("events_per_sec").GetDouble() > 0);
+        Assert.True(summary.GetProperty("seconds").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Replay_Jsonl_CountsAndLeavesAStoreTheWorkerStartsFrom()
+    {
+        var generated = new SyntheticEventGenerator(new SyntheticEventOptions { Events = 20_000, BadFraction = 0.01, Seed = 5 }).LabelledLines().ToList();
+        var file = Write("events.jsonl", generated.Select(l => l.Line));
+        var valid = generated.Count(l => l.Valid);
+
+        var (summary, _) = Replay(file, "--format", "jsonl");
+
+        Assert.Equal(valid, summary.GetProperty("events").GetInt64());
+        Assert.Equal(generated.Count - valid, summary.GetProperty("rejected").GetInt64());
+        Assert.Equal("jsonl", summary.GetProperty("format").GetString());
+
+        using var worker = WorkerProcess.Start([$"--RecoStream:Storage:Path={_store.Path}", "--RecoStream:Metrics:Port=0"]);
+        worker.Send("""{"op":"recommend","user":"u3","k":2}""");
+        worker.CloseInput();
+        Assert.Equal(0, worker.WaitForExit());
+        Assert.Contains($"{valid} events applied", worker.Stderr, StringComparison.Ordinal);
+        Assert.Equal("model", JsonDocument.Parse(worker.RemainingOutput().Single()).RootElement.GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public void Replay_TwiceOnOneStore_SecondRunContinuesFromTheFirst()
+    {
+        var file = Write("u.data", Ratings(3000).Select(r => $"{r.User}\t{r.Item}\t{r.Rating}\t{r.Seconds}"));
+
+        var (first, _) = Replay(file);
+        var (second, stderr) = Replay(file);
+
+        Assert.Equal(3000, first.GetProperty("events").GetInt64());
+        Assert.Contains("restored checkpoint", stderr, StringComparison.Ordinal);
+        Assert.Contains("3000 events applied", stderr, StringComparison.Ordinal);
+        // The model has seen these ratings once already: its prequential error on them is lower the second time.
+        Assert.True(second.GetProperty("rmse").GetDouble() < first.GetProperty("rmse").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("--format", "xml", "--format 'xml'")]
+    [InlineData("--bogus", null, "unexpected argument")]
+    public void Replay_BadArguments_ExitTwo(string flag, string? value, string message)
+    {
+        var file = Write("u.data", ["1\t2\t3\t4"]);
+        using var worker = WorkerProcess.Start(value is null ? ["replay", file, flag] : ["replay", file, flag, value]);
+        Assert.Equal(2, worker.WaitForExit());
+        Assert.Contains(message, worker.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_MissingFile_ExitsTwoNamingIt()
+    {
+        using var worker = WorkerProcess.Start(["replay", Path.Combine(_folder, "nope.jsonl")]);
+        Assert.Equal(2, worker.WaitForExit());
+        Assert.Contains("nope.jsonl", worker.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_JsonlForcedAsMovieLens_IsRefused()
+    {
+        var file = Write("events.jsonl", ["""{"user":"u","item":"i","type":"view","ts":1}"""]);
+        using var worker = WorkerProcess.Start(["replay", file, "--format", "movielens"]);
+        Assert.Equal(2, worker.WaitForExit());
+        Assert.Contains("does not look like MovieLens", worker.Stderr, StringComparison.Ordinal);
+    }
+}
