@@ -50,9 +50,12 @@ internal sealed partial class PipelineService : BackgroundService
 
         var lines = Observable.Create<InputLine>(async (observer, _) =>
         {
-            await foreach (var line in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            await foreach (var batch in _queue.ReadAllAsync().ConfigureAwait(false))
             {
-                observer.OnNext(line);
+                foreach (var line in batch)
+                {
+                    observer.OnNext(line);
+                }
             }
 
             observer.OnCompleted();

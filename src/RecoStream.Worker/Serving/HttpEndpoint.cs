@@ -189,7 +189,10 @@ internal sealed partial class HttpEndpoint : IHostedService, IAsyncDisposable
         }
 
         var origin = new HttpOrigin(_received);
-        if (!await _queue.EnqueueAsync(new InputLine(1, buffer.WrittenMemory.ToArray(), Origin: origin), context.RequestAborted).ConfigureAwait(false))
+        var queued = true;
+        await _queue.EnqueueAsync([new InputLine(1, buffer.WrittenMemory.ToArray(), Origin: origin)], _ => queued = false, context.RequestAborted)
+            .ConfigureAwait(false);
+        if (!queued)
         {
             await WriteJsonAsync(context.Response, StatusCodes.Status503ServiceUnavailable, ErrorJson("the worker is shutting down")).ConfigureAwait(false);
             return;

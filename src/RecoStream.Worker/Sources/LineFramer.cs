@@ -29,11 +29,13 @@ internal sealed class LineFramer
     public long BytesRead { get; private set; }
 
     /// <summary>
-    /// Reads to the end of the stream, handing each line to <paramref name="emit"/>; stops early when it returns
-    /// false. Returns true at end of stream, false when stopped.
+    /// Reads to the end of the stream, handing the lines to <paramref name="emit"/> in batches (the lines of one
+    /// read, at most <see cref="IngestQueue.MaxBatchLines"/>); stops early when it returns false. Returns true at
+    /// end of stream, false when stopped.
     /// </summary>
-    public bool Run(Func<InputLine, bool> emit)
+    public bool Run(Func<InputLine[], bool> emit)
     {
+        var batch = new List<InputLine>(IngestQueue.MaxBatchLines);
         int read;
         while ((read = _stream.Read(_chunk, 0, _chunk.Length)) > 0)
         {
@@ -49,16 +51,34 @@ internal sealed class LineFramer
                     break;
                 }
 
-                if (!emit(TakeLine()))
+                batch.Add(TakeLine());
+                if (batch.Count == IngestQueue.MaxBatchLines && !Emit(batch, emit))
                 {
                     return false;
                 }
 
                 span = span[(newline + 1)..];
             }
+
+            if (batch.Count > 0 && !Emit(batch, emit))
+            {
+                return false;
+            }
         }
 
-        return _lineLength == 0 && !_tooLong || emit(TakeLine());
+        if (_lineLength > 0 || _tooLong)
+        {
+            batch.Add(TakeLine());
+        }
+
+        return batch.Count == 0 || Emit(batch, emit);
+    }
+
+    private static bool Emit(List<InputLine> batch, Func<InputLine[], bool> emit)
+    {
+        var lines = batch.ToArray();
+        batch.Clear();
+        return emit(lines);
     }
 
     private void Append(ReadOnlySpan<byte> segment)

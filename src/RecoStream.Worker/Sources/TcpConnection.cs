@@ -133,6 +133,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
                 }
 
                 var buffer = result.Buffer;
+                var batch = new List<InputLine>();
                 while (true)
                 {
                     var newline = buffer.PositionOf((byte)'\n');
@@ -163,18 +164,20 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
                         continue;
                     }
 
-                    await EnqueueAsync(line, tooLong, stopping).ConfigureAwait(false);
+                    await AddAsync(batch, line, tooLong, stopping).ConfigureAwait(false);
                 }
 
+                if (result.IsCompleted && (!buffer.IsEmpty || skipping) && authenticated)
+                {
+                    // A last line without its newline is still a line (it is rejected if it is cut short).
+                    await AddAsync(batch, buffer, skipping || buffer.Length > _maxLineBytes, stopping).ConfigureAwait(false);
+                    buffer = buffer.Slice(buffer.End);
+                }
+
+                await FlushBatchAsync(batch, stopping).ConfigureAwait(false);
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                 {
-                    // A last line without its newline is still a line (it is rejected if it is cut short).
-                    if ((!buffer.IsEmpty || skipping) && authenticated)
-                    {
-                        await EnqueueAsync(buffer, skipping || buffer.Length > _maxLineBytes, stopping).ConfigureAwait(false);
-                    }
-
                     return;
                 }
             }
@@ -185,19 +188,37 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
         }
     }
 
-    private async ValueTask EnqueueAsync(ReadOnlySequence<byte> bytes, bool tooLong, CancellationToken stopping)
+    private async ValueTask AddAsync(List<InputLine> batch, ReadOnlySequence<byte> bytes, bool tooLong, CancellationToken stopping)
     {
-        await _inFlight.WaitAsync(stopping).ConfigureAwait(false);
-        var number = ++_lineNumber;
-        var line = tooLong
-            ? new InputLine(number, ReadOnlyMemory<byte>.Empty, TooLong: true, this)
-            : new InputLine(number, bytes.ToArray(), Origin: this);
-        Interlocked.Increment(ref _pending);
-        if (!await _queue.EnqueueAsync(line, stopping).ConfigureAwait(false))
+        if (!_inFlight.Wait(0, CancellationToken.None))
         {
-            // Dropped (DropNewest) or the queue closed: the pipeline will never call LineDone for it.
-            LineDone();
+            // The lines held here keep slots too: queue them before waiting, or the wait could never end.
+            await FlushBatchAsync(batch, stopping).ConfigureAwait(false);
+            await _inFlight.WaitAsync(stopping).ConfigureAwait(false);
         }
+
+        var number = ++_lineNumber;
+        batch.Add(tooLong
+            ? new InputLine(number, ReadOnlyMemory<byte>.Empty, TooLong: true, this)
+            : new InputLine(number, bytes.ToArray(), Origin: this));
+        Interlocked.Increment(ref _pending);
+        if (batch.Count == IngestQueue.MaxBatchLines)
+        {
+            await FlushBatchAsync(batch, stopping).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask FlushBatchAsync(List<InputLine> batch, CancellationToken stopping)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var lines = batch.ToArray();
+        batch.Clear();
+        // Lines not queued (dropped in DropNewest mode, or the queue closed) never reach the pipeline's LineDone.
+        await _queue.EnqueueAsync(lines, _ => LineDone(), stopping).ConfigureAwait(false);
     }
 
     private async ValueTask<bool> AuthenticateAsync(ReadOnlySequence<byte> bytes, bool tooLong)

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using RecoStream.EventGen;
+
+const string Help = """
+    RecoStream.Load: drives a running worker over its TCP line protocol (127.0.0.1).
+
+    Usage:
+      RecoStream.Load ingest --port P [--clients N] [--events E] [--items I] [--users U]
+          N clients (default 4) each send E/N generated events (default 1,000,000 in all) as fast as the
+          socket takes them, then {"op":"flush"}; prints events/s from first byte to the last flush answer.
+      RecoStream.Load recommend --port P [--clients N] [--requests R] [--k K] [--users U]
+          N clients (default 4) each send R/N recommend requests (default 100,000 in all), one at a time,
+          waiting for each answer; prints requests/s and the p50, p99 and max latency.
+
+    Prints one JSON line on stdout.
+
+    """;
+
+if (args.Length == 0 || args[0] is "--help" or "-h")
+{
+    Console.Out.Write(Help);
+    return args.Length == 0 ? 2 : 0;
+}
+
+var mode = args[0];
+int port = 0, clients = 4, events = 1_000_000, requests = 100_000, k = 10, items = 10_000, users = 50_000;
+for (var a = 1; a < args.Length; a++)
+{
+    int Next() => int.Parse(args[++a], CultureInfo.InvariantCulture);
+    switch (args[a])
+    {
+        case "--port": port = Next(); break;
+        case "--clients": clients = Next(); break;
+        case "--events": events = Next(); break;
+        case "--requests": requests = Next(); break;
+        case "--k": k = Next(); break;
+        case "--items": items = Next(); break;
+        case "--users": users = Next(); break;
+        default:
+            Console.Error.Write($"unknown argument '{args[a]}'\n\n{Help}");
+            return 2;
+    }
+}
+
+if (port == 0)
+{
+    Console.Error.Write($"--port is required\n\n{Help}");
+    return 2;
+}
+
+return mode switch
+{
+    "ingest" => await IngestAsync(),
+    "recommend" => await RecommendAsync(),
+    _ => Fail($"unknown mode '{mode}'"),
+};
+
+int Fail(string message)
+{
+    Console.Error.Write($"{message}\n\n{Help}");
+    return 2;
+}
+
+async Task<int> IngestAsync()
+{
+    // Each client's lines are generated up front so the measurement is of the worker, not of the generator.
+    var perClient = events / clients;
+    var payloads = Enumerable.Range(0, clients).Select(c =>
+    {
+        var text = new StringBuilder();
+        foreach (var line in new SyntheticEventGenerator(new SyntheticEventOptions
+                 { Events = perClient, Users = users, Items = items, Seed = 1000 + c }).Lines())
+        {
+            text.Append(line).Append('\n');
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }).ToArray();
+
+    var sockets = await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => ConnectAsync(port)));
+    var clock = Stopwatch.StartNew();
+    var accepted = await Task.WhenAll(sockets.Select(async (socket, c) =>
+    {
+        await using var stream = new NetworkStream(socket, ownsSocket: true);
+        await stream.WriteAsync(payloads[c]);
+        await stream.WriteAsync("{\"op\":\"flush\"}\n"u8.ToArray());
+        using var reader = new StreamReader(stream);
+        var answer = await reader.ReadLineAsync() ?? throw new IOException("the worker closed the connection");
+        var marker = answer.IndexOf("\"accepted\":", StringComparison.Ordinal) + "\"accepted\":".Length;
+        return long.Parse(answer.AsSpan(marker, answer.IndexOf(',', marker) - marker), CultureInfo.InvariantCulture);
+    }));
+    var seconds = clock.Elapsed.TotalSeconds;
+    var total = accepted.Sum();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{{\"mode\":\"ingest\",\"clients\":{clients},\"events_sent\":{perClient * clients},\"accepted\":{total},\"seconds\":{seconds:F3},\"events_per_sec\":{total / seconds:F0}}}"));
+    return 0;
+}
+
+async Task<int> RecommendAsync()
+{
+    var perClient = requests / clients;
+    var latencies = new double[perClient * clients];
+    var sockets = await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => ConnectAsync(port)));
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(sockets.Select(async (socket, c) =>
+    {
+        await using var stream = new NetworkStream(socket, ownsSocket: true);
+        using var reader = new StreamReader(stream);
+        var rng = new Random(c);
+        for (var n = 0; n < perClient; n++)
+        {
+            var request = Encoding.UTF8.GetBytes($"{{\"op\":\"recommend\",\"user\":\"u{rng.Next(1, users + 1)}\",\"k\":{k}}}\n");
+            var start = Stopwatch.GetTimestamp();
+            await stream.WriteAsync(request);
+            _ = await reader.ReadLineAsync() ?? throw new IOException("the worker closed the connection");
+            latencies[c * perClient + n] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+    }));
+    var seconds = clock.Elapsed.TotalSeconds;
+    Array.Sort(latencies);
+    double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)(p * latencies.Length))];
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{{\"mode\":\"recommend\",\"clients\":{clients},\"k\":{k},\"requests\":{latencies.Length},\"seconds\":{seconds:F3},\"requests_per_sec\":{latencies.Length / seconds:F0},\"p50_ms\":{Percentile(0.50):F3},\"p99_ms\":{Percentile(0.99):F3},\"max_ms\":{latencies[^1]:F3}}}"));
+    return 0;
+}
+
+static async Task<Socket> ConnectAsync(int port)
+{
+    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    await socket.ConnectAsync("127.0.0.1", port);
+    return socket;
+}
