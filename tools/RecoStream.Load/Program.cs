@@ -72,7 +72,7 @@ async Task<int> IngestAsync()
     {
         var text = new StringBuilder();
         foreach (var line in new SyntheticEventGenerator(new SyntheticEventOptions
-                 { Events = perClient, Users = users, Items = items, Seed = 1000 + c }).Lines())
+        { Events = perClient, Users = users, Items = items, Seed = 1000 + c }).Lines())
         {
             text.Append(line).Append('\n');
         }
