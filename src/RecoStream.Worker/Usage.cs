@@ -9,6 +9,7 @@ internal static class Usage
         Usage:
           RecoStream.Worker [--RecoStream:Section:Key=value ...]
           RecoStream.Worker replay FILE [--format auto|jsonl|movielens] [--progress] [--RecoStream:Section:Key=value ...]
+          RecoStream.Worker healthcheck [--RecoStream:Metrics:Port=N]   exit 0 when the running worker's /healthz answers
 
         Reads the JSON-Lines protocol from standard input (and from TCP clients when RecoStream:Ingest:Tcp:Port
         is set), learns from each event and answers each request line on the channel it came from (stdout for

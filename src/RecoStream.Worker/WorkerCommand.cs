@@ -31,6 +31,11 @@ internal static class WorkerCommand
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "healthcheck")
+        {
+            return await HealthcheckAsync(args[1..]).ConfigureAwait(false);
+        }
+
         ReplayOptions? replay = null;
         if (replayRequested)
         {
@@ -52,10 +57,9 @@ internal static class WorkerCommand
             // appsettings.json ships beside the binary; relative paths in settings still resolve against the working directory.
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Logging.ClearProviders();
-        StderrLogging.Add(builder.Logging);
-
         var settings = WorkerSettings.Read(builder.Configuration, out var errors);
+        builder.Logging.ClearProviders();
+        StderrLogging.Add(builder.Logging, settings.Diagnostics.LogFormat);
         if (errors.Count > 0)
         {
             Console.Error.WriteLine("recostream: invalid configuration:");
@@ -120,6 +124,40 @@ internal static class WorkerCommand
         }
 
         return Environment.ExitCode;
+    }
+
+    /// <summary>
+    /// <c>healthcheck</c>: GETs the running worker's <c>/healthz</c> (for a container HEALTHCHECK, which has no curl);
+    /// exit 0 when it answers 200, 1 otherwise.
+    /// </summary>
+    private static async Task<int> HealthcheckAsync(string[] args)
+    {
+        var configuration = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        }).Configuration;
+        var settings = WorkerSettings.Read(configuration, out var errors);
+        if (errors.Count > 0 || settings.Metrics.Port == 0)
+        {
+            Console.Error.WriteLine(errors.Count > 0 ? string.Join('\n', errors) : "recostream healthcheck: the HTTP endpoint is off (RecoStream:Metrics:Port is 0)");
+            return 1;
+        }
+
+        var host = settings.Metrics.Host is "*" or "localhost" ? "127.0.0.1" : settings.Metrics.Host;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            using var response = await http.GetAsync(new Uri($"http://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{settings.Metrics.Port}/healthz"))
+                .ConfigureAwait(false);
+            Console.Out.WriteLine($"healthz: {(int)response.StatusCode}");
+            return response.IsSuccessStatusCode ? 0 : 1;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            Console.Error.WriteLine($"recostream healthcheck: {ex.Message}");
+            return 1;
+        }
     }
 
     private static void AddServices(IServiceCollection services, WorkerSettings settings, ModelState state, CheckpointStore store, ReplayOptions? replay)

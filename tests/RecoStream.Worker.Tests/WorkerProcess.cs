@@ -44,6 +44,9 @@ internal sealed class WorkerProcess : IDisposable
     public static string WorkerAssembly { get; } = typeof(WorkerProcess).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "WorkerAssembly").Value!;
 
+    public static string RepoRoot { get; } = typeof(WorkerProcess).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+
     public int Id => _process.Id;
 
     public string Stderr

@@ -39,6 +39,7 @@ public sealed class EventParser : ILineParser
     {
         var item = ParseLine(line);
         item.Origin = line.Origin;
+        item.ArrivedAt = line.ArrivedAt;
         return item;
     }
 

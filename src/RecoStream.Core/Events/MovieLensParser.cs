@@ -40,6 +40,7 @@ public sealed class MovieLensParser : ILineParser
     {
         var item = ParseLine(line);
         item.Origin = line.Origin;
+        item.ArrivedAt = line.ArrivedAt;
         return item;
     }
 

@@ -16,6 +16,9 @@ public sealed class StreamItem
     /// <summary>The 1-based line number within the source's run.</summary>
     public long LineNumber { get; }
 
+    /// <summary>When the line arrived (a <see cref="TimeProvider.GetTimestamp"/> value; 0 when unknown).</summary>
+    public long ArrivedAt { get; set; }
+
     /// <summary>Where the line came from; null for lines made up in tests.</summary>
     public ILineOrigin? Origin { get; set; }
 

@@ -34,6 +34,7 @@ public sealed class IncrementalRoute
         var itemIndex = _state.Catalog.Record(e.Item);
         _state.History.Record(e.User, itemIndex);
         _state.EventsApplied++;
+        _state.LastEventTimeMs = e.TimestampMs;
 
         item.Prediction = prediction;
         item.Label = label;

@@ -33,6 +33,9 @@ public sealed class ModelState
     /// <summary>Input lines consumed over the store's lifetime (events, requests, rejected and blank lines).</summary>
     public long LinesConsumed { get; set; }
 
+    /// <summary>Event time (Unix ms) of the last applied event; 0 before the first. Not checkpointed.</summary>
+    public long LastEventTimeMs { get; set; }
+
     /// <summary>Events applied to the model over the store's lifetime.</summary>
     public long EventsApplied { get; set; }
 

@@ -99,6 +99,7 @@ internal sealed class WorkerSettings
             "0 turns progress lines off");
         diagnostics.RejectionLogsPerSecond = r.Int("RecoStream:Diagnostics:RejectionLogsPerSecond", diagnostics.RejectionLogsPerSecond, 0, 100_000,
             "0 logs no rejected lines (they are still counted)");
+        diagnostics.LogFormat = r.Enum("RecoStream:Diagnostics:LogFormat", diagnostics.LogFormat);
 
         r.RejectUnknownKeys(Section);
         var all = new List<string>(r.Errors);

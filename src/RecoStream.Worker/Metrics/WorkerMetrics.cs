@@ -1,3 +1,4 @@
+using System.Reflection;
 using Prometheus;
 using RecoStream.Core.Events;
 
@@ -72,12 +73,22 @@ internal sealed class WorkerMetrics
         LastCheckpoint = factory.CreateGauge("recostream_checkpoint_last_success_timestamp_seconds",
             "Unix time of the last successful checkpoint.");
 
+        PipelineLatency = factory.CreateHistogram("recostream_pipeline_latency_seconds",
+            "Time from a line's arrival at its source to the model updated with it.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00001, 2.5, 14) });
+        Freshness = factory.CreateGauge("recostream_freshness_seconds",
+            "Wall-clock time now minus the event time of the last applied event (event time is the producer's clock).");
+        StoreSize = factory.CreateGauge("recostream_store_size_bytes", "Size of the RocksDB store folder on disk.");
         QueueDepth = factory.CreateGauge("recostream_queue_depth", "Lines waiting in the ingest queue.");
         CatalogItems = factory.CreateGauge("recostream_catalog_items", "Distinct items seen.");
         KnownUsers = factory.CreateGauge("recostream_users", "Distinct users seen.");
+        var informational = typeof(WorkerMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        var plus = informational.IndexOf('+', StringComparison.Ordinal);
         factory.CreateGauge("recostream_build_info", "Build information; the value is always 1.",
-            new GaugeConfiguration { LabelNames = ["version"] })
-            .WithLabels(typeof(WorkerMetrics).Assembly.GetName().Version?.ToString(3) ?? "unknown").Set(1);
+            new GaugeConfiguration { LabelNames = ["version", "commit"] })
+            .WithLabels(plus < 0 ? informational : informational[..plus], plus < 0 ? "unknown" : informational[(plus + 1)..]).Set(1);
+        // Process CPU, memory, GC and thread-pool series (process_*, dotnet_*) for the dashboard's memory panels.
+        DotNetStats.Register(Registry);
     }
 
     /// <summary>The registry the metrics endpoint serves.</summary>
@@ -106,6 +117,12 @@ internal sealed class WorkerMetrics
     public Gauge CheckpointSize { get; }
 
     public Gauge LastCheckpoint { get; }
+
+    public Histogram PipelineLatency { get; }
+
+    public Gauge Freshness { get; }
+
+    public Gauge StoreSize { get; }
 
     public Gauge QueueDepth { get; }
 

@@ -58,6 +58,11 @@ internal sealed class OutcomeHandler : IDisposable
 
                 _metrics.ModelUpdates.Inc();
                 _metrics.PrequentialAbsoluteError.Observe(Math.Abs(item.Prediction - item.Label));
+                if (item.ArrivedAt != 0)
+                {
+                    _metrics.PipelineLatency.Observe(_time.GetElapsedTime(item.ArrivedAt).TotalSeconds);
+                }
+
                 _counters.AddApplied();
                 if (++_sinceCheckpoint >= _checkpointEvery)
                 {

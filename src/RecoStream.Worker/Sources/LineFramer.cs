@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using RecoStream.Core.Events;
 
 namespace RecoStream.Worker.Sources;
@@ -17,6 +18,7 @@ internal sealed class LineFramer
     private int _lineLength;
     private bool _tooLong;
     private long _lineNumber;
+    private long _arrivedAt;
 
     public LineFramer(Stream stream, int maxLineBytes, ILineOrigin origin)
     {
@@ -40,6 +42,7 @@ internal sealed class LineFramer
         while ((read = _stream.Read(_chunk, 0, _chunk.Length)) > 0)
         {
             BytesRead += read;
+            _arrivedAt = Stopwatch.GetTimestamp();
             var span = _chunk.AsSpan(0, read);
             while (!span.IsEmpty)
             {
@@ -108,8 +111,8 @@ internal sealed class LineFramer
     {
         _lineNumber++;
         var line = _tooLong
-            ? new InputLine(_lineNumber, ReadOnlyMemory<byte>.Empty, TooLong: true, _origin)
-            : new InputLine(_lineNumber, _line.AsSpan(0, _lineLength).ToArray(), Origin: _origin);
+            ? new InputLine(_lineNumber, ReadOnlyMemory<byte>.Empty, TooLong: true, _origin, _arrivedAt)
+            : new InputLine(_lineNumber, _line.AsSpan(0, _lineLength).ToArray(), Origin: _origin, ArrivedAt: _arrivedAt);
         _lineLength = 0;
         _tooLong = false;
         return line;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -31,6 +32,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
     private readonly SemaphoreSlim _inFlight;
     private readonly Channel<byte[]> _answers = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
     private long _lineNumber;
+    private long _arrivedAt;
     private int _pending;
     private bool _answered;
     private volatile bool _readingDone;
@@ -133,6 +135,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
                 }
 
                 var buffer = result.Buffer;
+                _arrivedAt = Stopwatch.GetTimestamp();
                 var batch = new List<InputLine>();
                 while (true)
                 {
@@ -199,8 +202,8 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
 
         var number = ++_lineNumber;
         batch.Add(tooLong
-            ? new InputLine(number, ReadOnlyMemory<byte>.Empty, TooLong: true, this)
-            : new InputLine(number, bytes.ToArray(), Origin: this));
+            ? new InputLine(number, ReadOnlyMemory<byte>.Empty, TooLong: true, this, _arrivedAt)
+            : new InputLine(number, bytes.ToArray(), Origin: this, ArrivedAt: _arrivedAt));
         Interlocked.Increment(ref _pending);
         if (batch.Count == IngestQueue.MaxBatchLines)
         {
