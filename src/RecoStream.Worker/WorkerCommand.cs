@@ -110,7 +110,8 @@ internal static class WorkerCommand
                 return 1;
             }
 
-            AddServices(builder.Services, settings, state, store, replay);
+            var restoredAt = store.LatestCheckpointTime();
+            AddServices(builder.Services, settings, state, store, replay, restoredAt);
             using var host = builder.Build();
             try
             {
@@ -160,9 +161,15 @@ internal static class WorkerCommand
         }
     }
 
-    private static void AddServices(IServiceCollection services, WorkerSettings settings, ModelState state, CheckpointStore store, ReplayOptions? replay)
+    private static void AddServices(IServiceCollection services, WorkerSettings settings, ModelState state, CheckpointStore store, ReplayOptions? replay,
+        long? restoredCheckpointUnixMs)
     {
         var metrics = new WorkerMetrics(state.Learner.Name);
+        if (restoredCheckpointUnixMs is { } restored)
+        {
+            metrics.LastCheckpoint.Set(restored / 1000.0);
+        }
+
         ILineParser parser = replay?.Layout is { } layout ? new MovieLensParser(layout) : new EventParser(settings.Limits);
 
         services.AddSystemd();

@@ -72,6 +72,8 @@ internal sealed class WorkerMetrics
         CheckpointSize = factory.CreateGauge("recostream_checkpoint_size_bytes", "Encoded size of the last checkpoint.");
         LastCheckpoint = factory.CreateGauge("recostream_checkpoint_last_success_timestamp_seconds",
             "Unix time of the last successful checkpoint.");
+        CheckpointAge = factory.CreateGauge("recostream_checkpoint_age_seconds",
+            "Seconds since the last successful checkpoint (of this run, or the one restored at start).");
 
         PipelineLatency = factory.CreateHistogram("recostream_pipeline_latency_seconds",
             "Time from a line's arrival at its source to the model updated with it.",
@@ -117,6 +119,8 @@ internal sealed class WorkerMetrics
     public Gauge CheckpointSize { get; }
 
     public Gauge LastCheckpoint { get; }
+
+    public Gauge CheckpointAge { get; }
 
     public Histogram PipelineLatency { get; }
 

@@ -81,6 +81,11 @@ internal sealed partial class HttpEndpoint : IHostedService, IAsyncDisposable
             }
 
             _metrics.StoreSize.Set(StoreSize(_store.Path));
+            var lastCheckpoint = _metrics.LastCheckpoint.Value;
+            if (lastCheckpoint > 0)
+            {
+                _metrics.CheckpointAge.Set(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - lastCheckpoint);
+            }
             if (_state.Evaluator.Count > 0)
             {
                 _metrics.PrequentialRmse.Set(_state.Evaluator.Rmse);
