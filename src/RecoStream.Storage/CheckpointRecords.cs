@@ -12,22 +12,28 @@ internal sealed class MetaRecord
     [Key(1)] public long LinesConsumed { get; set; }
     [Key(2)] public long EventsApplied { get; set; }
     [Key(3)] public long WrittenAtUnixMs { get; set; }
-    [Key(4)] public long EvaluatedCount { get; set; }
-    [Key(5)] public double SumSquaredError { get; set; }
-    [Key(6)] public double SumAbsoluteError { get; set; }
-    [Key(7)] public int ItemCount { get; set; }
-    [Key(8)] public int UserCount { get; set; }
-    [Key(9)] public int FeatureCount { get; set; }
+    [Key(4)] public int ItemCount { get; set; }
+    [Key(5)] public int UserCount { get; set; }
+    [Key(6)] public int FeatureCount { get; set; }
+    [Key(7)] public string[] Learners { get; set; } = [];
 }
 
 [MessagePackObject]
-internal sealed class LinearRecord
+internal sealed class LearnerRecord
 {
     [Key(0)] public int SchemaVersion { get; set; }
-    [Key(1)] public int HashBits { get; set; }
+    [Key(1)] public string Name { get; set; } = "";
+    [Key(2)] public string Kind { get; set; } = "";
+    [Key(3)] public int KindVersion { get; set; }
 
-    /// <summary>The weights as raw little-endian float32 bytes.</summary>
-    [Key(2)] public byte[] Weights { get; set; } = [];
+    /// <summary>Float arrays as raw little-endian float32 bytes.</summary>
+    [Key(4)] public Dictionary<string, byte[]> Floats { get; set; } = [];
+    [Key(5)] public Dictionary<string, double[]> Doubles { get; set; } = [];
+    [Key(6)] public Dictionary<string, string[]> Strings { get; set; } = [];
+    [Key(7)] public Dictionary<string, long[]> Longs { get; set; } = [];
+    [Key(8)] public long EvaluatedCount { get; set; }
+    [Key(9)] public double SumSquaredError { get; set; }
+    [Key(10)] public double SumAbsoluteError { get; set; }
 }
 
 [MessagePackObject]

@@ -19,10 +19,9 @@ namespace RecoStream.Storage;
 public sealed class CheckpointStore : IDisposable
 {
     /// <summary>The layout version written and the only one read.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private static readonly byte[] MetaKey = Key("checkpoint/meta");
-    private static readonly byte[] LinearKey = Key("checkpoint/linear");
     private static readonly byte[] NormalizerKey = Key("checkpoint/normalizer");
     private static readonly byte[] CatalogKey = Key("checkpoint/catalog");
     private static readonly byte[] HistoryKey = Key("checkpoint/history");
@@ -63,18 +62,10 @@ public sealed class CheckpointStore : IDisposable
             LinesConsumed = snapshot.LinesConsumed,
             EventsApplied = snapshot.EventsApplied,
             WrittenAtUnixMs = writtenAtUnixMs,
-            EvaluatedCount = snapshot.Evaluator.Count,
-            SumSquaredError = snapshot.Evaluator.SumSquaredError,
-            SumAbsoluteError = snapshot.Evaluator.SumAbsoluteError,
             ItemCount = snapshot.Catalog.Ids.Count,
             UserCount = snapshot.History.Users.Count,
             FeatureCount = snapshot.Normalizer.Features.Count,
-        };
-        var linear = new LinearRecord
-        {
-            SchemaVersion = SchemaVersion,
-            HashBits = snapshot.Linear.HashBits,
-            Weights = FloatsToBytes(snapshot.Linear.Weights),
+            Learners = [.. snapshot.Learners.Select(l => l.Name)],
         };
         var features = snapshot.Normalizer.Features;
         var normalizer = new NormalizerRecord
@@ -101,7 +92,24 @@ public sealed class CheckpointStore : IDisposable
 
         using var batch = new WriteBatch();
         long bytes = 0;
-        bytes += Put(batch, LinearKey, linear);
+        foreach (var learner in snapshot.Learners)
+        {
+            bytes += Put(batch, LearnerKey(learner.Name), new LearnerRecord
+            {
+                SchemaVersion = SchemaVersion,
+                Name = learner.Name,
+                Kind = learner.State.Kind,
+                KindVersion = learner.State.Version,
+                Floats = learner.State.Floats.ToDictionary(p => p.Key, p => FloatsToBytes(p.Value)),
+                Doubles = learner.State.Doubles,
+                Strings = learner.State.Strings,
+                Longs = learner.State.Longs,
+                EvaluatedCount = learner.Evaluator.Count,
+                SumSquaredError = learner.Evaluator.SumSquaredError,
+                SumAbsoluteError = learner.Evaluator.SumAbsoluteError,
+            });
+        }
+
         bytes += Put(batch, NormalizerKey, normalizer);
         bytes += Put(batch, CatalogKey, catalog);
         bytes += Put(batch, HistoryKey, history);
@@ -121,13 +129,26 @@ public sealed class CheckpointStore : IDisposable
         }
 
         var meta = Decode<MetaRecord>(metaBytes, "meta", m => m.SchemaVersion);
-        var linear = Decode<LinearRecord>(Require(LinearKey, "linear"), "linear", r => r.SchemaVersion);
+        var learners = new List<LearnerEntry>(meta.Learners.Length);
+        foreach (var name in meta.Learners)
+        {
+            var part = "learner/" + name;
+            var record = Decode<LearnerRecord>(Require(LearnerKey(name), part), part, r => r.SchemaVersion);
+            Check(record.Name == name && record.Kind.Length > 0, part, "the value belongs to another learner");
+            var state = new LearnerSnapshot(record.Kind, record.KindVersion)
+            {
+                Floats = record.Floats.ToDictionary(p => p.Key, p => BytesToFloats(p.Value, part)),
+                Doubles = record.Doubles,
+                Strings = record.Strings,
+                Longs = record.Longs,
+            };
+            learners.Add(new LearnerEntry(name, state, new EvaluatorSnapshot(record.EvaluatedCount, record.SumSquaredError, record.SumAbsoluteError)));
+        }
+
         var normalizer = Decode<NormalizerRecord>(Require(NormalizerKey, "normalizer"), "normalizer", r => r.SchemaVersion);
         var catalog = Decode<CatalogRecord>(Require(CatalogKey, "catalog"), "catalog", r => r.SchemaVersion);
         var history = Decode<HistoryRecord>(Require(HistoryKey, "history"), "history", r => r.SchemaVersion);
 
-        Check(linear.HashBits is >= 1 and <= 30 && linear.Weights.Length == sizeof(float) << linear.HashBits,
-            "linear", $"{linear.Weights.Length} weight bytes do not match {linear.HashBits} hash bits");
         Check(normalizer.Names.Length == meta.FeatureCount && normalizer.Counts.Length == normalizer.Names.Length
               && normalizer.Means.Length == normalizer.Names.Length && normalizer.M2s.Length == normalizer.Names.Length,
             "normalizer", "feature statistics do not match the checkpoint's metadata");
@@ -159,10 +180,9 @@ public sealed class CheckpointStore : IDisposable
             meta.LinesConsumed,
             meta.EventsApplied,
             new NormalizerSnapshot(featureEntries, normalizer.IgnoredFeatures),
-            new LinearSnapshot(linear.HashBits, BytesToFloats(linear.Weights)),
+            learners,
             new CatalogSnapshot(catalog.Ids, catalog.Counts),
-            new HistorySnapshot(users),
-            new EvaluatorSnapshot(meta.EvaluatedCount, meta.SumSquaredError, meta.SumAbsoluteError));
+            new HistorySnapshot(users));
     }
 
     /// <summary>When the latest checkpoint was written (Unix ms), or null.</summary>
@@ -217,7 +237,9 @@ public sealed class CheckpointStore : IDisposable
         }
     }
 
-    private static byte[] Key(string name) => Encoding.ASCII.GetBytes(name);
+    private static byte[] Key(string name) => Encoding.UTF8.GetBytes(name);
+
+    private static byte[] LearnerKey(string name) => Key("checkpoint/learner/" + name);
 
     private static byte[] FloatsToBytes(float[] values)
     {
@@ -230,9 +252,10 @@ public sealed class CheckpointStore : IDisposable
         return bytes;
     }
 
-    private static float[] BytesToFloats(byte[] bytes)
+    private float[] BytesToFloats(byte[] bytes, string part)
     {
-        var copy = (byte[])bytes.Clone();
+        Check(bytes is not null && bytes.Length % sizeof(float) == 0, part, "a float array's length is not a whole number of floats");
+        var copy = (byte[])bytes!.Clone();
         if (!BitConverter.IsLittleEndian)
         {
             ReverseEach(copy);

@@ -28,7 +28,7 @@ internal static class Usage
           --RecoStream:Storage:Path=DIR        store folder (default data/recostream)
           --RecoStream:Metrics:Port=N          HTTP port on 127.0.0.1 (default 9464, 0 = off)
           --RecoStream:Ingest:Tcp:Port=N       TCP line protocol on 127.0.0.1 (default 0 = off; daemons use 7464)
-          --RecoStream:Learner:LearningRate=X  SGD step size (default 0.02)
+          --RecoStream:Serving:Learner=NAME    the learner that answers requests (default mf, biased MF)
         The README lists every key.
 
         Exit codes: 0 done, 1 runtime or store error, 2 invalid configuration or arguments.
@@ -39,17 +39,21 @@ internal static class Usage
         RecoStream replay: runs the worker's pipeline over a file as fast as it can, then exits.
 
         Usage:
-          RecoStream.Worker replay FILE [--format auto|jsonl|movielens] [--progress] [--RecoStream:Section:Key=value ...]
+          RecoStream.Worker replay FILE [--format auto|jsonl|movielens] [--learner NAME] [--mode incremental]
+                                        [--progress] [--RecoStream:Section:Key=value ...]
 
           FILE               JSON Lines (the worker's protocol) or MovieLens ratings: u.data (tab-separated),
                              ratings.dat ('::'-separated) or ratings.csv (with header); ratings become rating events
           --format F         auto (default: detected from the first line), jsonl or movielens
+          --learner NAME     run and evaluate only this configured learner (default: all; the serving one is summarised)
+          --mode M           incremental (windowed-batch is not available yet)
           --progress         progress lines on stderr even when stderr is not a terminal
 
         Uses the worker's configuration and store (it continues from the stored model and leaves a store the
         worker can start from); opens no ports. At the end prints one JSON line on stdout:
           {"events":N,"rejected":M,"lines":L,"requests":R,"seconds":S,"events_per_sec":E,"learner":"linear",
            "mode":"incremental","rmse":X,"mae":Y,"format":"movielens","file":"...","store":"..."}
+        "learner" is the learner summarised; rmse and mae are its prequential errors over the events it learned from.
         rmse and mae are prequential over this run's events (predicted before learned); null when none.
 
         """;

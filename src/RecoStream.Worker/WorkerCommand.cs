@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RecoStream.Core.Events;
-using RecoStream.Core.Learners;
 using RecoStream.Core.Processing;
 using RecoStream.Core.Ranking;
 using RecoStream.Core.Routing;
@@ -79,7 +78,22 @@ internal static class WorkerCommand
             settings.Ingest.FullMode = QueueFullMode.Wait;
         }
 
-        var state = new ModelState(settings.Features, settings.Learner, settings.Serving.MaxInteractionsPerUser);
+        if (replay?.Learner is { } only)
+        {
+            // replay --learner NAME evaluates that learner alone (it also serves, for the requests in the file).
+            var chosen = settings.Learners.FirstOrDefault(l => l.Name == only);
+            if (chosen is null)
+            {
+                Console.Error.WriteLine($"recostream replay: --learner '{only}' is not configured (configured: {string.Join(", ", settings.Learners.Select(l => l.Name))})");
+                return 2;
+            }
+
+            settings.Learners.RemoveAll(l => l != chosen);
+            settings.ServingLearner = only;
+        }
+
+        var state = new ModelState(settings.Features, [.. settings.Learners.Select(l => l.Build())], settings.ServingLearner,
+            settings.Serving.MaxInteractionsPerUser);
         CheckpointStore store;
         try
         {
@@ -164,7 +178,7 @@ internal static class WorkerCommand
     private static void AddServices(IServiceCollection services, WorkerSettings settings, ModelState state, CheckpointStore store, ReplayOptions? replay,
         long? restoredCheckpointUnixMs)
     {
-        var metrics = new WorkerMetrics(state.Learner.Name);
+        var metrics = new WorkerMetrics(state);
         if (restoredCheckpointUnixMs is { } restored)
         {
             metrics.LastCheckpoint.Set(restored / 1000.0);
@@ -182,7 +196,6 @@ internal static class WorkerCommand
         services.AddSingleton(settings.Diagnostics);
         services.AddSingleton(store);
         services.AddSingleton(state);
-        services.AddSingleton<IOnlineLearner>(state.Learner);
         services.AddSingleton(metrics);
         services.AddSingleton<WorkerStatus>();
         services.AddSingleton<IngestQueue>();
@@ -190,7 +203,7 @@ internal static class WorkerCommand
         services.AddSingleton(new EventParser(settings.Limits));
         services.AddSingleton(new StreamPipeline(parser, new EventValidator(), state.Normalizer,
             new IncrementalRoute(state, new LabelPolicy(settings.Labels))));
-        services.AddSingleton(new Recommender(state.Learner, state.Catalog, state.History));
+        services.AddSingleton(new Recommender(() => state.Learner, state.Catalog, state.History));
         services.AddSingleton<RejectionLog>();
         services.AddSingleton<Checkpointer>();
         services.AddSingleton<OutcomeHandler>();
@@ -202,7 +215,7 @@ internal static class WorkerCommand
         if (replay is not null)
         {
             services.AddSingleton(replay);
-            services.AddSingleton(new ReplayReport(replay, settings.Storage, state.Learner.Name));
+            services.AddSingleton(new ReplayReport(replay, settings.Storage, state.Serving.Name));
             services.AddSingleton(new ReplayOrigin(metrics));
             services.AddSingleton<ReplaySource>();
             services.AddHostedService(sp => sp.GetRequiredService<ReplaySource>());
@@ -225,6 +238,8 @@ internal static class WorkerCommand
         string? file = null;
         var format = "auto";
         var progress = false;
+        string? learner = null;
+        var mode = "incremental";
         var rest = new List<string>();
         for (var i = 1; i < args.Length; i++)
         {
@@ -235,6 +250,12 @@ internal static class WorkerCommand
                     break;
                 case "--progress":
                     progress = true;
+                    break;
+                case "--learner" when i + 1 < args.Length:
+                    learner = args[++i];
+                    break;
+                case "--mode" when i + 1 < args.Length:
+                    mode = args[++i];
                     break;
                 case var a when a.StartsWith("--format=", StringComparison.Ordinal):
                     format = a["--format=".Length..];
@@ -265,6 +286,14 @@ internal static class WorkerCommand
             return false;
         }
 
+        if (mode != "incremental")
+        {
+            problem = mode == "windowed-batch"
+                ? "--mode windowed-batch is not available yet (windowed-batch learners come with the learners issue); use incremental"
+                : $"--mode '{mode}' is not one of incremental, windowed-batch";
+            return false;
+        }
+
         if (format is not ("auto" or "jsonl" or "movielens"))
         {
             problem = $"--format '{format}' is not one of auto, jsonl, movielens";
@@ -283,7 +312,7 @@ internal static class WorkerCommand
             }
         }
 
-        replay = new ReplayOptions(file, layout is null ? "jsonl" : "movielens", layout, progress);
+        replay = new ReplayOptions(file, layout is null ? "jsonl" : "movielens", layout, progress, learner);
         return true;
     }
 

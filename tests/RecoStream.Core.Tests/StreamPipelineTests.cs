@@ -90,7 +90,7 @@ public class StreamPipelineTests
         var b = await pipeline2.Build(Lines(next)).SingleAsync();
 
         Assert.Equal(a.Prediction, b.Prediction);
-        Assert.Equal(state.Learner.Weights.ToArray(), restored.Learner.Weights.ToArray());
+        Assert.Equal(((LinearLearner)state.Learner).Weights.ToArray(), ((LinearLearner)restored.Learner).Weights.ToArray());
         Assert.Equal(state.Evaluator.Rmse, restored.Evaluator.Rmse);
         Assert.Equal(state.LinesConsumed, restored.LinesConsumed);
         Assert.Equal(state.Catalog.Ids, restored.Catalog.Ids);

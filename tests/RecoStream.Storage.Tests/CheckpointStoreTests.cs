@@ -10,6 +10,8 @@ namespace RecoStream.Storage.Tests;
 
 public sealed class CheckpointStoreTests : IDisposable
 {
+    private static readonly string[] LinearOnly = ["linear"];
+
     private readonly string _path = Path.Combine(Path.GetTempPath(), "recostream-store-tests", Guid.NewGuid().ToString("N"));
 
     public void Dispose()
@@ -58,7 +60,7 @@ public sealed class CheckpointStoreTests : IDisposable
             Assert.Equal(1234, store.LatestCheckpointTime());
         }
 
-        Assert.Equal(state.Learner.Weights.ToArray(), restored.Learner.Weights.ToArray());
+        Assert.Equal(((LinearLearner)state.Learner).Weights.ToArray(), ((LinearLearner)restored.Learner).Weights.ToArray());
         Assert.Equal(state.EventsApplied, restored.EventsApplied);
         Assert.Equal(state.LinesConsumed, restored.LinesConsumed);
         Assert.Equal(state.Catalog.Ids, restored.Catalog.Ids);
@@ -128,12 +130,12 @@ public sealed class CheckpointStoreTests : IDisposable
         WriteCheckpoint();
         using (var db = RocksDb.Open(new DbOptions(), _path))
         {
-            var key = Encoding.ASCII.GetBytes("checkpoint/linear");
+            var key = Encoding.ASCII.GetBytes("checkpoint/learner/linear");
             var bytes = db.Get(key);
             db.Put(key, bytes[..(bytes.Length / 2)]);
         }
 
-        Assert.Contains("'linear'", ReadCorrupt().Message, StringComparison.Ordinal);
+        Assert.Contains("'learner/linear'", ReadCorrupt().Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -149,7 +151,7 @@ public sealed class CheckpointStoreTests : IDisposable
     public void ReadLatest_OtherSchemaVersion_IsRefused()
     {
         WriteCheckpoint();
-        Tamper("checkpoint/meta", MessagePackSerializer.Serialize(new object[] { 99, 1L, 1L, 0L, 0L, 0.0, 0.0, 0, 0, 0 }));
+        Tamper("checkpoint/meta", MessagePackSerializer.Serialize(new object[] { 99, 1L, 1L, 0L, 0, 0, 0, LinearOnly }));
 
         Assert.Contains("schema version 99", ReadCorrupt().Message, StringComparison.Ordinal);
     }

@@ -15,7 +15,9 @@ public sealed class WorkerConfigurationTests : IDisposable
 
     [Theory]
     [InlineData("--RecoStream:Metrics:Port=70000", "RecoStream:Metrics:Port", "'70000'", "0 to 65535")]
-    [InlineData("--RecoStream:Learner:LearningRate=-1", "RecoStream:Learner:LearningRate", "'-1'", "greater than 0")]
+    [InlineData("--RecoStream:Learners:linear:LearningRate=-1", "RecoStream:Learners:linear:LearningRate", "'-1'", "greater than 0")]
+    [InlineData("--RecoStream:Learners:mf:Kind=Magic", "RecoStream:Learners:mf:Kind", "'Magic'", "Linear or BiasedMF")]
+    [InlineData("--RecoStream:Serving:Learner=nobody", "RecoStream:Serving:Learner", "'nobody'", "the name of a configured learner")]
     [InlineData("--RecoStream:Storage:CheckpointEveryEvents=often", "RecoStream:Storage:CheckpointEveryEvents", "'often'", "whole number")]
     [InlineData("--RecoStream:Storage:SyncWrites=maybe", "RecoStream:Storage:SyncWrites", "'maybe'", "true or false")]
     [InlineData("--RecoStream:Metrics:Host=not-an-address", "RecoStream:Metrics:Host", "'not-an-address'", "IP address")]
@@ -34,16 +36,16 @@ public sealed class WorkerConfigurationTests : IDisposable
     [Fact]
     public void Start_InvalidEnvironmentVariable_ExitsTwoNamingKey()
     {
-        var (exitCode, stderr) = RunWith([], new() { ["RecoStream__Learner__HashBits"] = "40" });
+        var (exitCode, stderr) = RunWith([], new() { ["RecoStream__Learners__linear__HashBits"] = "40" });
 
         Assert.Equal(2, exitCode);
-        Assert.Contains("RecoStream:Learner:HashBits: '40'", stderr, StringComparison.Ordinal);
+        Assert.Contains("RecoStream:Learners:linear:HashBits: '40'", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Start_CommandLine_OverridesEnvironment()
     {
-        var (exitCode, _) = RunWith(["--RecoStream:Learner:HashBits=12"], new() { ["RecoStream__Learner__HashBits"] = "40" });
+        var (exitCode, _) = RunWith(["--RecoStream:Learners:linear:HashBits=12"], new() { ["RecoStream__Learners__linear__HashBits"] = "40" });
         Assert.Equal(0, exitCode);
     }
 

@@ -22,6 +22,7 @@ public sealed class WorkerEndToEndTests : IDisposable
         var lines = new SyntheticEventGenerator(new SyntheticEventOptions { Events = 30_000, Users = 300, Items = 400, BadFraction = 0.02, Seed = 7 })
             .LabelledLines().ToList();
         var valid = lines.Count(l => l.Valid);
+        var ratings = lines.Count(l => l.Valid && l.Line.Contains("\"type\":\"rating\"", StringComparison.Ordinal));
         var bad = lines.Count - valid;
         const string Recommend = """{"op":"recommend","user":"u5","k":5}""";
         var port = WorkerProcess.FreePort();
@@ -49,7 +50,12 @@ public sealed class WorkerEndToEndTests : IDisposable
             Assert.True(Metrics.Value(metrics, "recostream_events_rejected_total{reason=\"empty_id\"}") > 0);
             Assert.Equal(0, Metrics.Value(metrics, "recostream_events_rejected_total{reason=\"line_too_long\"}"));
             Assert.InRange(Metrics.Value(metrics, "recostream_prequential_rmse{learner=\"linear\"}")!.Value, 0.1, 3.0);
-            Assert.Equal(valid, Metrics.Value(metrics, "recostream_prequential_absolute_error_count{learner=\"linear\"}"));
+            // The serving learner (biased MF) learns from ratings only; the linear learner in its shadow from every event.
+            Assert.Equal(ratings, Metrics.Value(metrics, "recostream_model_updates_total{learner=\"mf\"}"));
+            Assert.Equal(ratings, Metrics.Value(metrics, "recostream_prequential_absolute_error_count{learner=\"mf\"}"));
+            Assert.InRange(Metrics.Value(metrics, "recostream_prequential_rmse{learner=\"mf\"}")!.Value, 0.1, 1.5);
+            Assert.Equal(1, Metrics.Value(metrics, "recostream_learner_serving{learner=\"mf\"}"));
+            Assert.Equal(0, Metrics.Value(metrics, "recostream_learner_serving{learner=\"linear\"}"));
             Assert.Equal(valid / 5000, Metrics.Value(metrics, "recostream_checkpoints_total"));
             Assert.Equal(400, Metrics.Value(metrics, "recostream_catalog_items"));
 

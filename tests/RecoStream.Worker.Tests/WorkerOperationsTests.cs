@@ -75,7 +75,7 @@ public sealed partial class WorkerOperationsTests : IDisposable
             try
             {
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-                var query = new Uri($"http://127.0.0.1:{prometheusPort}/api/v1/query?query=recostream_model_updates_total");
+                var query = new Uri($"http://127.0.0.1:{prometheusPort}/api/v1/query?query=" + Uri.EscapeDataString("recostream_model_updates_total{learner=\"linear\"}"));
                 var deadline = DateTime.UtcNow.AddSeconds(90);
                 JsonElement? sample = null;
                 while (sample is null && DateTime.UtcNow < deadline)

@@ -64,7 +64,7 @@ public sealed class WorkerReplayTests : IDisposable
         Assert.Equal(5000, summary.GetProperty("events").GetInt64());
         Assert.Equal(1, summary.GetProperty("rejected").GetInt64());
         Assert.Equal("movielens", summary.GetProperty("format").GetString());
-        Assert.Equal("linear", summary.GetProperty("learner").GetString());
+        Assert.Equal("mf", summary.GetProperty("learner").GetString());
         Assert.Equal("incremental", summary.GetProperty("mode").GetString());
         Assert.InRange(summary.GetProperty("rmse").GetDouble(), 0.5, 3.0);
         Assert.InRange(summary.GetProperty("mae").GetDouble(), 0.3, summary.GetProperty("rmse").GetDouble());

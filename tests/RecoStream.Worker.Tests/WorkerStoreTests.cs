@@ -27,13 +27,13 @@ public sealed class WorkerStoreTests : IDisposable
 
         using (var db = RocksDb.Open(new DbOptions(), _store.Path))
         {
-            db.Put(Encoding.ASCII.GetBytes("checkpoint/linear"), new byte[] { 1, 2, 3 });
+            db.Put(Encoding.ASCII.GetBytes("checkpoint/learner/mf"), new byte[] { 1, 2, 3 });
         }
 
         using var second = Start("""{"op":"recommend","user":"a"}""");
         Assert.Equal(1, second.WaitForExit());
         Assert.Contains("refusing to start", second.Stderr, StringComparison.Ordinal);
-        Assert.Contains("'linear'", second.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'learner/mf'", second.Stderr, StringComparison.Ordinal);
         Assert.Empty(second.RemainingOutput());
     }
 
@@ -56,9 +56,9 @@ public sealed class WorkerStoreTests : IDisposable
             Assert.Equal(0, first.WaitForExit());
         }
 
-        using var second = WorkerProcess.Start([$"--RecoStream:Storage:Path={_store.Path}", "--RecoStream:Metrics:Port=0", "--RecoStream:Learner:HashBits=12"]);
+        using var second = WorkerProcess.Start([$"--RecoStream:Storage:Path={_store.Path}", "--RecoStream:Metrics:Port=0", "--RecoStream:Learners:linear:HashBits=12"]);
         second.CloseInput();
         Assert.Equal(1, second.WaitForExit());
-        Assert.Contains("RecoStream:Learner:HashBits", second.Stderr, StringComparison.Ordinal);
+        Assert.Contains("RecoStream:Learners:linear:HashBits", second.Stderr, StringComparison.Ordinal);
     }
 }

@@ -8,13 +8,19 @@ namespace RecoStream.Core.Learners;
 /// </summary>
 public interface IOnlineLearner
 {
-    /// <summary>The learner's name, used as the <c>learner</c> metric label.</summary>
+    /// <summary>The learner's configured name, used as the <c>learner</c> metric label and in the store.</summary>
     string Name { get; }
+
+    /// <summary>The learner kind (<c>Linear</c>, <c>BiasedMF</c>, ...).</summary>
+    string Kind { get; }
+
+    /// <summary>Whether this learner learns from (and is evaluated on) the event; e.g. explicit MF takes ratings only.</summary>
+    bool Learns(UserEvent e);
 
     /// <summary>Predicts the label of an event whose features are already normalized.</summary>
     double Predict(UserEvent e);
 
-    /// <summary>Takes one gradient step towards <paramref name="label"/>; returns the prediction made before the step.</summary>
+    /// <summary>Takes one update towards <paramref name="label"/>; returns the prediction made before it.</summary>
     double Learn(UserEvent e, double label);
 
     /// <summary>
@@ -25,4 +31,10 @@ public interface IOnlineLearner
 
     /// <summary>Scores one user-item pair with event features at their mean.</summary>
     double ScoreItem(string user, string item);
+
+    /// <summary>A copy of the whole state, optimizer state included.</summary>
+    LearnerSnapshot Snapshot();
+
+    /// <summary>Replaces the state with a snapshot's; refuses one written with incompatible settings.</summary>
+    void Restore(LearnerSnapshot snapshot);
 }

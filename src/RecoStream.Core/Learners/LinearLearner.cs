@@ -9,6 +9,11 @@ namespace RecoStream.Core.Learners;
 /// </summary>
 public sealed class LinearLearner : IOnlineLearner
 {
+    /// <summary>The <see cref="Kind"/> of this learner.</summary>
+    public const string KindName = "Linear";
+
+    private const int SnapshotVersion = 1;
+
     private readonly int _bits;
     private readonly float _eta;
     private readonly int _biasSlot;
@@ -16,8 +21,9 @@ public sealed class LinearLearner : IOnlineLearner
     private readonly List<int> _itemSlots = [];
     private float[] _weights;
 
-    public LinearLearner(LinearLearnerOptions options)
+    public LinearLearner(LinearLearnerOptions options, string name = "linear")
     {
+        Name = name;
         _bits = options.HashBits;
         _eta = (float)options.LearningRate;
         _weights = new float[1 << _bits];
@@ -25,7 +31,13 @@ public sealed class LinearLearner : IOnlineLearner
     }
 
     /// <inheritdoc />
-    public string Name => "linear";
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public string Kind => KindName;
+
+    /// <inheritdoc />
+    public bool Learns(UserEvent e) => true;
 
     /// <summary>The weight table (read-only view, for tests and diagnostics).</summary>
     public ReadOnlySpan<float> Weights => _weights;
@@ -111,19 +123,25 @@ public sealed class LinearLearner : IOnlineLearner
         + _weights[FeatureHasher.Slot(FeatureHasher.UserNamespace, user, _bits)]
         + _weights[FeatureHasher.Slot(FeatureHasher.ItemNamespace, item, _bits)];
 
-    /// <summary>A copy of the weights for a checkpoint.</summary>
-    public LinearSnapshot Snapshot() => new(_bits, (float[])_weights.Clone());
-
-    /// <summary>Replaces the weights with a checkpoint's; the hash width must match the configuration.</summary>
-    public void Restore(LinearSnapshot snapshot)
+    /// <inheritdoc />
+    public LearnerSnapshot Snapshot() => new(KindName, SnapshotVersion)
     {
-        if (snapshot.HashBits != _bits || snapshot.Weights.Length != 1 << _bits)
+        Floats = { ["weights"] = (float[])_weights.Clone() },
+        Longs = { ["hashBits"] = [_bits] },
+    };
+
+    /// <inheritdoc />
+    public void Restore(LearnerSnapshot snapshot)
+    {
+        var bits = snapshot.Require(snapshot.Longs, "hashBits")[0];
+        var weights = snapshot.Require(snapshot.Floats, "weights");
+        if (bits != _bits || weights.Length != 1 << _bits)
         {
             throw new InvalidOperationException(
-                $"the stored linear model has {snapshot.HashBits} hash bits but RecoStream:Learner:HashBits is {_bits}; " +
+                $"the stored linear learner '{Name}' has {bits} hash bits but RecoStream:Learners:{Name}:HashBits is {_bits}; " +
                 "use the stored value or start on a new store");
         }
 
-        _weights = (float[])snapshot.Weights.Clone();
+        _weights = (float[])weights.Clone();
     }
 }

@@ -8,14 +8,20 @@ namespace RecoStream.Core.Ranking;
 /// </summary>
 public sealed class Recommender
 {
-    private readonly IOnlineLearner _learner;
+    private readonly Func<IOnlineLearner> _learner;
     private readonly ItemCatalog _catalog;
     private readonly InteractionHistory _history;
     private float[] _scores = [];
 
     public Recommender(IOnlineLearner learner, ItemCatalog catalog, InteractionHistory history)
+        : this(() => learner, catalog, history)
     {
-        _learner = learner;
+    }
+
+    /// <summary>A recommender that asks <paramref name="servingLearner"/> for the learner to use at each request.</summary>
+    public Recommender(Func<IOnlineLearner> servingLearner, ItemCatalog catalog, InteractionHistory history)
+    {
+        _learner = servingLearner;
         _catalog = catalog;
         _history = history;
     }
@@ -33,7 +39,7 @@ public sealed class Recommender
         string source;
         if (_history.TryGetItems(user, out var seen))
         {
-            _learner.ScoreItems(user, _catalog.Ids, scores);
+            _learner().ScoreItems(user, _catalog.Ids, scores);
             source = Recommendation.ModelSource;
         }
         else

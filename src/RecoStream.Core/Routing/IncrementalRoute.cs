@@ -4,8 +4,9 @@ using RecoStream.Core.Processing;
 namespace RecoStream.Core.Routing;
 
 /// <summary>
-/// The incremental route: each event is predicted (scored prequentially), then learned from, then recorded in
-/// the catalog and the user's history. Every line advances the input position.
+/// The incremental route: each event goes to every learner that learns from it (predicted first, which scores it
+/// prequentially, then learned from), then is recorded in the catalog and the user's history. Every line
+/// advances the input position.
 /// </summary>
 public sealed class IncrementalRoute
 {
@@ -29,15 +30,27 @@ public sealed class IncrementalRoute
 
         var e = item.Event!;
         var label = _labels.LabelOf(e);
-        var prediction = _state.Learner.Learn(e, label);
-        _state.Evaluator.Add(prediction, label);
+        item.Prediction = double.NaN;
+        item.Label = label;
+        foreach (var slot in _state.Learners)
+        {
+            if (!slot.Learner.Learns(e))
+            {
+                continue;
+            }
+
+            var prediction = slot.Learner.Learn(e, label);
+            slot.Evaluator.Add(prediction, label);
+            if (ReferenceEquals(slot, _state.Serving))
+            {
+                item.Prediction = prediction;
+            }
+        }
+
         var itemIndex = _state.Catalog.Record(e.Item);
         _state.History.Record(e.User, itemIndex);
         _state.EventsApplied++;
         _state.LastEventTimeMs = e.TimestampMs;
-
-        item.Prediction = prediction;
-        item.Label = label;
         item.Applied = true;
         return item;
     }

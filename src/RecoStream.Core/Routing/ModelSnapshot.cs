@@ -10,7 +10,9 @@ public sealed record ModelSnapshot(
     long LinesConsumed,
     long EventsApplied,
     NormalizerSnapshot Normalizer,
-    LinearSnapshot Linear,
+    IReadOnlyList<LearnerEntry> Learners,
     CatalogSnapshot Catalog,
-    HistorySnapshot History,
-    EvaluatorSnapshot Evaluator);
+    HistorySnapshot History);
+
+/// <summary>One learner's state and its prequential totals.</summary>
+public sealed record LearnerEntry(string Name, LearnerSnapshot State, EvaluatorSnapshot Evaluator);

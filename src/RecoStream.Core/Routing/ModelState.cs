@@ -6,29 +6,52 @@ using RecoStream.Core.Ranking;
 namespace RecoStream.Core.Routing;
 
 /// <summary>
-/// Everything the worker learns and must keep across a restart: feature statistics, the learner's weights,
-/// the item catalog, the users' interaction histories, the prequential totals and the input position.
+/// Everything the worker learns and must keep across a restart: feature statistics, every learner (one serves,
+/// the others learn in its shadow) with its prequential totals, the item catalog, the users' interaction
+/// histories and the input position.
 /// </summary>
 public sealed class ModelState
 {
-    public ModelState(FeatureOptions features, LinearLearnerOptions learner, int maxInteractionsPerUser)
+    private readonly LearnerSlot[] _learners;
+
+    public ModelState(FeatureOptions features, IReadOnlyList<IOnlineLearner> learners, string servingLearner, int maxInteractionsPerUser)
     {
+        if (learners.Count == 0)
+        {
+            throw new ArgumentException("at least one learner is needed", nameof(learners));
+        }
+
         Normalizer = new FeatureNormalizer(features);
-        Learner = new LinearLearner(learner);
+        _learners = [.. learners.Select(l => new LearnerSlot(l))];
+        Serving = _learners.FirstOrDefault(l => l.Name == servingLearner)
+                  ?? throw new ArgumentException($"the serving learner '{servingLearner}' is not among the learners", nameof(servingLearner));
         Catalog = new ItemCatalog();
         History = new InteractionHistory(maxInteractionsPerUser);
-        Evaluator = new PrequentialEvaluator();
+    }
+
+    /// <summary>A state with one linear learner named <c>linear</c> (tests and the textbook example).</summary>
+    public ModelState(FeatureOptions features, LinearLearnerOptions linear, int maxInteractionsPerUser)
+        : this(features, [new LinearLearner(linear)], "linear", maxInteractionsPerUser)
+    {
     }
 
     public FeatureNormalizer Normalizer { get; }
 
-    public LinearLearner Learner { get; }
+    /// <summary>Every learner, in configuration order.</summary>
+    public IReadOnlyList<LearnerSlot> Learners => _learners;
+
+    /// <summary>The learner whose scores answer recommend and predict requests.</summary>
+    public LearnerSlot Serving { get; }
+
+    /// <summary>The serving learner's model (shorthand).</summary>
+    public IOnlineLearner Learner => Serving.Learner;
+
+    /// <summary>The serving learner's prequential evaluator (shorthand).</summary>
+    public PrequentialEvaluator Evaluator => Serving.Evaluator;
 
     public ItemCatalog Catalog { get; }
 
     public InteractionHistory History { get; }
-
-    public PrequentialEvaluator Evaluator { get; }
 
     /// <summary>Input lines consumed over the store's lifetime (events, requests, rejected and blank lines).</summary>
     public long LinesConsumed { get; set; }
@@ -44,19 +67,38 @@ public sealed class ModelState
         LinesConsumed,
         EventsApplied,
         Normalizer.Snapshot(),
-        Learner.Snapshot(),
+        [.. _learners.Select(l => new LearnerEntry(l.Name, l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
         Catalog.Snapshot(),
-        History.Snapshot(),
-        Evaluator.Snapshot());
+        History.Snapshot());
 
-    /// <summary>Replaces the whole state with a checkpoint's.</summary>
+    /// <summary>
+    /// Replaces the whole state with a checkpoint's. A configured learner missing from the checkpoint starts
+    /// fresh (it was added to the configuration); one stored under the same name must be of the same kind.
+    /// </summary>
     public void Restore(ModelSnapshot snapshot)
     {
-        Learner.Restore(snapshot.Linear);
+        foreach (var slot in _learners)
+        {
+            var stored = snapshot.Learners.FirstOrDefault(l => l.Name == slot.Name);
+            if (stored is null)
+            {
+                continue;
+            }
+
+            if (stored.State.Kind != slot.Learner.Kind)
+            {
+                throw new InvalidOperationException(
+                    $"the store holds learner '{slot.Name}' of kind {stored.State.Kind} but RecoStream:Learners:{slot.Name}:Kind is {slot.Learner.Kind}; " +
+                    "give the new learner another name or start on a new store");
+            }
+
+            slot.Learner.Restore(stored.State);
+            slot.Evaluator.Restore(stored.Evaluator);
+        }
+
         Normalizer.Restore(snapshot.Normalizer);
         Catalog.Restore(snapshot.Catalog);
         History.Restore(snapshot.History);
-        Evaluator.Restore(snapshot.Evaluator);
         LinesConsumed = snapshot.LinesConsumed;
         EventsApplied = snapshot.EventsApplied;
     }

@@ -111,6 +111,9 @@ internal sealed class SettingsReader
         return defaultValue;
     }
 
+    /// <summary>Reports a required key that is absent or inconsistent with another.</summary>
+    public void Missing(string key, string allowed) => _errors.Add($"{key}: missing or not allowed; allowed: {allowed}");
+
     /// <summary>Reports every key under <paramref name="section"/> that no setting read.</summary>
     public void RejectUnknownKeys(string section)
     {

@@ -33,13 +33,73 @@ internal sealed class WorkerSettings
 
     public required LabelOptions Labels { get; init; }
 
-    public required LinearLearnerOptions Learner { get; init; }
+    /// <summary>Every configured learner, in configuration order.</summary>
+    public required List<LearnerSettings> Learners { get; init; }
+
+    /// <summary>The name of the learner that answers requests.</summary>
+    public required string ServingLearner { get; set; }
 
     public required ServingOptions Serving { get; init; }
 
     public required SecurityOptions Security { get; init; }
 
     public required DiagnosticsOptions Diagnostics { get; init; }
+
+    private static List<LearnerSettings> ReadLearners(IConfiguration configuration, SettingsReader r)
+    {
+        var sections = configuration.GetSection("RecoStream:Learners").GetChildren().ToList();
+        if (sections.Count == 0)
+        {
+            return LearnerSettings.Defaults();
+        }
+
+        var learners = new List<LearnerSettings>();
+        foreach (var section in sections)
+        {
+            var name = section.Key;
+            var prefix = "RecoStream:Learners:" + name + ":";
+            var kind = r.String(prefix + "Kind", "", k => LearnerSettings.Kinds.Contains(k), string.Join(" or ", LearnerSettings.Kinds));
+            if (kind.Length == 0)
+            {
+                if (configuration[prefix + "Kind"] is null)
+                {
+                    r.Missing(prefix + "Kind", string.Join(" or ", LearnerSettings.Kinds));
+                }
+
+                continue;
+            }
+
+            if (kind == LinearLearner.KindName)
+            {
+                var linear = new LinearLearnerOptions();
+                linear.HashBits = r.Int(prefix + "HashBits", linear.HashBits, 10, 28);
+                linear.LearningRate = r.Double(prefix + "LearningRate", linear.LearningRate, 0, 1, minExclusive: true);
+                learners.Add(new LearnerSettings(name, kind, linear, null));
+            }
+            else
+            {
+                var mf = new BiasedMatrixFactorizationOptions();
+                mf.Rank = r.Int(prefix + "Rank", mf.Rank, 1, 1024);
+                mf.LearningRate = r.Double(prefix + "LearningRate", mf.LearningRate, 0, 10, minExclusive: true);
+                mf.Regularization = r.Double(prefix + "Regularization", mf.Regularization, 0, 10);
+                mf.BiasLearningRate = r.Double(prefix + "BiasLearningRate", mf.BiasLearningRate, 0, 10, minExclusive: true);
+                mf.BiasRegularization = r.Double(prefix + "BiasRegularization", mf.BiasRegularization, 0, 10);
+                mf.InitialStd = r.Double(prefix + "InitialStd", mf.InitialStd, 0, 10);
+                mf.AdaGradEpsilon = r.Double(prefix + "AdaGradEpsilon", mf.AdaGradEpsilon, 0, 100, minExclusive: true);
+                mf.MinRating = r.Double(prefix + "MinRating", mf.MinRating, -1e6, 1e6);
+                mf.MaxRating = r.Double(prefix + "MaxRating", mf.MaxRating, -1e6, 1e6);
+                mf.Seed = r.Int(prefix + "Seed", mf.Seed, int.MinValue, int.MaxValue);
+                if (mf.MaxRating <= mf.MinRating)
+                {
+                    r.Missing(prefix + "MaxRating", $"a number greater than {prefix}MinRating ({mf.MinRating})");
+                }
+
+                learners.Add(new LearnerSettings(name, kind, null, mf));
+            }
+        }
+
+        return learners;
+    }
 
     /// <summary>Reads every setting; <paramref name="errors"/> lists what is wrong (empty when all is well).</summary>
     public static WorkerSettings Read(IConfiguration configuration, out IReadOnlyList<string> errors)
@@ -83,9 +143,9 @@ internal sealed class WorkerSettings
         labels.AddToCart = r.Double("RecoStream:Labels:AddToCart", labels.AddToCart, -1e6, 1e6);
         labels.Purchase = r.Double("RecoStream:Labels:Purchase", labels.Purchase, -1e6, 1e6);
 
-        var learner = new LinearLearnerOptions();
-        learner.HashBits = r.Int("RecoStream:Learner:HashBits", learner.HashBits, 10, 28);
-        learner.LearningRate = r.Double("RecoStream:Learner:LearningRate", learner.LearningRate, 0, 1, minExclusive: true);
+        var learners = ReadLearners(configuration, r);
+        var servingLearner = r.String("RecoStream:Serving:Learner", learners.Count > 0 ? learners[0].Name : "mf",
+            n => learners.Any(l => l.Name == n), "the name of a configured learner (" + string.Join(", ", learners.Select(l => l.Name)) + ")");
 
         var serving = new ServingOptions();
         serving.MaxInteractionsPerUser = r.Int("RecoStream:Serving:MaxInteractionsPerUser", serving.MaxInteractionsPerUser, 1, 1_000_000);
@@ -117,7 +177,8 @@ internal sealed class WorkerSettings
             Limits = limits,
             Features = features,
             Labels = labels,
-            Learner = learner,
+            Learners = learners,
+            ServingLearner = servingLearner,
             Serving = serving,
             Security = security,
             Diagnostics = diagnostics,

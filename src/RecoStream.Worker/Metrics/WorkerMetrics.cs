@@ -1,6 +1,7 @@
 using System.Reflection;
 using Prometheus;
 using RecoStream.Core.Events;
+using RecoStream.Core.Routing;
 
 namespace RecoStream.Worker.Metrics;
 
@@ -13,8 +14,9 @@ internal sealed class WorkerMetrics
     private readonly Counter.Child[] _requestsByOp;
     private readonly Counter _received;
     private readonly Counter _dropped;
+    private readonly LearnerMetrics[] _learners;
 
-    public WorkerMetrics(string learnerName)
+    public WorkerMetrics(ModelState state)
     {
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
 
@@ -33,21 +35,25 @@ internal sealed class WorkerMetrics
             _rejectedByReason[(int)reason] = rejected.WithLabels(RejectReasons.Label(reason));
         }
 
-        ModelUpdates = factory.CreateCounter("recostream_model_updates_total",
-            "Events the learner has been updated with.", new CounterConfiguration { LabelNames = ["learner"] }).WithLabels(learnerName);
-        PrequentialRmse = factory.CreateGauge("recostream_prequential_rmse",
+        var updates = factory.CreateCounter("recostream_model_updates_total",
+            "Events each learner has been updated with (this process).", new CounterConfiguration { LabelNames = ["learner"] });
+        var rmse = factory.CreateGauge("recostream_prequential_rmse",
             "Root mean squared error of predictions made before each update (test-then-train), since the store was created.",
-            new GaugeConfiguration { LabelNames = ["learner"] }).WithLabels(learnerName);
-        PrequentialMae = factory.CreateGauge("recostream_prequential_mae",
+            new GaugeConfiguration { LabelNames = ["learner"] });
+        var mae = factory.CreateGauge("recostream_prequential_mae",
             "Mean absolute error of predictions made before each update (test-then-train), since the store was created.",
-            new GaugeConfiguration { LabelNames = ["learner"] }).WithLabels(learnerName);
+            new GaugeConfiguration { LabelNames = ["learner"] });
+        var serving = factory.CreateGauge("recostream_learner_serving",
+            "1 for the learner that answers recommend and predict requests, 0 for shadow learners.", new GaugeConfiguration { LabelNames = ["learner"] });
+        _learners = [.. state.Learners.Select(slot => new LearnerMetrics(slot, updates.WithLabels(slot.Name), rmse.WithLabels(slot.Name),
+            mae.WithLabels(slot.Name), serving.WithLabels(slot.Name)))];
         PrequentialAbsoluteError = factory.CreateHistogram("recostream_prequential_absolute_error",
-            "Absolute error of each prediction made before its update.",
+            "Absolute error of each prediction of the serving learner made before its update.",
             new HistogramConfiguration
             {
                 LabelNames = ["learner"],
                 Buckets = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 1000],
-            }).WithLabels(learnerName);
+            }).WithLabels(state.Serving.Name);
 
         var requests = factory.CreateCounter("recostream_requests_total",
             "Requests answered, by operation.", new CounterConfiguration { LabelNames = ["op"] });
@@ -96,12 +102,6 @@ internal sealed class WorkerMetrics
     /// <summary>The registry the metrics endpoint serves.</summary>
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
-    public Counter.Child ModelUpdates { get; }
-
-    public Gauge.Child PrequentialRmse { get; }
-
-    public Gauge.Child PrequentialMae { get; }
-
     public Histogram.Child PrequentialAbsoluteError { get; }
 
     public Gauge TcpConnections { get; }
@@ -133,6 +133,15 @@ internal sealed class WorkerMetrics
     public Gauge CatalogItems { get; }
 
     public Gauge KnownUsers { get; }
+
+    /// <summary>Brings the per-learner series up to date; called when Prometheus scrapes.</summary>
+    public void UpdateLearners(ModelState state)
+    {
+        foreach (var learner in _learners)
+        {
+            learner.Update(ReferenceEquals(learner.Slot, state.Serving));
+        }
+    }
 
     public Counter.Child Rejected(RejectReason reason) => _rejectedByReason[(int)reason];
 

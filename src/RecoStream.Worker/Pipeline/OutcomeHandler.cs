@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using RecoStream.Core.Events;
-using RecoStream.Core.Learners;
+using RecoStream.Core.Routing;
 using RecoStream.Core.Ranking;
 using RecoStream.Worker.Configuration;
 using RecoStream.Worker.Metrics;
@@ -18,7 +18,7 @@ namespace RecoStream.Worker.Pipeline;
 internal sealed class OutcomeHandler : IDisposable
 {
     private readonly Recommender _recommender;
-    private readonly IOnlineLearner _learner;
+    private readonly ModelState _state;
     private readonly ResponseFormatter _format = new();
     private readonly Checkpointer _checkpointer;
     private readonly RejectionLog _rejections;
@@ -29,11 +29,11 @@ internal sealed class OutcomeHandler : IDisposable
     private readonly TimeProvider _time;
     private int _sinceCheckpoint;
 
-    public OutcomeHandler(Recommender recommender, IOnlineLearner learner, Checkpointer checkpointer, RejectionLog rejections,
+    public OutcomeHandler(Recommender recommender, ModelState state, Checkpointer checkpointer, RejectionLog rejections,
         WorkerMetrics metrics, PipelineCounters counters, StorageOptions storage, SecurityOptions security, TimeProvider time)
     {
         _recommender = recommender;
-        _learner = learner;
+        _state = state;
         _checkpointer = checkpointer;
         _rejections = rejections;
         _metrics = metrics;
@@ -56,8 +56,11 @@ internal sealed class OutcomeHandler : IDisposable
                     origin.Accepted++;
                 }
 
-                _metrics.ModelUpdates.Inc();
-                _metrics.PrequentialAbsoluteError.Observe(Math.Abs(item.Prediction - item.Label));
+                if (!double.IsNaN(item.Prediction))
+                {
+                    _metrics.PrequentialAbsoluteError.Observe(Math.Abs(item.Prediction - item.Label));
+                }
+
                 if (item.ArrivedAt != 0)
                 {
                     _metrics.PipelineLatency.Observe(_time.GetElapsedTime(item.ArrivedAt).TotalSeconds);
@@ -123,7 +126,7 @@ internal sealed class OutcomeHandler : IDisposable
                 _metrics.RecommendDuration.Observe(_time.GetElapsedTime(start).TotalSeconds);
                 break;
             case RequestOp.Predict:
-                origin?.Reply(_format.Prediction(request.User, request.Item, _learner.ScoreItem(request.User, request.Item)), isError: false);
+                origin?.Reply(_format.Prediction(request.User, request.Item, _state.Learner.ScoreItem(request.User, request.Item)), isError: false);
                 break;
             case RequestOp.Flush:
                 // Every earlier line of this origin has passed through the pipeline already: they are applied.

@@ -75,7 +75,7 @@ internal sealed partial class PipelineService : BackgroundService
                 scored > 0 ? Math.Sqrt((after.SumSquaredError - before.SumSquaredError) / scored) : null,
                 scored > 0 ? (after.SumAbsoluteError - before.SumAbsoluteError) / scored : null);
             var rate = result.Applied / Math.Max(seconds, 1e-9);
-            LogFinished(_logger, result.Lines, result.Applied, result.Rejected, result.Requests, seconds, rate, result.Rmse ?? double.NaN);
+            LogFinished(_logger, result.Lines, result.Applied, result.Rejected, result.Requests, seconds, rate, result.Rmse);
             _report?.Write(result, Console.OpenStandardOutput());
         }
         catch (Exception ex)
@@ -94,7 +94,7 @@ internal sealed partial class PipelineService : BackgroundService
         Message = "Run finished: {Lines} lines, {Applied} events applied, {Rejected} rejected, {Requests} requests answered " +
                   "in {Seconds:F1} s ({Rate:F0} events/s); prequential RMSE of this run {Rmse:F4}")]
     private static partial void LogFinished(ILogger logger, long lines, long applied, long rejected, long requests,
-        double seconds, double rate, double rmse);
+        double seconds, double rate, double? rmse);
 
     [LoggerMessage(EventId = 501, Level = LogLevel.Critical, Message = "The pipeline failed; the worker stops without a final checkpoint")]
     private static partial void LogFailed(ILogger logger, Exception exception);

@@ -86,11 +86,7 @@ internal sealed partial class HttpEndpoint : IHostedService, IAsyncDisposable
             {
                 _metrics.CheckpointAge.Set(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - lastCheckpoint);
             }
-            if (_state.Evaluator.Count > 0)
-            {
-                _metrics.PrequentialRmse.Set(_state.Evaluator.Rmse);
-                _metrics.PrequentialMae.Set(_state.Evaluator.Mae);
-            }
+            _metrics.UpdateLearners(_state);
         });
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });

@@ -5,4 +5,5 @@ namespace RecoStream.Worker.Sources;
 /// <param name="Format">The format: <c>jsonl</c> or <c>movielens</c>, resolved from <c>auto</c> before the run.</param>
 /// <param name="Layout">The MovieLens layout when <paramref name="Format"/> is <c>movielens</c>.</param>
 /// <param name="ShowProgress">Print progress lines on stderr.</param>
-internal sealed record ReplayOptions(string File, string Format, Core.Events.MovieLensLayout? Layout, bool ShowProgress);
+/// <param name="Learner">Evaluate only this configured learner; null for all (the serving one is summarised).</param>
+internal sealed record ReplayOptions(string File, string Format, Core.Events.MovieLensLayout? Layout, bool ShowProgress, string? Learner = null);

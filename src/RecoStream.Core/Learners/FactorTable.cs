@@ -1,0 +1,103 @@
+namespace RecoStream.Core.Learners;
+
+/// <summary>
+/// Rows of latent factors keyed by their real ids (no hashing, no collisions), added on the fly: a bias and
+/// <c>rank</c> factors per row, with AdaGrad accumulators for both. Rows are contiguous, so a row is a span.
+/// </summary>
+internal sealed class FactorTable
+{
+    private readonly int _rank;
+    private readonly Dictionary<string, int> _rows = new(StringComparer.Ordinal);
+    private readonly List<string> _ids = [];
+    private float[] _factors;
+    private float[] _factorSquares;
+    private float[] _bias;
+    private float[] _biasSquares;
+
+    public FactorTable(int rank, int capacity = 1024)
+    {
+        _rank = rank;
+        _factors = new float[capacity * rank];
+        _factorSquares = new float[capacity * rank];
+        _bias = new float[capacity];
+        _biasSquares = new float[capacity];
+    }
+
+    public int Count => _ids.Count;
+
+    public IReadOnlyList<string> Ids => _ids;
+
+    public bool TryGetRow(string id, out int row) => _rows.TryGetValue(id, out row);
+
+    /// <summary>The row of an id, added with <paramref name="initialise"/> filling its factors when new.</summary>
+    public int GetOrAdd(string id, Action<string, Span<float>> initialise, float biasSquaresStart)
+    {
+        if (_rows.TryGetValue(id, out var row))
+        {
+            return row;
+        }
+
+        row = _ids.Count;
+        if (row == _bias.Length)
+        {
+            var capacity = row * 2;
+            Array.Resize(ref _factors, capacity * _rank);
+            Array.Resize(ref _factorSquares, capacity * _rank);
+            Array.Resize(ref _bias, capacity);
+            Array.Resize(ref _biasSquares, capacity);
+        }
+
+        _rows.Add(id, row);
+        _ids.Add(id);
+        initialise(id, Factors(row));
+        _biasSquares[row] = biasSquaresStart;
+        return row;
+    }
+
+    public Span<float> Factors(int row) => _factors.AsSpan(row * _rank, _rank);
+
+    public Span<float> FactorSquares(int row) => _factorSquares.AsSpan(row * _rank, _rank);
+
+    public ref float Bias(int row) => ref _bias[row];
+
+    public ref float BiasSquares(int row) => ref _biasSquares[row];
+
+    public void WriteTo(LearnerSnapshot snapshot, string prefix)
+    {
+        snapshot.Strings[prefix + "Ids"] = [.. _ids];
+        snapshot.Floats[prefix + "Factors"] = _factors[..(Count * _rank)];
+        snapshot.Floats[prefix + "FactorSquares"] = _factorSquares[..(Count * _rank)];
+        snapshot.Floats[prefix + "Bias"] = _bias[..Count];
+        snapshot.Floats[prefix + "BiasSquares"] = _biasSquares[..Count];
+    }
+
+    public void ReadFrom(LearnerSnapshot snapshot, string prefix)
+    {
+        var ids = snapshot.Require(snapshot.Strings, prefix + "Ids");
+        var factors = snapshot.Require(snapshot.Floats, prefix + "Factors");
+        var squares = snapshot.Require(snapshot.Floats, prefix + "FactorSquares");
+        var bias = snapshot.Require(snapshot.Floats, prefix + "Bias");
+        var biasSquares = snapshot.Require(snapshot.Floats, prefix + "BiasSquares");
+        if (factors.Length != ids.Length * _rank || squares.Length != factors.Length || bias.Length != ids.Length || biasSquares.Length != ids.Length)
+        {
+            throw new InvalidOperationException($"the stored {snapshot.Kind} learner's {prefix} table is inconsistent");
+        }
+
+        var capacity = Math.Max(1024, ids.Length * 2);
+        _factors = new float[capacity * _rank];
+        _factorSquares = new float[capacity * _rank];
+        _bias = new float[capacity];
+        _biasSquares = new float[capacity];
+        factors.CopyTo(_factors, 0);
+        squares.CopyTo(_factorSquares, 0);
+        bias.CopyTo(_bias, 0);
+        biasSquares.CopyTo(_biasSquares, 0);
+        _rows.Clear();
+        _ids.Clear();
+        foreach (var id in ids)
+        {
+            _rows.Add(id, _ids.Count);
+            _ids.Add(id);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
+
+namespace RecoStream.Core.Tests;
+
+public class BiasedMatrixFactorizationTests
+{
+    private static UserEvent Rating(string user, string item, double value) => new(user, item, EventType.Rating, value, 0, [], []);
+
+    [Fact]
+    public void Learn_BiasSteps_MatchHandComputedAdaGrad()
+    {
+        // InitialStd 0: the factors start (and stay) at zero, so only mu and the biases move.
+        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 2, InitialStd = 0 });
+
+        // First rating: prediction is the middle of the scale (3); mu becomes 4, the error after it is 0.
+        Assert.Equal(3.0, mf.Learn(Rating("u", "i", 4), 4));
+        Assert.Equal(4.0, mf.GlobalMean);
+        // Second rating: prediction 4; mu becomes 3; error 2 - 3 = -1; gradient 1; accumulator 0.1 + 1;
+        // each bias moves by -0.3 * 1 / sqrt(1.1).
+        Assert.Equal(4.0, mf.Learn(Rating("u", "i", 2), 2));
+        var step = 0.3 / Math.Sqrt(1.1);
+        Assert.Equal(3.0 - 2 * step, mf.ScoreItem("u", "i"), 5);
+        Assert.Equal(3.0 - step, mf.ScoreItem("u", "other-item"), 5);
+        Assert.Equal(3.0, mf.ScoreItem("new-user", "new-item"), 5);
+    }
+
+    [Fact]
+    public void Learn_FactorStep_MatchesHandComputedAdaGrad()
+    {
+        var options = new BiasedMatrixFactorizationOptions { Rank = 1, Regularization = 0.01, BiasRegularization = 0.02 };
+        var mf = new BiasedMatrixFactorization(options);
+        mf.Restore(new LearnerSnapshot(BiasedMatrixFactorization.KindName, 1)
+        {
+            Doubles = { ["mean"] = [3.0] },
+            Longs = { ["count"] = [10], ["rank"] = [1] },
+            Strings = { ["userIds"] = ["u"], ["itemIds"] = ["i"] },
+            Floats =
+            {
+                ["userFactors"] = [0.5f], ["userFactorSquares"] = [0f], ["userBias"] = [0f], ["userBiasSquares"] = [0.1f],
+                ["itemFactors"] = [0.4f], ["itemFactorSquares"] = [0f], ["itemBias"] = [0f], ["itemBiasSquares"] = [0.1f],
+            },
+        });
+
+        var before = mf.Learn(Rating("u", "i", 5), 5);
+
+        // prediction 3 + 0.5 * 0.4; mu -> 3 + 2/11; error = 5 - (mu + 0.2)
+        Assert.Equal(3.2, before, 5);
+        var mu = 3.0 + 2.0 / 11;
+        var e = 5 - (mu + 0.2);
+        var gb = -e;
+        var bias = -0.3 * gb / Math.Sqrt(0.1 + gb * gb);
+        var gp = -e * 0.4 + 0.01 * 0.5;
+        var p = 0.5 - 0.1 * gp / Math.Sqrt(gp * gp + 0.1);
+        var gq = -e * 0.5 + 0.01 * 0.4;
+        var q = 0.4 - 0.1 * gq / Math.Sqrt(gq * gq + 0.1);
+        Assert.Equal(Math.Clamp(mu + 2 * bias + p * q, 1, 5), mf.ScoreItem("u", "i"), 4);
+    }
+
+    [Fact]
+    public void Learn_PlantedLowRankMatrix_IsRecovered()
+    {
+        // Ratings from a rank-2 matrix plus small noise; biases alone cannot explain them.
+        var rng = new Random(3);
+        const int Users = 60, Items = 50;
+        var pu = Enumerable.Range(0, Users).Select(_ => new[] { rng.NextDouble() * 2 - 1, rng.NextDouble() * 2 - 1 }).ToArray();
+        var qi = Enumerable.Range(0, Items).Select(_ => new[] { rng.NextDouble() * 2 - 1, rng.NextDouble() * 2 - 1 }).ToArray();
+        double Truth(int u, int i) => 3 + 1.5 * (pu[u][0] * qi[i][0] + pu[u][1] * qi[i][1]);
+        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8, MinRating = -10, MaxRating = 20 });
+        var biasOnly = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8, InitialStd = 0, MinRating = -10, MaxRating = 20 });
+
+        double sumSq = 0, sumSqBias = 0, sumSqLabel = 0, sumLabel = 0;
+        const int Events = 60_000, Tail = 5_000;
+        for (var n = 0; n < Events; n++)
+        {
+            var u = rng.Next(Users);
+            var i = rng.Next(Items);
+            var label = Truth(u, i) + 0.05 * (rng.NextDouble() - 0.5);
+            var e = Rating("u" + u, "i" + i, label);
+            var prediction = mf.Learn(e, label);
+            var baseline = biasOnly.Learn(e, label);
+            if (n >= Events - Tail)
+            {
+                sumSq += (prediction - label) * (prediction - label);
+                sumSqBias += (baseline - label) * (baseline - label);
+                sumSqLabel += label * label;
+                sumLabel += label;
+            }
+        }
+
+        var rmse = Math.Sqrt(sumSq / Tail);
+        var rmseBias = Math.Sqrt(sumSqBias / Tail);
+        var std = Math.Sqrt(sumSqLabel / Tail - Math.Pow(sumLabel / Tail, 2));
+        Assert.True(rmse < 0.1 * std, $"MF RMSE {rmse:F4}, label std {std:F4}");
+        Assert.True(rmse < 0.25 * rmseBias, $"MF RMSE {rmse:F4}, biases only {rmseBias:F4}");
+    }
+
+    [Fact]
+    public void Restore_FromSnapshot_GivesIdenticalPredictionsAndNextUpdate()
+    {
+        var options = new BiasedMatrixFactorizationOptions { Rank = 4 };
+        var original = new BiasedMatrixFactorization(options);
+        var rng = new Random(8);
+        for (var n = 0; n < 2000; n++)
+        {
+            original.Learn(Rating("u" + rng.Next(40), "i" + rng.Next(30), rng.Next(1, 6)), rng.Next(1, 6));
+        }
+
+        var restored = new BiasedMatrixFactorization(options);
+        restored.Restore(original.Snapshot());
+
+        for (var u = 0; u < 40; u += 7)
+        {
+            Assert.Equal(original.ScoreItem("u" + u, "i3"), restored.ScoreItem("u" + u, "i3"));
+        }
+
+        // A new user and a new item after the restore start from the same factors as without it.
+        var next = Rating("u-new", "i-new", 4);
+        Assert.Equal(original.Learn(next, 4), restored.Learn(next, 4));
+        Assert.Equal(original.Learn(Rating("u1", "i-new", 2), 2), restored.Learn(Rating("u1", "i-new", 2), 2));
+        Assert.Equal(original.ScoreItem("u1", "i-new"), restored.ScoreItem("u1", "i-new"));
+        Assert.Equal(original.ScoreItem("u-new", "i2"), restored.ScoreItem("u-new", "i2"));
+    }
+
+    [Fact]
+    public void Restore_DifferentRank_IsRefusedNamingTheKey()
+    {
+        var snapshot = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 4 }).Snapshot();
+        var ex = Assert.Throws<InvalidOperationException>(() => new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 }).Restore(snapshot));
+        Assert.Contains("Rank", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Learns_OnlyRatings()
+    {
+        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions());
+        Assert.True(mf.Learns(Rating("u", "i", 3)));
+        Assert.False(mf.Learns(new UserEvent("u", "i", EventType.Purchase, null, 0, [], [])));
+    }
+
+    [Fact]
+    public void ScoreItems_RanksByLearnedPreferenceAndMatchesScoreItem()
+    {
+        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions());
+        for (var n = 0; n < 300; n++)
+        {
+            mf.Learn(Rating("u" + (n % 10), "good", 5), 5);
+            mf.Learn(Rating("u" + (n % 10), "bad", 1), 1);
+        }
+
+        string[] catalog = ["bad", "unknown", "good"];
+        var scores = new float[3];
+        mf.ScoreItems("u3", catalog, scores);
+
+        Assert.True(scores[2] > scores[1] && scores[1] > scores[0], string.Join(", ", scores));
+        Assert.Equal(Math.Clamp(scores[2], 1, 5), mf.ScoreItem("u3", "good"), 4);
+    }
+}
