@@ -34,6 +34,12 @@ internal sealed class LearnerRecord
     [Key(8)] public long EvaluatedCount { get; set; }
     [Key(9)] public double SumSquaredError { get; set; }
     [Key(10)] public double SumAbsoluteError { get; set; }
+    [Key(11)] public long Ranked { get; set; }
+    [Key(12)] public long Hits { get; set; }
+    [Key(13)] public double DiscountedGain { get; set; }
+    [Key(14)] public long Classified { get; set; }
+    [Key(15)] public double SumLogLoss { get; set; }
+    [Key(16)] public long Learned { get; set; }
 }
 
 [MessagePackObject]

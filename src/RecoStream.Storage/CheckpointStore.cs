@@ -107,6 +107,12 @@ public sealed class CheckpointStore : IDisposable
                 EvaluatedCount = learner.Evaluator.Count,
                 SumSquaredError = learner.Evaluator.SumSquaredError,
                 SumAbsoluteError = learner.Evaluator.SumAbsoluteError,
+                Ranked = learner.Evaluator.Ranked,
+                Hits = learner.Evaluator.Hits,
+                DiscountedGain = learner.Evaluator.DiscountedGain,
+                Classified = learner.Evaluator.Classified,
+                SumLogLoss = learner.Evaluator.SumLogLoss,
+                Learned = learner.Evaluator.Learned,
             });
         }
 
@@ -142,7 +148,8 @@ public sealed class CheckpointStore : IDisposable
                 Strings = record.Strings,
                 Longs = record.Longs,
             };
-            learners.Add(new LearnerEntry(name, state, new EvaluatorSnapshot(record.EvaluatedCount, record.SumSquaredError, record.SumAbsoluteError)));
+            learners.Add(new LearnerEntry(name, state, new EvaluatorSnapshot(record.EvaluatedCount, record.SumSquaredError, record.SumAbsoluteError,
+                record.Ranked, record.Hits, record.DiscountedGain, record.Classified, record.SumLogLoss, record.Learned)));
         }
 
         var normalizer = Decode<NormalizerRecord>(Require(NormalizerKey, "normalizer"), "normalizer", r => r.SchemaVersion);

@@ -76,6 +76,8 @@ internal static class WorkerCommand
             settings.Metrics.Port = 0;
             settings.Ingest.Tcp.Port = 0;
             settings.Ingest.FullMode = QueueFullMode.Wait;
+            // Offline, every positive event is ranked for Recall@10 and NDCG@10.
+            settings.Evaluation.RankingEvery = Math.Min(settings.Evaluation.RankingEvery, 1);
         }
 
         if (replay?.Learner is { } only)
@@ -202,7 +204,7 @@ internal static class WorkerCommand
         services.AddSingleton<PipelineCounters>();
         services.AddSingleton(new EventParser(settings.Limits));
         services.AddSingleton(new StreamPipeline(parser, new EventValidator(), state.Normalizer,
-            new IncrementalRoute(state, new LabelPolicy(settings.Labels))));
+            new IncrementalRoute(state, new LabelPolicy(settings.Labels), settings.Evaluation)));
         services.AddSingleton(new Recommender(() => state.Learner, state.Catalog, state.History));
         services.AddSingleton<RejectionLog>();
         services.AddSingleton<Checkpointer>();
@@ -215,7 +217,7 @@ internal static class WorkerCommand
         if (replay is not null)
         {
             services.AddSingleton(replay);
-            services.AddSingleton(new ReplayReport(replay, settings.Storage, state.Serving.Name));
+            services.AddSingleton(new ReplayReport(replay, settings.Storage));
             services.AddSingleton(new ReplayOrigin(metrics));
             services.AddSingleton<ReplaySource>();
             services.AddHostedService(sp => sp.GetRequiredService<ReplaySource>());

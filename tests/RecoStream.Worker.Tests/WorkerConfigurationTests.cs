@@ -16,7 +16,7 @@ public sealed class WorkerConfigurationTests : IDisposable
     [Theory]
     [InlineData("--RecoStream:Metrics:Port=70000", "RecoStream:Metrics:Port", "'70000'", "0 to 65535")]
     [InlineData("--RecoStream:Learners:linear:LearningRate=-1", "RecoStream:Learners:linear:LearningRate", "'-1'", "greater than 0")]
-    [InlineData("--RecoStream:Learners:mf:Kind=Magic", "RecoStream:Learners:mf:Kind", "'Magic'", "Linear or BiasedMF")]
+    [InlineData("--RecoStream:Learners:mf:Kind=Magic", "RecoStream:Learners:mf:Kind", "'Magic'", "BiasedMF or ImplicitMF or Ftrl or Linear")]
     [InlineData("--RecoStream:Serving:Learner=nobody", "RecoStream:Serving:Learner", "'nobody'", "the name of a configured learner")]
     [InlineData("--RecoStream:Storage:CheckpointEveryEvents=often", "RecoStream:Storage:CheckpointEveryEvents", "'often'", "whole number")]
     [InlineData("--RecoStream:Storage:SyncWrites=maybe", "RecoStream:Storage:SyncWrites", "'maybe'", "true or false")]

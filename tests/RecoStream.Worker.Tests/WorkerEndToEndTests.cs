@@ -50,12 +50,15 @@ public sealed class WorkerEndToEndTests : IDisposable
             Assert.True(Metrics.Value(metrics, "recostream_events_rejected_total{reason=\"empty_id\"}") > 0);
             Assert.Equal(0, Metrics.Value(metrics, "recostream_events_rejected_total{reason=\"line_too_long\"}"));
             Assert.InRange(Metrics.Value(metrics, "recostream_prequential_rmse{learner=\"linear\"}")!.Value, 0.1, 3.0);
-            // The serving learner (biased MF) learns from ratings only; the linear learner in its shadow from every event.
+            // Biased MF learns from ratings only, the linear model from every event, the serving implicit MF from every
+            // positive event (all but ratings below 4); all are evaluated side by side.
             Assert.Equal(ratings, Metrics.Value(metrics, "recostream_model_updates_total{learner=\"mf\"}"));
-            Assert.Equal(ratings, Metrics.Value(metrics, "recostream_prequential_absolute_error_count{learner=\"mf\"}"));
             Assert.InRange(Metrics.Value(metrics, "recostream_prequential_rmse{learner=\"mf\"}")!.Value, 0.1, 1.5);
-            Assert.Equal(1, Metrics.Value(metrics, "recostream_learner_serving{learner=\"mf\"}"));
-            Assert.Equal(0, Metrics.Value(metrics, "recostream_learner_serving{learner=\"linear\"}"));
+            Assert.True(Metrics.Value(metrics, "recostream_model_updates_total{learner=\"implicit\"}") > valid - ratings);
+            Assert.InRange(Metrics.Value(metrics, "recostream_prequential_recall_at_10{learner=\"implicit\"}")!.Value, 0.0, 1.0);
+            Assert.True(Metrics.Value(metrics, "recostream_prequential_log_loss{learner=\"ftrl\"}") > 0);
+            Assert.Equal(1, Metrics.Value(metrics, "recostream_learner_serving{learner=\"implicit\"}"));
+            Assert.Equal(0, Metrics.Value(metrics, "recostream_learner_serving{learner=\"mf\"}"));
             Assert.Equal(valid / 5000, Metrics.Value(metrics, "recostream_checkpoints_total"));
             Assert.Equal(400, Metrics.Value(metrics, "recostream_catalog_items"));
 

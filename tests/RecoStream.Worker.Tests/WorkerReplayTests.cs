@@ -64,10 +64,14 @@ public sealed class WorkerReplayTests : IDisposable
         Assert.Equal(5000, summary.GetProperty("events").GetInt64());
         Assert.Equal(1, summary.GetProperty("rejected").GetInt64());
         Assert.Equal("movielens", summary.GetProperty("format").GetString());
-        Assert.Equal("mf", summary.GetProperty("learner").GetString());
+        Assert.Equal("implicit", summary.GetProperty("learner").GetString());
         Assert.Equal("incremental", summary.GetProperty("mode").GetString());
-        Assert.InRange(summary.GetProperty("rmse").GetDouble(), 0.5, 3.0);
-        Assert.InRange(summary.GetProperty("mae").GetDouble(), 0.3, summary.GetProperty("rmse").GetDouble());
+        Assert.Equal(JsonValueKind.Null, summary.GetProperty("rmse").ValueKind);
+        Assert.InRange(summary.GetProperty("recall_at_10").GetDouble(), 0.0, 1.0);
+        var mf = summary.GetProperty("learners").GetProperty("mf");
+        Assert.Equal(5000, mf.GetProperty("learned").GetInt64());
+        Assert.InRange(mf.GetProperty("rmse").GetDouble(), 0.5, 3.0);
+        Assert.InRange(mf.GetProperty("mae").GetDouble(), 0.3, mf.GetProperty("rmse").GetDouble());
         Assert.True(summary.GetProperty("events_per_sec").GetDouble() > 0);
         Assert.True(summary.GetProperty("seconds").GetDouble() > 0);
     }
@@ -98,8 +102,8 @@ public sealed class WorkerReplayTests : IDisposable
     {
         var file = Write("u.data", Ratings(3000).Select(r => $"{r.User}\t{r.Item}\t{r.Rating}\t{r.Seconds}"));
 
-        var (first, _) = Replay(file);
-        var (second, stderr) = Replay(file);
+        var (first, _) = Replay(file, "--learner", "mf");
+        var (second, stderr) = Replay(file, "--learner", "mf");
 
         Assert.Equal(3000, first.GetProperty("events").GetInt64());
         Assert.Contains("restored checkpoint", stderr, StringComparison.Ordinal);
@@ -117,6 +121,33 @@ public sealed class WorkerReplayTests : IDisposable
         using var worker = WorkerProcess.Start(value is null ? ["replay", file, flag] : ["replay", file, flag, value]);
         Assert.Equal(2, worker.WaitForExit());
         Assert.Contains(message, worker.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_Learner_EvaluatesOnlyThatLearner()
+    {
+        var file = Write("u.data", Ratings(2000).Select(r => $"{r.User}\t{r.Item}\t{r.Rating}\t{r.Seconds}"));
+
+        var (summary, _) = Replay(file, "--learner", "linear");
+
+        Assert.Equal("linear", summary.GetProperty("learner").GetString());
+        Assert.Equal(["linear"], summary.GetProperty("learners").EnumerateObject().Select(p => p.Name));
+        Assert.True(summary.GetProperty("rmse").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Replay_UnknownLearnerOrWindowedBatch_ExitTwo()
+    {
+        var file = Write("u.data", ["1\t2\t3\t4"]);
+        using (var unknown = WorkerProcess.Start(["replay", file, "--learner", "nope"]))
+        {
+            Assert.Equal(2, unknown.WaitForExit());
+            Assert.Contains("'nope' is not configured", unknown.Stderr, StringComparison.Ordinal);
+        }
+
+        using var batch = WorkerProcess.Start(["replay", file, "--mode", "windowed-batch"]);
+        Assert.Equal(2, batch.WaitForExit());
+        Assert.Contains("not available yet", batch.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -139,7 +139,8 @@ public sealed class WorkerTcpTests : IDisposable
     [Fact]
     public async Task Requests_RecommendPredictAndErrors_AnsweredOnTheSameConnection()
     {
-        using var worker = StartDaemon();
+        // Rating predictions come from the biased MF learner.
+        using var worker = StartDaemon("--RecoStream:Serving:Learner=mf");
         using var client = await LineClient.ConnectAsync(_tcpPort);
         await client.SendAsync(Enumerable.Range(0, 200).Select(n =>
             $$"""{"user":"u{{n % 10}}","item":"i{{n % 7}}","type":"rating","value":{{(n % 7 == 3 ? 5 : 1)}},"ts":{{n}}}"""));

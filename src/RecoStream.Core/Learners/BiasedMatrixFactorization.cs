@@ -28,7 +28,6 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     private readonly FactorTable _items;
     private readonly Action<string, Span<float>> _initialiseUser;
     private readonly Action<string, Span<float>> _initialiseItem;
-    private readonly List<int> _itemRowsOfCatalog = [];
     private double _mean;
     private long _count;
 
@@ -44,8 +43,8 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         _epsilon = (float)options.AdaGradEpsilon;
         _users = new FactorTable(_rank);
         _items = new FactorTable(_rank);
-        _initialiseUser = (id, row) => Initialise(FeatureHasher.UserNamespace, id, row);
-        _initialiseItem = (id, row) => Initialise(FeatureHasher.ItemNamespace, id, row);
+        _initialiseUser = (id, row) => FactorInitializer.Fill(FeatureHasher.UserNamespace, id, options.Seed, options.InitialStd, row);
+        _initialiseItem = (id, row) => FactorInitializer.Fill(FeatureHasher.ItemNamespace, id, options.Seed, options.InitialStd, row);
     }
 
     /// <inheritdoc />
@@ -53,6 +52,9 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
 
     /// <inheritdoc />
     public string Kind => KindName;
+
+    /// <inheritdoc />
+    public LearnerObjective Objective => LearnerObjective.Regression;
 
     /// <summary>Users with a row.</summary>
     public int UserCount => _users.Count;
@@ -117,23 +119,12 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     /// <inheritdoc />
     public void ScoreItems(string user, IReadOnlyList<string> items, Span<float> scores)
     {
-        for (var c = _itemRowsOfCatalog.Count; c < items.Count; c++)
-        {
-            _itemRowsOfCatalog.Add(-1);
-        }
-
         var known = _users.TryGetRow(user, out var u);
         var p = known ? _users.Factors(u) : default;
         var baseScore = (float)GlobalMean + (known ? _users.Bias(u) : 0f);
         for (var c = 0; c < items.Count; c++)
         {
-            var row = _itemRowsOfCatalog[c];
-            if (row < 0 && _items.TryGetRow(items[c], out var found))
-            {
-                row = found;
-                _itemRowsOfCatalog[c] = row;
-            }
-
+            var row = _items.RowOfCatalogItem(items, c);
             // Unclipped: clipping would tie every item predicted above the top of the scale.
             scores[c] = row < 0 ? baseScore : baseScore + _items.Bias(row) + (known ? TensorPrimitives.Dot(p, _items.Factors(row)) : 0f);
         }
@@ -166,7 +157,6 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         _items.ReadFrom(snapshot, "item");
         _mean = snapshot.Require(snapshot.Doubles, "mean")[0];
         _count = snapshot.Require(snapshot.Longs, "count")[0];
-        _itemRowsOfCatalog.Clear();
     }
 
     private double Raw(string user, string item)
@@ -193,29 +183,4 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     }
 
     private double Clip(double value) => Math.Clamp(value, _options.MinRating, _options.MaxRating);
-
-    /// <summary>
-    /// Initial factors drawn from N(0, InitialStd^2) by a generator seeded with the seed and the id, so a row gets
-    /// the same start whenever it is created (before or after a restart).
-    /// </summary>
-    private void Initialise(char ns, string id, Span<float> factors)
-    {
-        var state = ((ulong)FeatureHasher.Hash(ns, id) << 32) ^ (uint)_options.Seed;
-        for (var f = 0; f < factors.Length; f++)
-        {
-            var u1 = 1.0 - NextUnit(ref state);
-            var u2 = NextUnit(ref state);
-            factors[f] = (float)(_options.InitialStd * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
-        }
-    }
-
-    /// <summary>SplitMix64, mapped to [0, 1).</summary>
-    private static double NextUnit(ref ulong state)
-    {
-        var z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (z >> 11) * (1.0 / (1UL << 53));
-    }
 }

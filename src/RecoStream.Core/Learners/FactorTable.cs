@@ -9,6 +9,7 @@ internal sealed class FactorTable
     private readonly int _rank;
     private readonly Dictionary<string, int> _rows = new(StringComparer.Ordinal);
     private readonly List<string> _ids = [];
+    private readonly List<int> _rowsOfCatalog = [];
     private float[] _factors;
     private float[] _factorSquares;
     private float[] _bias;
@@ -54,6 +55,27 @@ internal sealed class FactorTable
         return row;
     }
 
+    /// <summary>
+    /// The row of the item at <paramref name="index"/> of an append-only catalog, or -1 when the table has none;
+    /// found rows are remembered, so scoring a catalog repeatedly costs no lookups.
+    /// </summary>
+    public int RowOfCatalogItem(IReadOnlyList<string> catalog, int index)
+    {
+        while (_rowsOfCatalog.Count < catalog.Count)
+        {
+            _rowsOfCatalog.Add(-1);
+        }
+
+        var row = _rowsOfCatalog[index];
+        if (row < 0 && _rows.TryGetValue(catalog[index], out var found))
+        {
+            row = found;
+            _rowsOfCatalog[index] = row;
+        }
+
+        return row;
+    }
+
     public Span<float> Factors(int row) => _factors.AsSpan(row * _rank, _rank);
 
     public Span<float> FactorSquares(int row) => _factorSquares.AsSpan(row * _rank, _rank);
@@ -94,6 +116,7 @@ internal sealed class FactorTable
         biasSquares.CopyTo(_biasSquares, 0);
         _rows.Clear();
         _ids.Clear();
+        _rowsOfCatalog.Clear();
         foreach (var id in ids)
         {
             _rows.Add(id, _ids.Count);

@@ -14,6 +14,9 @@ public interface IOnlineLearner
     /// <summary>The learner kind (<c>Linear</c>, <c>BiasedMF</c>, ...).</summary>
     string Kind { get; }
 
+    /// <summary>What the predictions are, which decides how they are evaluated.</summary>
+    LearnerObjective Objective { get; }
+
     /// <summary>Whether this learner learns from (and is evaluated on) the event; e.g. explicit MF takes ratings only.</summary>
     bool Learns(UserEvent e);
 

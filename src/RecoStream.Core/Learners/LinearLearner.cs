@@ -37,6 +37,9 @@ public sealed class LinearLearner : IOnlineLearner
     public string Kind => KindName;
 
     /// <inheritdoc />
+    public LearnerObjective Objective => LearnerObjective.Regression;
+
+    /// <inheritdoc />
     public bool Learns(UserEvent e) => true;
 
     /// <summary>The weight table (read-only view, for tests and diagnostics).</summary>
@@ -86,21 +89,7 @@ public sealed class LinearLearner : IOnlineLearner
     }
 
     /// <summary>Writes an event's hashed features into <paramref name="x"/>; features ignored by the normalizer (NaN) are left out.</summary>
-    public void Featurize(UserEvent e, SparseFeatures x)
-    {
-        x.Clear();
-        x.Add(_biasSlot, 1f);
-        x.Add(FeatureHasher.Slot(FeatureHasher.UserNamespace, e.User, _bits), 1f);
-        x.Add(FeatureHasher.Slot(FeatureHasher.ItemNamespace, e.Item, _bits), 1f);
-        for (var i = 0; i < e.FeatureNames.Length; i++)
-        {
-            var v = e.FeatureValues[i];
-            if (!double.IsNaN(v))
-            {
-                x.Add(FeatureHasher.Slot(FeatureHasher.FeatureNamespace, e.FeatureNames[i], _bits), (float)v);
-            }
-        }
-    }
+    public void Featurize(UserEvent e, SparseFeatures x) => x.SetHashed(e, _bits, _biasSlot);
 
     /// <inheritdoc />
     public void ScoreItems(string user, IReadOnlyList<string> items, Span<float> scores)

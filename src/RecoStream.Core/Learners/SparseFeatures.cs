@@ -1,3 +1,5 @@
+using RecoStream.Core.Events;
+
 namespace RecoStream.Core.Learners;
 
 /// <summary>A reusable sparse feature vector (slot, value) pairs. Owned by one learner; not thread-safe.</summary>
@@ -17,6 +19,26 @@ public sealed class SparseFeatures
 
     /// <summary>Empties the vector, keeping its buffers.</summary>
     public void Clear() => Count = 0;
+
+    /// <summary>
+    /// Sets the hashed features of an event: a bias, the user id, the item id (each 1) and the numeric event features
+    /// at their normalized values; features the normalizer ignored (NaN) are left out.
+    /// </summary>
+    public void SetHashed(UserEvent e, int bits, int biasSlot)
+    {
+        Clear();
+        Add(biasSlot, 1f);
+        Add(FeatureHasher.Slot(FeatureHasher.UserNamespace, e.User, bits), 1f);
+        Add(FeatureHasher.Slot(FeatureHasher.ItemNamespace, e.Item, bits), 1f);
+        for (var i = 0; i < e.FeatureNames.Length; i++)
+        {
+            var v = e.FeatureValues[i];
+            if (!double.IsNaN(v))
+            {
+                Add(FeatureHasher.Slot(FeatureHasher.FeatureNamespace, e.FeatureNames[i], bits), (float)v);
+            }
+        }
+    }
 
     /// <summary>Appends one pair.</summary>
     public void Add(int slot, float value)

@@ -1,4 +1,6 @@
 using RecoStream.Core.Events;
+using RecoStream.Core.Evaluation;
+using RecoStream.Core.Learners;
 using RecoStream.Core.Processing;
 
 namespace RecoStream.Core.Routing;
@@ -12,11 +14,15 @@ public sealed class IncrementalRoute
 {
     private readonly ModelState _state;
     private readonly LabelPolicy _labels;
+    private readonly EvaluationOptions _evaluation;
+    private float[] _scratch = [];
+    private long _positives;
 
-    public IncrementalRoute(ModelState state, LabelPolicy labels)
+    public IncrementalRoute(ModelState state, LabelPolicy labels, EvaluationOptions? evaluation = null)
     {
         _state = state;
         _labels = labels;
+        _evaluation = evaluation ?? new EvaluationOptions { RankingEvery = 0 };
     }
 
     /// <summary>Applies an event to the model; passes other items through.</summary>
@@ -32,6 +38,11 @@ public sealed class IncrementalRoute
         var label = _labels.LabelOf(e);
         item.Prediction = double.NaN;
         item.Label = label;
+        if (_evaluation.RankingEvery > 0 && IsPositive(e) && _positives++ % _evaluation.RankingEvery == 0)
+        {
+            RankBeforeLearning(e);
+        }
+
         foreach (var slot in _state.Learners)
         {
             if (!slot.Learner.Learns(e))
@@ -40,7 +51,17 @@ public sealed class IncrementalRoute
             }
 
             var prediction = slot.Learner.Learn(e, label);
-            slot.Evaluator.Add(prediction, label);
+            slot.Evaluator.AddLearned();
+            switch (slot.Learner.Objective)
+            {
+                case LearnerObjective.Regression:
+                    slot.Evaluator.Add(prediction, label);
+                    break;
+                case LearnerObjective.Classification:
+                    slot.Evaluator.AddClassification(prediction, slot.Learner is ILabelledLearner labelled && labelled.IsPositive(e));
+                    break;
+            }
+
             if (ReferenceEquals(slot, _state.Serving))
             {
                 item.Prediction = prediction;
@@ -53,5 +74,17 @@ public sealed class IncrementalRoute
         _state.LastEventTimeMs = e.TimestampMs;
         item.Applied = true;
         return item;
+    }
+
+    private bool IsPositive(UserEvent e) => e.Type != EventType.Rating || e.Value >= _evaluation.PositiveRatingThreshold;
+
+    /// <summary>Test before train: where each learner ranks the event's item among the user's unseen items.</summary>
+    private void RankBeforeLearning(UserEvent e)
+    {
+        _state.History.TryGetItems(e.User, out var seen);
+        foreach (var slot in _state.Learners)
+        {
+            slot.Evaluator.AddRank(TopTenRank.Of(slot.Learner, e.User, e.Item, _state.Catalog, seen, ref _scratch));
+        }
     }
 }

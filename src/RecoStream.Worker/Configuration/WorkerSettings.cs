@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using RecoStream.Core.Evaluation;
 using RecoStream.Core.Events;
 using RecoStream.Core.Learners;
 using RecoStream.Core.Processing;
@@ -43,6 +44,8 @@ internal sealed class WorkerSettings
 
     public required SecurityOptions Security { get; init; }
 
+    public required EvaluationOptions Evaluation { get; init; }
+
     public required DiagnosticsOptions Diagnostics { get; init; }
 
     private static List<LearnerSettings> ReadLearners(IConfiguration configuration, SettingsReader r)
@@ -69,15 +72,42 @@ internal sealed class WorkerSettings
                 continue;
             }
 
-            if (kind == LinearLearner.KindName)
-            {
+            learners.Add(new LearnerSettings(name, kind, ReadLearnerOptions(kind, prefix, r)));
+        }
+
+        return learners;
+    }
+
+    private static object ReadLearnerOptions(string kind, string prefix, SettingsReader r)
+    {
+        switch (kind)
+        {
+            case LinearLearner.KindName:
                 var linear = new LinearLearnerOptions();
                 linear.HashBits = r.Int(prefix + "HashBits", linear.HashBits, 10, 28);
                 linear.LearningRate = r.Double(prefix + "LearningRate", linear.LearningRate, 0, 1, minExclusive: true);
-                learners.Add(new LearnerSettings(name, kind, linear, null));
-            }
-            else
-            {
+                return linear;
+            case FtrlProximal.KindName:
+                var ftrl = new FtrlOptions();
+                ftrl.HashBits = r.Int(prefix + "HashBits", ftrl.HashBits, 10, 28);
+                ftrl.Alpha = r.Double(prefix + "Alpha", ftrl.Alpha, 0, 100, minExclusive: true);
+                ftrl.Beta = r.Double(prefix + "Beta", ftrl.Beta, 0, 100);
+                ftrl.L1 = r.Double(prefix + "L1", ftrl.L1, 0, 1e6);
+                ftrl.L2 = r.Double(prefix + "L2", ftrl.L2, 0, 1e6);
+                ftrl.PositiveTypes = r.String(prefix + "PositiveTypes", ftrl.PositiveTypes, AreEventTypes, TypesAllowed);
+                ftrl.NegativeTypes = r.String(prefix + "NegativeTypes", ftrl.NegativeTypes, AreEventTypes, TypesAllowed);
+                return ftrl;
+            case ImplicitMatrixFactorization.KindName:
+                var implicitMf = new ImplicitMatrixFactorizationOptions();
+                implicitMf.Rank = r.Int(prefix + "Rank", implicitMf.Rank, 1, 1024);
+                implicitMf.LearningRate = r.Double(prefix + "LearningRate", implicitMf.LearningRate, 0, 10, minExclusive: true);
+                implicitMf.Regularization = r.Double(prefix + "Regularization", implicitMf.Regularization, 0, 10);
+                implicitMf.InitialStd = r.Double(prefix + "InitialStd", implicitMf.InitialStd, 0, 10);
+                implicitMf.FullStrength = r.Double(prefix + "FullStrength", implicitMf.FullStrength, 0, 1e6, minExclusive: true);
+                implicitMf.PositiveRatingThreshold = r.Double(prefix + "PositiveRatingThreshold", implicitMf.PositiveRatingThreshold, -1e6, 1e6);
+                implicitMf.Seed = r.Int(prefix + "Seed", implicitMf.Seed, int.MinValue, int.MaxValue);
+                return implicitMf;
+            default:
                 var mf = new BiasedMatrixFactorizationOptions();
                 mf.Rank = r.Int(prefix + "Rank", mf.Rank, 1, 1024);
                 mf.LearningRate = r.Double(prefix + "LearningRate", mf.LearningRate, 0, 10, minExclusive: true);
@@ -94,12 +124,14 @@ internal sealed class WorkerSettings
                     r.Missing(prefix + "MaxRating", $"a number greater than {prefix}MinRating ({mf.MinRating})");
                 }
 
-                learners.Add(new LearnerSettings(name, kind, null, mf));
-            }
+                return mf;
         }
-
-        return learners;
     }
+
+    private const string TypesAllowed = "comma-separated event types among view, click, add_to_cart, purchase, rating";
+
+    private static bool AreEventTypes(string names) => names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .All(n => EventTypeNames.Parse(System.Text.Encoding.UTF8.GetBytes(n)) != EventType.Unknown);
 
     /// <summary>Reads every setting; <paramref name="errors"/> lists what is wrong (empty when all is well).</summary>
     public static WorkerSettings Read(IConfiguration configuration, out IReadOnlyList<string> errors)
@@ -144,11 +176,15 @@ internal sealed class WorkerSettings
         labels.Purchase = r.Double("RecoStream:Labels:Purchase", labels.Purchase, -1e6, 1e6);
 
         var learners = ReadLearners(configuration, r);
-        var servingLearner = r.String("RecoStream:Serving:Learner", learners.Count > 0 ? learners[0].Name : "mf",
+        var servingLearner = r.String("RecoStream:Serving:Learner", learners.Count > 0 ? learners[0].Name : "implicit",
             n => learners.Any(l => l.Name == n), "the name of a configured learner (" + string.Join(", ", learners.Select(l => l.Name)) + ")");
 
         var serving = new ServingOptions();
         serving.MaxInteractionsPerUser = r.Int("RecoStream:Serving:MaxInteractionsPerUser", serving.MaxInteractionsPerUser, 1, 1_000_000);
+
+        var evaluation = new EvaluationOptions();
+        evaluation.RankingEvery = r.Int("RecoStream:Evaluation:RankingEvery", evaluation.RankingEvery, 0, int.MaxValue, "0 turns ranking evaluation off");
+        evaluation.PositiveRatingThreshold = r.Double("RecoStream:Evaluation:PositiveRatingThreshold", evaluation.PositiveRatingThreshold, -1e6, 1e6);
 
         var security = new SecurityOptions();
         security.Token = r.String("RecoStream:Security:Token", security.Token, t => t.Length == 0 || (t.Length >= 8 && !t.Any(char.IsWhiteSpace)),
@@ -181,6 +217,7 @@ internal sealed class WorkerSettings
             ServingLearner = servingLearner,
             Serving = serving,
             Security = security,
+            Evaluation = evaluation,
             Diagnostics = diagnostics,
         };
     }

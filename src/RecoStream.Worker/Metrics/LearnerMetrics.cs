@@ -1,29 +1,33 @@
 using Prometheus;
+using RecoStream.Core.Learners;
 using RecoStream.Core.Routing;
 
 namespace RecoStream.Worker.Metrics;
 
 /// <summary>
 /// One learner's series, read from its evaluator when Prometheus scrapes: nothing per event. The update count
-/// is this process's (a counter starts at 0 with the process), the error gauges cover the store's lifetime.
+/// is this process's (a counter starts at 0 with the process); the quality gauges cover the store's lifetime,
+/// except the AUC, which covers the last 10,000 classified events. A gauge with no value yet is not exported.
 /// </summary>
 internal sealed class LearnerMetrics
 {
     private readonly Counter.Child _updates;
-    private readonly Gauge.Child _rmse;
-    private readonly Gauge.Child _mae;
     private readonly Gauge.Child _serving;
+    private readonly LearnerQualityGauges _quality;
     private readonly long _countAtStart;
 
-    public LearnerMetrics(LearnerSlot slot, Counter.Child updates, Gauge.Child rmse, Gauge.Child mae, Gauge.Child serving)
+    public LearnerMetrics(LearnerSlot slot, Counter.Child updates, Gauge.Child serving, LearnerQualityGauges quality)
     {
         Slot = slot;
         _updates = updates;
-        _rmse = rmse;
-        _mae = mae;
         _serving = serving;
-        _countAtStart = slot.Evaluator.Count;
+        _quality = quality;
+        _countAtStart = Updates(slot);
         updates.IncTo(0);
+        foreach (var gauge in new[] { quality.Rmse, quality.Mae, quality.RecallAt10, quality.NdcgAt10, quality.LogLoss, quality.Auc, quality.NonZeroWeights })
+        {
+            gauge.Unpublish();
+        }
     }
 
     public LearnerSlot Slot { get; }
@@ -31,13 +35,34 @@ internal sealed class LearnerMetrics
     public void Update(bool serving)
     {
         var evaluator = Slot.Evaluator;
-        _updates.IncTo(evaluator.Count - _countAtStart);
-        if (evaluator.Count > 0)
+        _updates.IncTo(Updates(Slot) - _countAtStart);
+        Publish(_quality.Rmse, evaluator.Rmse);
+        Publish(_quality.Mae, evaluator.Mae);
+        Publish(_quality.RecallAt10, evaluator.RecallAt10);
+        Publish(_quality.NdcgAt10, evaluator.NdcgAt10);
+        Publish(_quality.LogLoss, evaluator.LogLoss);
+        Publish(_quality.Auc, evaluator.Auc.Value());
+        if (Slot.Learner is FtrlProximal ftrl)
         {
-            _rmse.Set(evaluator.Rmse);
-            _mae.Set(evaluator.Mae);
+            Publish(_quality.NonZeroWeights, ftrl.NonZeroWeights());
         }
 
         _serving.Set(serving ? 1 : 0);
+    }
+
+    private static long Updates(LearnerSlot slot) => slot.Learner.Objective switch
+    {
+        LearnerObjective.Regression => slot.Evaluator.Count,
+        LearnerObjective.Classification => slot.Evaluator.Classified,
+        _ => slot.Evaluator.Learned,
+    };
+
+    private static void Publish(Gauge.Child gauge, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            gauge.Set(value);
+            gauge.Publish();
+        }
     }
 }

@@ -45,8 +45,24 @@ internal sealed class WorkerMetrics
             new GaugeConfiguration { LabelNames = ["learner"] });
         var serving = factory.CreateGauge("recostream_learner_serving",
             "1 for the learner that answers recommend and predict requests, 0 for shadow learners.", new GaugeConfiguration { LabelNames = ["learner"] });
-        _learners = [.. state.Learners.Select(slot => new LearnerMetrics(slot, updates.WithLabels(slot.Name), rmse.WithLabels(slot.Name),
-            mae.WithLabels(slot.Name), serving.WithLabels(slot.Name)))];
+        var recall = factory.CreateGauge("recostream_prequential_recall_at_10",
+            "Share of ranked positive events whose item was in the learner's top 10 for the user, ranked before learning it.",
+            new GaugeConfiguration { LabelNames = ["learner"] });
+        var ndcg = factory.CreateGauge("recostream_prequential_ndcg_at_10",
+            "Mean NDCG@10 of ranked positive events (one relevant item each), ranked before learning them.",
+            new GaugeConfiguration { LabelNames = ["learner"] });
+        var logLoss = factory.CreateGauge("recostream_prequential_log_loss",
+            "Mean log-loss of click probabilities predicted before each update (classification learners).",
+            new GaugeConfiguration { LabelNames = ["learner"] });
+        var auc = factory.CreateGauge("recostream_prequential_auc",
+            "AUC of click probabilities over the last 10,000 classified events (classification learners).",
+            new GaugeConfiguration { LabelNames = ["learner"] });
+        var nonZero = factory.CreateGauge("recostream_learner_nonzero_weights",
+            "Coordinates with a non-zero weight (FTRL learners; L1 keeps the rest at zero).",
+            new GaugeConfiguration { LabelNames = ["learner"] });
+        _learners = [.. state.Learners.Select(slot => new LearnerMetrics(slot, updates.WithLabels(slot.Name), serving.WithLabels(slot.Name),
+            new LearnerQualityGauges(rmse.WithLabels(slot.Name), mae.WithLabels(slot.Name), recall.WithLabels(slot.Name), ndcg.WithLabels(slot.Name),
+                logLoss.WithLabels(slot.Name), auc.WithLabels(slot.Name), nonZero.WithLabels(slot.Name))))];
         PrequentialAbsoluteError = factory.CreateHistogram("recostream_prequential_absolute_error",
             "Absolute error of each prediction of the serving learner made before its update.",
             new HistogramConfiguration

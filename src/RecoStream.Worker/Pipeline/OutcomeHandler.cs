@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
 using RecoStream.Core.Routing;
 using RecoStream.Core.Ranking;
 using RecoStream.Worker.Configuration;
@@ -56,7 +57,7 @@ internal sealed class OutcomeHandler : IDisposable
                     origin.Accepted++;
                 }
 
-                if (!double.IsNaN(item.Prediction))
+                if (!double.IsNaN(item.Prediction) && _state.Learner.Objective == LearnerObjective.Regression)
                 {
                     _metrics.PrequentialAbsoluteError.Observe(Math.Abs(item.Prediction - item.Label));
                 }

@@ -46,7 +46,7 @@ internal sealed partial class PipelineService : BackgroundService
         // SIGTERM: stop taking lines; what is already queued is still applied before the final checkpoint.
         using var stopping = stoppingToken.Register(_queue.Close);
         var start = _time.GetTimestamp();
-        var before = _state.Evaluator.Snapshot();
+        var before = _state.Learners.Select(l => l.Evaluator.Snapshot()).ToArray();
 
         var lines = Observable.Create<InputLine>(async (observer, _) =>
         {
@@ -69,13 +69,12 @@ internal sealed partial class PipelineService : BackgroundService
             _handler.WriteFinalCheckpoint(_lifetime.ApplicationStopping.IsCancellationRequested ? "shutdown" : "end of input");
 
             var seconds = _time.GetElapsedTime(start).TotalSeconds;
-            var after = _state.Evaluator.Snapshot();
-            var scored = after.Count - before.Count;
-            var result = new RunResult(_counters.Lines, _counters.Applied, _counters.Rejected, _counters.Requests, seconds,
-                scored > 0 ? Math.Sqrt((after.SumSquaredError - before.SumSquaredError) / scored) : null,
-                scored > 0 ? (after.SumAbsoluteError - before.SumAbsoluteError) / scored : null);
+            var learners = _state.Learners.Select((l, i) => LearnerRun.Between(l.Name, before[i], l.Evaluator.Snapshot(), l.Evaluator.Auc.Value())).ToList();
+            var result = new RunResult(_counters.Lines, _counters.Applied, _counters.Rejected, _counters.Requests, seconds, learners, _state.Serving.Name);
             var rate = result.Applied / Math.Max(seconds, 1e-9);
-            LogFinished(_logger, result.Lines, result.Applied, result.Rejected, result.Requests, seconds, rate, result.Rmse);
+            var serving = learners.Single(l => l.Name == result.Serving);
+            LogFinished(_logger, result.Lines, result.Applied, result.Rejected, result.Requests, seconds, rate, serving.Name,
+                serving.Rmse, serving.RecallAt10);
             _report?.Write(result, Console.OpenStandardOutput());
         }
         catch (Exception ex)
@@ -92,9 +91,9 @@ internal sealed partial class PipelineService : BackgroundService
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information,
         Message = "Run finished: {Lines} lines, {Applied} events applied, {Rejected} rejected, {Requests} requests answered " +
-                  "in {Seconds:F1} s ({Rate:F0} events/s); prequential RMSE of this run {Rmse:F4}")]
+                  "in {Seconds:F1} s ({Rate:F0} events/s); serving learner {Learner}: prequential RMSE {Rmse:F4}, Recall@10 {Recall:F4} this run")]
     private static partial void LogFinished(ILogger logger, long lines, long applied, long rejected, long requests,
-        double seconds, double rate, double? rmse);
+        double seconds, double rate, string learner, double? rmse, double? recall);
 
     [LoggerMessage(EventId = 501, Level = LogLevel.Critical, Message = "The pipeline failed; the worker stops without a final checkpoint")]
     private static partial void LogFailed(ILogger logger, Exception exception);

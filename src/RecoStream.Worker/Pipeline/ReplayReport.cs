@@ -10,13 +10,10 @@ internal sealed class ReplayReport
 {
     private readonly ReplayOptions _replay;
     private readonly StorageOptions _storage;
-    private readonly string _learner;
-
-    public ReplayReport(ReplayOptions replay, StorageOptions storage, string learner)
+    public ReplayReport(ReplayOptions replay, StorageOptions storage)
     {
         _replay = replay;
         _storage = storage;
-        _learner = learner;
     }
 
     public void Write(RunResult result, Stream stdout)
@@ -30,10 +27,19 @@ internal sealed class ReplayReport
             json.WriteNumber("requests", result.Requests);
             json.WriteNumber("seconds", Math.Round(result.Seconds, 3));
             json.WriteNumber("events_per_sec", Math.Round(result.Applied / Math.Max(result.Seconds, 1e-9)));
-            json.WriteString("learner", _learner);
+            json.WriteString("learner", result.Serving);
             json.WriteString("mode", "incremental");
-            WriteNullable(json, "rmse", result.Rmse);
-            WriteNullable(json, "mae", result.Mae);
+            WriteQuality(json, result.Learners.Single(l => l.Name == result.Serving));
+            json.WriteStartObject("learners");
+            foreach (var learner in result.Learners)
+            {
+                json.WriteStartObject(learner.Name);
+                json.WriteNumber("learned", learner.Learned);
+                WriteQuality(json, learner);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
             json.WriteString("format", _replay.Format);
             json.WriteString("file", _replay.File);
             json.WriteString("store", _storage.Path);
@@ -42,6 +48,16 @@ internal sealed class ReplayReport
 
         stdout.WriteByte((byte)'\n');
         stdout.Flush();
+    }
+
+    private static void WriteQuality(Utf8JsonWriter json, LearnerRun learner)
+    {
+        WriteNullable(json, "rmse", learner.Rmse);
+        WriteNullable(json, "mae", learner.Mae);
+        WriteNullable(json, "recall_at_10", learner.RecallAt10);
+        WriteNullable(json, "ndcg_at_10", learner.NdcgAt10);
+        WriteNullable(json, "log_loss", learner.LogLoss);
+        WriteNullable(json, "auc", learner.Auc);
     }
 
     private static void WriteNullable(Utf8JsonWriter json, string name, double? value)

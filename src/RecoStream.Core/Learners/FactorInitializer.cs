@@ -1,0 +1,29 @@
+namespace RecoStream.Core.Learners;
+
+/// <summary>
+/// Initial latent factors drawn from N(0, std^2) by a generator seeded with the seed and the id, so a row gets the
+/// same start whenever it is created (before or after a restart, in any order of arrival).
+/// </summary>
+internal static class FactorInitializer
+{
+    public static void Fill(char ns, string id, int seed, double std, Span<float> factors)
+    {
+        var state = ((ulong)FeatureHasher.Hash(ns, id) << 32) ^ (uint)seed;
+        for (var f = 0; f < factors.Length; f++)
+        {
+            var u1 = 1.0 - NextUnit(ref state);
+            var u2 = NextUnit(ref state);
+            factors[f] = (float)(std * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+        }
+    }
+
+    /// <summary>SplitMix64, mapped to [0, 1).</summary>
+    private static double NextUnit(ref ulong state)
+    {
+        var z = state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (z >> 11) * (1.0 / (1UL << 53));
+    }
+}

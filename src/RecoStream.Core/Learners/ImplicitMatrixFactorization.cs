@@ -1,0 +1,116 @@
+using System.Numerics.Tensors;
+using RecoStream.Core.Events;
+
+namespace RecoStream.Core.Learners;
+
+/// <summary>
+/// Matrix factorization for positive-only feedback, learned incrementally in the manner of Vinagre, Jorge and
+/// Gama (2014, "Fast incremental matrix factorization for recommendation with positive-only feedback"): each
+/// positive (u, i) is a target of 1, err = 1 - p_u . q_i, and p_u += eta (err q_i - lambda p_u),
+/// q_i += eta (err p_u - lambda q_i). The step is weighted by the event's strength (a view moves the factors
+/// less than a purchase). Scores are p_u . q_i, for ranking only.
+/// </summary>
+public sealed class ImplicitMatrixFactorization : IOnlineLearner
+{
+    /// <summary>The <see cref="Kind"/> of this learner.</summary>
+    public const string KindName = "ImplicitMF";
+
+    private const int SnapshotVersion = 1;
+
+    private readonly ImplicitMatrixFactorizationOptions _options;
+    private readonly int _rank;
+    private readonly FactorTable _users;
+    private readonly FactorTable _items;
+    private readonly Action<string, Span<float>> _initialiseUser;
+    private readonly Action<string, Span<float>> _initialiseItem;
+
+    public ImplicitMatrixFactorization(ImplicitMatrixFactorizationOptions options, string name = "implicit")
+    {
+        Name = name;
+        _options = options;
+        _rank = options.Rank;
+        _users = new FactorTable(_rank);
+        _items = new FactorTable(_rank);
+        _initialiseUser = (id, row) => FactorInitializer.Fill(FeatureHasher.UserNamespace, id, options.Seed, options.InitialStd, row);
+        _initialiseItem = (id, row) => FactorInitializer.Fill(FeatureHasher.ItemNamespace, id, options.Seed, options.InitialStd, row);
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public string Kind => KindName;
+
+    /// <inheritdoc />
+    public LearnerObjective Objective => LearnerObjective.Ranking;
+
+    /// <inheritdoc />
+    public bool Learns(UserEvent e) => e.Type != EventType.Rating || e.Value >= _options.PositiveRatingThreshold;
+
+    /// <inheritdoc />
+    public double Predict(UserEvent e) => ScoreItem(e.User, e.Item);
+
+    /// <inheritdoc />
+    public double ScoreItem(string user, string item) =>
+        _users.TryGetRow(user, out var u) && _items.TryGetRow(item, out var i) ? TensorPrimitives.Dot((ReadOnlySpan<float>)_users.Factors(u), _items.Factors(i)) : 0.0;
+
+    /// <inheritdoc />
+    public double Learn(UserEvent e, double label)
+    {
+        var before = Predict(e);
+        var p = _users.Factors(_users.GetOrAdd(e.User, _initialiseUser, 0f));
+        var q = _items.Factors(_items.GetOrAdd(e.Item, _initialiseItem, 0f));
+        var weight = (float)Math.Clamp(label / _options.FullStrength, 0.1, 1.0);
+        var eta = (float)_options.LearningRate * weight;
+        var lambda = (float)_options.Regularization;
+        var error = 1f - TensorPrimitives.Dot(p, q);
+        for (var f = 0; f < p.Length; f++)
+        {
+            var pf = p[f];
+            p[f] += eta * (error * q[f] - lambda * pf);
+            q[f] += eta * (error * pf - lambda * q[f]);
+        }
+
+        return before;
+    }
+
+    /// <inheritdoc />
+    public void ScoreItems(string user, IReadOnlyList<string> items, Span<float> scores)
+    {
+        if (!_users.TryGetRow(user, out var u))
+        {
+            scores[..items.Count].Clear();
+            return;
+        }
+
+        var p = _users.Factors(u);
+        for (var c = 0; c < items.Count; c++)
+        {
+            var row = _items.RowOfCatalogItem(items, c);
+            scores[c] = row < 0 ? 0f : TensorPrimitives.Dot(p, _items.Factors(row));
+        }
+    }
+
+    /// <inheritdoc />
+    public LearnerSnapshot Snapshot()
+    {
+        var snapshot = new LearnerSnapshot(KindName, SnapshotVersion) { Longs = { ["rank"] = [_rank] } };
+        _users.WriteTo(snapshot, "user");
+        _items.WriteTo(snapshot, "item");
+        return snapshot;
+    }
+
+    /// <inheritdoc />
+    public void Restore(LearnerSnapshot snapshot)
+    {
+        var rank = snapshot.Require(snapshot.Longs, "rank")[0];
+        if (rank != _rank)
+        {
+            throw new InvalidOperationException(
+                $"the stored learner '{Name}' has rank {rank} but RecoStream:Learners:{Name}:Rank is {_rank}; use the stored value or start on a new store");
+        }
+
+        _users.ReadFrom(snapshot, "user");
+        _items.ReadFrom(snapshot, "item");
+    }
+}

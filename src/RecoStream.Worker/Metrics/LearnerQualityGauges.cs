@@ -1,0 +1,13 @@
+using Prometheus;
+
+namespace RecoStream.Worker.Metrics;
+
+/// <summary>One learner's quality gauges, resolved once.</summary>
+internal sealed record LearnerQualityGauges(
+    Gauge.Child Rmse,
+    Gauge.Child Mae,
+    Gauge.Child RecallAt10,
+    Gauge.Child NdcgAt10,
+    Gauge.Child LogLoss,
+    Gauge.Child Auc,
+    Gauge.Child NonZeroWeights);
