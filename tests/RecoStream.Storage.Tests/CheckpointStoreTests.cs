@@ -178,4 +178,49 @@ public sealed class CheckpointStoreTests : IDisposable
 
         Assert.Contains("inconsistent", ReadCorrupt().Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Write_ThenRead_EveryLearnerKindWithItsOptimizerStateAndEvaluator()
+    {
+        IOnlineLearner[] Learners() =>
+        [
+            new ImplicitMatrixFactorization(new ImplicitMatrixFactorizationOptions { Rank = 8 }),
+            new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 }),
+            new FtrlProximal(new FtrlOptions { HashBits = 12 }),
+            new LinearLearner(new LinearLearnerOptions { HashBits = 12 }),
+        ];
+        var state = new ModelState(new FeatureOptions(), Learners(), "implicit", 50);
+        var route = new IncrementalRoute(state, new LabelPolicy(new LabelOptions()), new Core.Evaluation.EvaluationOptions { RankingEvery = 1 });
+        var rng = new Random(12);
+        EventType[] types = [EventType.View, EventType.Click, EventType.Purchase, EventType.Rating];
+        for (var n = 0; n < 3000; n++)
+        {
+            var type = types[rng.Next(types.Length)];
+            route.Apply(StreamItem.ForEvent(n, new UserEvent("u" + rng.Next(50), "i" + rng.Next(60), type,
+                type == EventType.Rating ? rng.Next(1, 6) : null, n, [], [])));
+        }
+
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            store.Write(state.Snapshot(), 1);
+        }
+
+        var restored = new ModelState(new FeatureOptions(), Learners(), "implicit", 50);
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            restored.Restore(store.ReadLatest()!);
+        }
+
+        for (var i = 0; i < state.Learners.Count; i++)
+        {
+            var (a, b) = (state.Learners[i], restored.Learners[i]);
+            Assert.Equal(a.Evaluator.Snapshot(), b.Evaluator.Snapshot());
+            Assert.Equal(a.Learner.ScoreItem("u7", "i9"), b.Learner.ScoreItem("u7", "i9"));
+            var next = new UserEvent("u7", "i9", EventType.Click, null, 0, [], []);
+            Assert.Equal(a.Learner.Learn(next, 2), b.Learner.Learn(next, 2));
+        }
+
+        Assert.True(state.Learners[0].Evaluator.Ranked > 0);
+        Assert.True(state.Learners[2].Evaluator.Classified > 0);
+    }
 }

@@ -1,5 +1,5 @@
-using RecoStream.Core.Events;
 using RecoStream.Core.Evaluation;
+using RecoStream.Core.Events;
 using RecoStream.Core.Learners;
 using RecoStream.Core.Processing;
 
