@@ -186,7 +186,7 @@ internal static class WorkerCommand
             metrics.LastCheckpoint.Set(restored / 1000.0);
         }
 
-        ILineParser parser = replay?.Layout is { } layout ? new MovieLensParser(layout) : new EventParser(settings.Limits);
+        LineParser parser = replay?.Layout is { } layout ? new MovieLensParser(layout) : new EventParser(settings.Limits);
 
         services.AddSystemd();
         services.AddSingleton(TimeProvider.System);

@@ -8,7 +8,7 @@ namespace RecoStream.Core.Events;
 /// The parse stage: turns one JSON line into an event, a request or a rejection with its reason.
 /// Reads UTF-8 directly with <see cref="Utf8JsonReader"/>; unknown fields are skipped so producers can add fields.
 /// </summary>
-public sealed class EventParser : ILineParser
+public sealed class EventParser : LineParser
 {
     private const int MaxFeatureNameLength = 128;
 
@@ -35,15 +35,7 @@ public sealed class EventParser : ILineParser
     }
 
     /// <inheritdoc />
-    public StreamItem Parse(InputLine line)
-    {
-        var item = ParseLine(line);
-        item.Origin = line.Origin;
-        item.ArrivedAt = line.ArrivedAt;
-        return item;
-    }
-
-    private StreamItem ParseLine(InputLine line)
+    protected override StreamItem ParseLine(InputLine line)
     {
         if (line.TooLong)
         {

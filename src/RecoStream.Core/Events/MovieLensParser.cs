@@ -7,7 +7,7 @@ namespace RecoStream.Core.Events;
 /// Reads MovieLens rating lines as rating events: the user and item ids as strings, the rating as the value
 /// and the timestamp (Unix seconds) as event time. A CSV header line is skipped as a blank line.
 /// </summary>
-public sealed class MovieLensParser : ILineParser
+public sealed class MovieLensParser : LineParser
 {
     private readonly MovieLensLayout _layout;
 
@@ -36,15 +36,7 @@ public sealed class MovieLensParser : ILineParser
     }
 
     /// <inheritdoc />
-    public StreamItem Parse(InputLine line)
-    {
-        var item = ParseLine(line);
-        item.Origin = line.Origin;
-        item.ArrivedAt = line.ArrivedAt;
-        return item;
-    }
-
-    private StreamItem ParseLine(InputLine line)
+    protected override StreamItem ParseLine(InputLine line)
     {
         if (line.TooLong)
         {

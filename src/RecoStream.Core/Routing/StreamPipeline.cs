@@ -11,12 +11,12 @@ namespace RecoStream.Core.Routing;
 /// </summary>
 public sealed class StreamPipeline
 {
-    private readonly ILineParser _parser;
+    private readonly LineParser _parser;
     private readonly EventValidator _validator;
     private readonly FeatureNormalizer _normalizer;
     private readonly IncrementalRoute _route;
 
-    public StreamPipeline(ILineParser parser, EventValidator validator, FeatureNormalizer normalizer, IncrementalRoute route)
+    public StreamPipeline(LineParser parser, EventValidator validator, FeatureNormalizer normalizer, IncrementalRoute route)
     {
         _parser = parser;
         _validator = validator;
