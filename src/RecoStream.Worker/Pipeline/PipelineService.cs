@@ -72,9 +72,8 @@ internal sealed partial class PipelineService : BackgroundService
             var learners = _state.Learners.Select((l, i) => LearnerRun.Between(l.Name, before[i], l.Evaluator.Snapshot(), l.Evaluator.Auc.Value())).ToList();
             var result = new RunResult(_counters.Lines, _counters.Applied, _counters.Rejected, _counters.Requests, seconds, learners, _state.Serving.Name);
             var rate = result.Applied / Math.Max(seconds, 1e-9);
-            var serving = learners.Single(l => l.Name == result.Serving);
-            LogFinished(_logger, result.Lines, result.Applied, result.Rejected, result.Requests, seconds, rate, serving.Name,
-                serving.Rmse, serving.RecallAt10);
+            var quality = string.Join("; ", _state.Learners.Select(QualitySummary.Of));
+            LogFinished(_logger, result.Lines, result.Applied, result.Rejected, result.Requests, seconds, rate, result.Serving, quality);
             _report?.Write(result, Console.OpenStandardOutput());
         }
         catch (Exception ex)
@@ -91,9 +90,9 @@ internal sealed partial class PipelineService : BackgroundService
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information,
         Message = "Run finished: {Lines} lines, {Applied} events applied, {Rejected} rejected, {Requests} requests answered " +
-                  "in {Seconds:F1} s ({Rate:F0} events/s); serving learner {Learner}: prequential RMSE {Rmse:F4}, Recall@10 {Recall:F4} this run")]
+                  "in {Seconds:F1} s ({Rate:F0} events/s); serving {Learner}; prequential since the store began: {Quality}")]
     private static partial void LogFinished(ILogger logger, long lines, long applied, long rejected, long requests,
-        double seconds, double rate, string learner, double? rmse, double? recall);
+        double seconds, double rate, string learner, string quality);
 
     [LoggerMessage(EventId = 501, Level = LogLevel.Critical, Message = "The pipeline failed; the worker stops without a final checkpoint")]
     private static partial void LogFailed(ILogger logger, Exception exception);

@@ -56,17 +56,17 @@ internal sealed partial class ProgressReporter : BackgroundService
                 }
 
                 var rate = (applied - lastApplied) / interval.TotalSeconds;
-                var rmse = Finite(_state.Evaluator.Rmse);
+                var quality = QualitySummary.Of(_state.Serving);
                 if (_replay is { TotalBytes: > 0 })
                 {
                     var fraction = Math.Min(1.0, (double)_replay.BytesRead / _replay.TotalBytes);
                     var elapsed = _time.GetElapsedTime(start).TotalSeconds;
                     double? eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : null;
-                    LogReplayProgress(_logger, applied, rate, fraction * 100, eta, rmse);
+                    LogReplayProgress(_logger, applied, rate, fraction * 100, eta, quality);
                 }
                 else
                 {
-                    LogProgress(_logger, lines, applied, _counters.Rejected, rate, rmse);
+                    LogProgress(_logger, lines, applied, _counters.Rejected, rate, quality);
                 }
 
                 lastLines = lines;
@@ -79,14 +79,11 @@ internal sealed partial class ProgressReporter : BackgroundService
         }
     }
 
-    // NaN cannot be written by the JSON log format: no value is logged as null instead.
-    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
-
     [LoggerMessage(EventId = 600, Level = LogLevel.Information,
-        Message = "Progress: {Lines} lines, {Applied} events applied, {Rejected} rejected, {Rate:F0} events/s, prequential RMSE {Rmse:F4}")]
-    private static partial void LogProgress(ILogger logger, long lines, long applied, long rejected, double rate, double? rmse);
+        Message = "Progress: {Lines} lines, {Applied} events applied, {Rejected} rejected, {Rate:F0} events/s, prequential {Quality}")]
+    private static partial void LogProgress(ILogger logger, long lines, long applied, long rejected, double rate, string quality);
 
     [LoggerMessage(EventId = 601, Level = LogLevel.Information,
-        Message = "Replay: {Applied} events, {Rate:F0} events/s, {Percent:F1}% read, ETA {Eta:F0} s, prequential RMSE {Rmse:F4}")]
-    private static partial void LogReplayProgress(ILogger logger, long applied, double rate, double percent, double? eta, double? rmse);
+        Message = "Replay: {Applied} events, {Rate:F0} events/s, {Percent:F1}% read, ETA {Eta:F0} s, prequential {Quality}")]
+    private static partial void LogReplayProgress(ILogger logger, long applied, double rate, double percent, double? eta, string quality);
 }
