@@ -46,7 +46,7 @@ internal static class Usage
                              ratings.dat ('::'-separated) or ratings.csv (with header); ratings become rating events
           --format F         auto (default: detected from the first line), jsonl or movielens
           --learner NAME     run and evaluate only this configured learner (default: all; the serving one is summarised)
-          --mode M           incremental (windowed-batch is not available yet)
+          --mode M           incremental or windowed-batch: every learner in that mode (default: each learner's configured Mode)
           --progress         progress lines on stderr even when stderr is not a terminal
 
         Uses the worker's configuration and store (it continues from the stored model and leaves a store the

@@ -80,6 +80,14 @@ internal static class WorkerCommand
             settings.Evaluation.RankingEvery = Math.Min(settings.Evaluation.RankingEvery, 1);
         }
 
+        if (replay?.Mode is { } mode)
+        {
+            for (var i = 0; i < settings.Learners.Count; i++)
+            {
+                settings.Learners[i] = settings.Learners[i].WithMode(mode);
+            }
+        }
+
         if (replay?.Learner is { } only)
         {
             // replay --learner NAME evaluates that learner alone (it also serves, for the requests in the file).
@@ -241,7 +249,7 @@ internal static class WorkerCommand
         var format = "auto";
         var progress = false;
         string? learner = null;
-        var mode = "incremental";
+        string? mode = null;
         var rest = new List<string>();
         for (var i = 1; i < args.Length; i++)
         {
@@ -288,11 +296,9 @@ internal static class WorkerCommand
             return false;
         }
 
-        if (mode != "incremental")
+        if (mode is not (null or "incremental" or "windowed-batch"))
         {
-            problem = mode == "windowed-batch"
-                ? "--mode windowed-batch is not available yet (windowed-batch learners come with the learners issue); use incremental"
-                : $"--mode '{mode}' is not one of incremental, windowed-batch";
+            problem = $"--mode '{mode}' is not one of incremental, windowed-batch";
             return false;
         }
 
@@ -314,7 +320,8 @@ internal static class WorkerCommand
             }
         }
 
-        replay = new ReplayOptions(file, layout is null ? "jsonl" : "movielens", layout, progress, learner);
+        replay = new ReplayOptions(file, layout is null ? "jsonl" : "movielens", layout, progress, learner,
+            mode switch { "incremental" => LearnerMode.Incremental, "windowed-batch" => LearnerMode.WindowedBatch, _ => null });
         return true;
     }
 

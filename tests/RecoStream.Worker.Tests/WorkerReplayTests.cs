@@ -136,7 +136,7 @@ public sealed class WorkerReplayTests : IDisposable
     }
 
     [Fact]
-    public void Replay_UnknownLearnerOrWindowedBatch_ExitTwo()
+    public void Replay_UnknownLearnerOrMode_ExitTwo()
     {
         var file = Write("u.data", ["1\t2\t3\t4"]);
         using (var unknown = WorkerProcess.Start(["replay", file, "--learner", "nope"]))
@@ -145,9 +145,31 @@ public sealed class WorkerReplayTests : IDisposable
             Assert.Contains("'nope' is not configured", unknown.Stderr, StringComparison.Ordinal);
         }
 
-        using var batch = WorkerProcess.Start(["replay", file, "--mode", "windowed-batch"]);
-        Assert.Equal(2, batch.WaitForExit());
-        Assert.Contains("not available yet", batch.Stderr, StringComparison.Ordinal);
+        using var mode = WorkerProcess.Start(["replay", file, "--mode", "sideways"]);
+        Assert.Equal(2, mode.WaitForExit());
+        Assert.Contains("--mode 'sideways'", mode.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_WindowedBatchMode_LearnsPerWindowAndLeavesAStoreTheIncrementalWorkerUses()
+    {
+        var file = Write("u.data", Ratings(5500).Select(r => $"{r.User}\t{r.Item}\t{r.Rating}\t{r.Seconds}"));
+
+        var (summary, _) = Replay(file, "--learner", "mf", "--mode", "windowed-batch",
+            "--RecoStream:Learners:mf:WindowEvents=1000", "--RecoStream:Learners:mf:WindowSeconds=0");
+
+        Assert.Equal("windowed-batch", summary.GetProperty("mode").GetString());
+        Assert.Equal("windowed-batch", summary.GetProperty("learners").GetProperty("mf").GetProperty("mode").GetString());
+        Assert.Equal(5500, summary.GetProperty("learners").GetProperty("mf").GetProperty("learned").GetInt64());
+        Assert.True(summary.GetProperty("rmse").GetDouble() > 0);
+
+        // The incremental worker starts from the same store: the learner's state carries over between modes.
+        using var worker = WorkerProcess.Start([$"--RecoStream:Storage:Path={_store.Path}", "--RecoStream:Metrics:Port=0",
+            "--RecoStream:Serving:Learner=mf"]);
+        worker.Send("{\"op\":\"predict\",\"user\":\"5\",\"item\":\"7\"}");
+        worker.CloseInput();
+        Assert.Equal(0, worker.WaitForExit());
+        Assert.Contains("\"score\"", worker.RemainingOutput().Single(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -6,13 +6,17 @@ namespace RecoStream.Worker.Configuration;
 /// <param name="Name">The learner's name (the section key).</param>
 /// <param name="Kind">One of <see cref="Kinds"/>.</param>
 /// <param name="Options">The kind's options object.</param>
-internal sealed record LearnerSettings(string Name, string Kind, object Options)
+/// <param name="Mode">Incremental (update per event) or WindowedBatch (update per window).</param>
+/// <param name="Window">The window settings, used in WindowedBatch mode.</param>
+internal sealed record LearnerSettings(string Name, string Kind, object Options, LearnerMode Mode = LearnerMode.Incremental, WindowedBatchOptions? Window = null)
 {
     /// <summary>The learner kinds that can be configured.</summary>
     public static readonly string[] Kinds =
         [BiasedMatrixFactorization.KindName, ImplicitMatrixFactorization.KindName, FtrlProximal.KindName, LinearLearner.KindName];
 
-    public IOnlineLearner Build() => Options switch
+    public IOnlineLearner Build() => Mode == LearnerMode.WindowedBatch ? new WindowedBatchLearner(BuildIncremental(), Window ?? new WindowedBatchOptions()) : BuildIncremental();
+
+    private IOnlineLearner BuildIncremental() => Options switch
     {
         LinearLearnerOptions linear => new LinearLearner(linear, Name),
         BiasedMatrixFactorizationOptions mf => new BiasedMatrixFactorization(mf, Name),
@@ -20,6 +24,9 @@ internal sealed record LearnerSettings(string Name, string Kind, object Options)
         FtrlOptions ftrl => new FtrlProximal(ftrl, Name),
         _ => throw new InvalidOperationException($"no learner for {Options.GetType().Name}"),
     };
+
+    /// <summary>The same learner in another mode.</summary>
+    public LearnerSettings WithMode(LearnerMode mode) => this with { Mode = mode };
 
     /// <summary>The defaults when no learner is configured: implicit MF first (it serves), the others in its shadow.</summary>
     public static List<LearnerSettings> Defaults() =>
@@ -29,4 +36,13 @@ internal sealed record LearnerSettings(string Name, string Kind, object Options)
         new("ftrl", FtrlProximal.KindName, new FtrlOptions()),
         new("linear", LinearLearner.KindName, new LinearLearnerOptions()),
     ];
+}
+
+/// <summary>How a learner is updated.</summary>
+internal enum LearnerMode
+{
+    /// <summary>One update per event.</summary>
+    Incremental,
+    /// <summary>Events are buffered into windows and learned from in epochs when a window closes.</summary>
+    WindowedBatch,
 }

@@ -72,7 +72,14 @@ internal sealed class WorkerSettings
                 continue;
             }
 
-            learners.Add(new LearnerSettings(name, kind, ReadLearnerOptions(kind, prefix, r)));
+            var mode = r.Enum(prefix + "Mode", LearnerMode.Incremental);
+            var window = new WindowedBatchOptions();
+            window.WindowEvents = r.Int(prefix + "WindowEvents", window.WindowEvents, 1, 10_000_000);
+            window.WindowSeconds = r.Int(prefix + "WindowSeconds", window.WindowSeconds, 0, 86_400 * 365, "0 closes windows by count only");
+            window.Epochs = r.Int(prefix + "Epochs", window.Epochs, 1, 1000);
+            window.ReservoirSize = r.Int(prefix + "ReservoirSize", window.ReservoirSize, 0, 10_000_000);
+            window.Seed = r.Int(prefix + "WindowSeed", window.Seed, int.MinValue, int.MaxValue);
+            learners.Add(new LearnerSettings(name, kind, ReadLearnerOptions(kind, prefix, r), mode, window));
         }
 
         return learners;

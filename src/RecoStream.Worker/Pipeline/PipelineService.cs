@@ -2,6 +2,7 @@ using System.Reactive.Linq;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
 using RecoStream.Core.Routing;
 using RecoStream.Worker.Serving;
 using RecoStream.Worker.Sources;
@@ -69,7 +70,7 @@ internal sealed partial class PipelineService : BackgroundService
             _handler.WriteFinalCheckpoint(_lifetime.ApplicationStopping.IsCancellationRequested ? "shutdown" : "end of input");
 
             var seconds = _time.GetElapsedTime(start).TotalSeconds;
-            var learners = _state.Learners.Select((l, i) => LearnerRun.Between(l.Name, before[i], l.Evaluator.Snapshot(), l.Evaluator.Auc.Value())).ToList();
+            var learners = _state.Learners.Select((l, i) => LearnerRun.Between(l.Name, l.Learner is WindowedBatchLearner ? "windowed-batch" : "incremental", before[i], l.Evaluator.Snapshot(), l.Evaluator.Auc.Value())).ToList();
             var result = new RunResult(_counters.Lines, _counters.Applied, _counters.Rejected, _counters.Requests, seconds, learners, _state.Serving.Name);
             var rate = result.Applied / Math.Max(seconds, 1e-9);
             var quality = string.Join("; ", _state.Learners.Select(QualitySummary.Of));

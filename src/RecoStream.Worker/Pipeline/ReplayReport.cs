@@ -28,13 +28,14 @@ internal sealed class ReplayReport
             json.WriteNumber("seconds", Math.Round(result.Seconds, 3));
             json.WriteNumber("events_per_sec", Math.Round(result.Applied / Math.Max(result.Seconds, 1e-9)));
             json.WriteString("learner", result.Serving);
-            json.WriteString("mode", "incremental");
+            json.WriteString("mode", result.ServingMode);
             WriteQuality(json, result.Learners.Single(l => l.Name == result.Serving));
             json.WriteStartObject("learners");
             foreach (var learner in result.Learners)
             {
                 json.WriteStartObject(learner.Name);
                 json.WriteNumber("learned", learner.Learned);
+                json.WriteString("mode", learner.Mode);
                 WriteQuality(json, learner);
                 json.WriteEndObject();
             }

@@ -3,19 +3,24 @@ using RecoStream.Core.Evaluation;
 namespace RecoStream.Worker.Pipeline;
 
 /// <summary>What one run did, for the replay summary line.</summary>
-internal sealed record RunResult(long Lines, long Applied, long Rejected, long Requests, double Seconds, IReadOnlyList<LearnerRun> Learners, string Serving);
+internal sealed record RunResult(long Lines, long Applied, long Rejected, long Requests, double Seconds, IReadOnlyList<LearnerRun> Learners, string Serving)
+{
+    /// <summary>The serving learner's mode.</summary>
+    public string ServingMode => Learners.Single(l => l.Name == Serving).Mode;
+}
 
 /// <summary>One learner's prequential quality over one run (null where it does not apply or nothing was scored).</summary>
-internal sealed record LearnerRun(string Name, long Learned, double? Rmse, double? Mae, double? RecallAt10, double? NdcgAt10, double? LogLoss, double? Auc)
+internal sealed record LearnerRun(string Name, string Mode, long Learned, double? Rmse, double? Mae, double? RecallAt10, double? NdcgAt10, double? LogLoss, double? Auc)
 {
     /// <summary>The figures of the events between two snapshots of a learner's evaluator.</summary>
-    public static LearnerRun Between(string name, EvaluatorSnapshot before, EvaluatorSnapshot after, double auc)
+    public static LearnerRun Between(string name, string mode, EvaluatorSnapshot before, EvaluatorSnapshot after, double auc)
     {
         var scored = after.Count - before.Count;
         var ranked = after.Ranked - before.Ranked;
         var classified = after.Classified - before.Classified;
         return new LearnerRun(
             name,
+            mode,
             after.Learned - before.Learned,
             scored > 0 ? Math.Sqrt((after.SumSquaredError - before.SumSquaredError) / scored) : null,
             scored > 0 ? (after.SumAbsoluteError - before.SumAbsoluteError) / scored : null,

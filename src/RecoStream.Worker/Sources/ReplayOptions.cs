@@ -6,4 +6,6 @@ namespace RecoStream.Worker.Sources;
 /// <param name="Layout">The MovieLens layout when <paramref name="Format"/> is <c>movielens</c>.</param>
 /// <param name="ShowProgress">Print progress lines on stderr.</param>
 /// <param name="Learner">Evaluate only this configured learner; null for all (the serving one is summarised).</param>
-internal sealed record ReplayOptions(string File, string Format, Core.Events.MovieLensLayout? Layout, bool ShowProgress, string? Learner = null);
+/// <param name="Mode">Run every learner in this mode; null for each learner's configured mode.</param>
+internal sealed record ReplayOptions(string File, string Format, Core.Events.MovieLensLayout? Layout, bool ShowProgress, string? Learner = null,
+    Configuration.LearnerMode? Mode = null);

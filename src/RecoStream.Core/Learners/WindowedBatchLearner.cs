@@ -1,0 +1,168 @@
+using RecoStream.Core.Events;
+
+namespace RecoStream.Core.Learners;
+
+/// <summary>
+/// The windowed-batch form of any learner: predictions come from the model as it stood when the last window
+/// closed (so evaluation stays test-then-train), events are buffered, and at each window close the inner learner
+/// is trained on the window (plus an optional reservoir of older events) for several shuffled epochs, warm-started
+/// from its current state. The open window and the reservoir are part of the snapshot, so a restart loses no
+/// buffered event; the inner learner's state is the same in both modes, so switching modes keeps what it learned.
+/// </summary>
+public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner
+{
+    private readonly IOnlineLearner _inner;
+    private readonly WindowedBatchOptions _options;
+    private readonly List<(UserEvent Event, double Label)> _window = [];
+    private readonly List<(UserEvent Event, double Label)> _reservoir = [];
+    private ulong _random;
+    private long _seenForReservoir;
+
+    public WindowedBatchLearner(IOnlineLearner inner, WindowedBatchOptions options)
+    {
+        _inner = inner;
+        _options = options;
+        _random = (ulong)options.Seed;
+    }
+
+    /// <summary>The learner trained at each window close.</summary>
+    public IOnlineLearner Inner => _inner;
+
+    /// <summary>Windows closed so far (this process).</summary>
+    public long WindowsClosed { get; private set; }
+
+    /// <summary>Events waiting in the open window.</summary>
+    public int Pending => _window.Count;
+
+    /// <inheritdoc />
+    public string Name => _inner.Name;
+
+    /// <inheritdoc />
+    public string Kind => _inner.Kind;
+
+    /// <inheritdoc />
+    public LearnerObjective Objective => _inner.Objective;
+
+    /// <inheritdoc />
+    public bool Learns(UserEvent e) => _inner.Learns(e);
+
+    /// <inheritdoc />
+    public bool IsPositive(UserEvent e) => _inner is ILabelledLearner labelled && labelled.IsPositive(e);
+
+    /// <inheritdoc />
+    public double Predict(UserEvent e) => _inner.Predict(e);
+
+    /// <inheritdoc />
+    public double Learn(UserEvent e, double label)
+    {
+        var prediction = _inner.Predict(e);
+        _window.Add((e, label));
+        var span = _window[^1].Event.TimestampMs - _window[0].Event.TimestampMs;
+        if (_window.Count >= _options.WindowEvents || (_options.WindowSeconds > 0 && span >= _options.WindowSeconds * 1000L))
+        {
+            CloseWindow();
+        }
+
+        return prediction;
+    }
+
+    /// <summary>Trains on the open window now (also called when a window fills).</summary>
+    public void CloseWindow()
+    {
+        if (_window.Count == 0)
+        {
+            return;
+        }
+
+        var batch = new List<(UserEvent Event, double Label)>(_window.Count + _reservoir.Count);
+        batch.AddRange(_window);
+        batch.AddRange(_reservoir);
+        var order = batch.ToArray();
+        for (var epoch = 0; epoch < _options.Epochs; epoch++)
+        {
+            // Fisher-Yates with a generator whose state is checkpointed, so a restored learner shuffles the same way.
+            for (var k = order.Length - 1; k > 0; k--)
+            {
+                var j = (int)NextBelow(k + 1);
+                (order[k], order[j]) = (order[j], order[k]);
+            }
+
+            foreach (var (e, label) in order)
+            {
+                _inner.Learn(e, label);
+            }
+        }
+
+        foreach (var example in _window)
+        {
+            AddToReservoir(example);
+        }
+
+        _window.Clear();
+        WindowsClosed++;
+    }
+
+    /// <inheritdoc />
+    public void ScoreItems(string user, IReadOnlyList<string> items, Span<float> scores) => _inner.ScoreItems(user, items, scores);
+
+    /// <inheritdoc />
+    public double ScoreItem(string user, string item) => _inner.ScoreItem(user, item);
+
+    /// <inheritdoc />
+    public LearnerSnapshot Snapshot()
+    {
+        var snapshot = _inner.Snapshot();
+        WindowedEvents.Write(snapshot, "window", _window);
+        WindowedEvents.Write(snapshot, "reservoir", _reservoir);
+        snapshot.Longs["reservoirSeen"] = [_seenForReservoir];
+        snapshot.Longs["windowRandom"] = [unchecked((long)_random)];
+        return snapshot;
+    }
+
+    /// <inheritdoc />
+    public void Restore(LearnerSnapshot snapshot)
+    {
+        _inner.Restore(snapshot);
+        _window.Clear();
+        _reservoir.Clear();
+        // A snapshot written in incremental mode has no window: the batch form starts with an empty one.
+        _window.AddRange(WindowedEvents.Read(snapshot, "window"));
+        _reservoir.AddRange(WindowedEvents.Read(snapshot, "reservoir"));
+        _seenForReservoir = snapshot.Longs.TryGetValue("reservoirSeen", out var seen) ? seen[0] : 0;
+        if (snapshot.Longs.TryGetValue("windowRandom", out var random))
+        {
+            _random = unchecked((ulong)random[0]);
+        }
+    }
+
+    /// <summary>SplitMix64 mapped to [0, bound).</summary>
+    private long NextBelow(long bound)
+    {
+        var z = _random += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (long)(z % (ulong)bound);
+    }
+
+    private void AddToReservoir((UserEvent Event, double Label) example)
+    {
+        if (_options.ReservoirSize == 0)
+        {
+            return;
+        }
+
+        _seenForReservoir++;
+        if (_reservoir.Count < _options.ReservoirSize)
+        {
+            _reservoir.Add(example);
+            return;
+        }
+
+        var slot = NextBelow(_seenForReservoir);
+        if (slot < _options.ReservoirSize)
+        {
+            _reservoir[(int)slot] = example;
+        }
+    }
+}
