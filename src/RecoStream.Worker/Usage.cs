@@ -22,7 +22,10 @@ internal static class Usage
 
         HTTP on the metrics port: /metrics, /recommend/{user}?k=10, /healthz, /readyz.
 
-        Settings come from appsettings.json beside the binary, then environment variables
+        --config FILE adds a JSON settings file (same shape as appsettings.json) that is watched: changing the
+        serving learner or a learner's Mode in it takes effect in the running worker.
+
+        Settings come from appsettings.json beside the binary, then --config FILE, then environment variables
         (RecoStream__Storage__Path=...), then the command line (--RecoStream:Storage:Path=...).
         Common ones:
           --RecoStream:Storage:Path=DIR        store folder (default data/recostream)

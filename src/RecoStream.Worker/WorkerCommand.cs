@@ -50,12 +50,31 @@ internal static class WorkerCommand
             return 2;
         }
 
+        if (!TryTakeConfigFile(ref args, out var configFile, out var configProblem))
+        {
+            Console.Error.WriteLine($"recostream: {configProblem}");
+            return 2;
+        }
+
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             Args = args,
             // appsettings.json ships beside the binary; relative paths in settings still resolve against the working directory.
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (configFile is not null)
+        {
+            // Right after the shipped appsettings.json, so environment variables and the command line still override it.
+            var position = builder.Configuration.Sources.ToList().FindIndex(s => s is Microsoft.Extensions.Configuration.Json.JsonConfigurationSource) + 1;
+            var source = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+            {
+                Path = Path.GetFileName(configFile),
+                FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(configFile)!),
+                Optional = false,
+                ReloadOnChange = true,
+            };
+            builder.Configuration.Sources.Insert(Math.Max(position, 0), source);
+        }
         var settings = WorkerSettings.Read(builder.Configuration, out var errors);
         builder.Logging.ClearProviders();
         StderrLogging.Add(builder.Logging, settings.Diagnostics.LogFormat);
@@ -232,6 +251,7 @@ internal static class WorkerCommand
         }
         else
         {
+            services.AddHostedService<LearnerReconfiguration>();
             services.AddSingleton(new StdinOrigin(Console.OpenStandardOutput(), metrics));
             services.AddHostedService<StdinSource>();
             if (settings.Ingest.Tcp.Port != 0)
@@ -239,6 +259,28 @@ internal static class WorkerCommand
                 services.AddHostedService<TcpSource>();
             }
         }
+    }
+
+    /// <summary>Takes <c>--config FILE</c> out of the arguments: a JSON settings file watched for changes.</summary>
+    private static bool TryTakeConfigFile(ref string[] args, out string? file, out string problem)
+    {
+        file = null;
+        problem = "";
+        var index = Array.IndexOf(args, "--config");
+        if (index < 0)
+        {
+            return true;
+        }
+
+        if (index + 1 >= args.Length || !File.Exists(args[index + 1]))
+        {
+            problem = index + 1 >= args.Length ? "--config needs a file" : $"--config: no such file: {args[index + 1]}";
+            return false;
+        }
+
+        file = Path.GetFullPath(args[index + 1]);
+        args = [.. args[..index], .. args[(index + 2)..]];
+        return true;
     }
 
     private static bool TryParseReplay(string[] args, out ReplayOptions? replay, out string[] configurationArgs, out string problem)

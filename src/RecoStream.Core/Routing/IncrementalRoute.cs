@@ -28,6 +28,7 @@ public sealed class IncrementalRoute
     /// <summary>Applies an event to the model; passes other items through.</summary>
     public StreamItem Apply(StreamItem item)
     {
+        _state.ApplyPendingChanges();
         _state.LinesConsumed++;
         if (item.Kind != StreamItemKind.Event)
         {

@@ -13,6 +13,8 @@ namespace RecoStream.Core.Routing;
 public sealed class ModelState
 {
     private readonly LearnerSlot[] _learners;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _pending = new();
+    private volatile LearnerSlot _serving;
 
     public ModelState(FeatureOptions features, IReadOnlyList<IOnlineLearner> learners, string servingLearner, int maxInteractionsPerUser)
     {
@@ -23,8 +25,8 @@ public sealed class ModelState
 
         Normalizer = new FeatureNormalizer(features);
         _learners = [.. learners.Select(l => new LearnerSlot(l))];
-        Serving = _learners.FirstOrDefault(l => l.Name == servingLearner)
-                  ?? throw new ArgumentException($"the serving learner '{servingLearner}' is not among the learners", nameof(servingLearner));
+        _serving = _learners.FirstOrDefault(l => l.Name == servingLearner)
+                   ?? throw new ArgumentException($"the serving learner '{servingLearner}' is not among the learners", nameof(servingLearner));
         Catalog = new ItemCatalog();
         History = new InteractionHistory(maxInteractionsPerUser);
     }
@@ -40,8 +42,33 @@ public sealed class ModelState
     /// <summary>Every learner, in configuration order.</summary>
     public IReadOnlyList<LearnerSlot> Learners => _learners;
 
-    /// <summary>The learner whose scores answer recommend and predict requests.</summary>
-    public LearnerSlot Serving { get; }
+    /// <summary>The learner whose scores answer recommend and predict requests (switchable while running).</summary>
+    public LearnerSlot Serving => _serving;
+
+    /// <summary>Makes another configured learner the serving one; false when there is none of that name.</summary>
+    public bool SwitchServing(string name)
+    {
+        var slot = _learners.FirstOrDefault(l => l.Name == name);
+        if (slot is null)
+        {
+            return false;
+        }
+
+        _serving = slot;
+        return true;
+    }
+
+    /// <summary>Queues a change to run on the pipeline thread before the next line (learners are not thread-safe).</summary>
+    public void OnPipelineThread(Action change) => _pending.Enqueue(change);
+
+    /// <summary>Runs the queued changes; called by the pipeline before each line.</summary>
+    public void ApplyPendingChanges()
+    {
+        while (_pending.TryDequeue(out var change))
+        {
+            change();
+        }
+    }
 
     /// <summary>The serving learner's model (shorthand).</summary>
     public IOnlineLearner Learner => Serving.Learner;

@@ -13,11 +13,13 @@ internal sealed class LearnerMetrics
 {
     private readonly Counter.Child _updates;
     private readonly Gauge.Child _serving;
+    private readonly Gauge.Child _windowed;
     private readonly LearnerQualityGauges _quality;
     private readonly long _countAtStart;
 
-    public LearnerMetrics(LearnerSlot slot, Counter.Child updates, Gauge.Child serving, LearnerQualityGauges quality)
+    public LearnerMetrics(LearnerSlot slot, Counter.Child updates, Gauge.Child serving, Gauge.Child windowed, LearnerQualityGauges quality)
     {
+        _windowed = windowed;
         Slot = slot;
         _updates = updates;
         _serving = serving;
@@ -48,6 +50,7 @@ internal sealed class LearnerMetrics
         }
 
         _serving.Set(serving ? 1 : 0);
+        _windowed.Set(Slot.WindowedBatch ? 1 : 0);
     }
 
     private static long Updates(LearnerSlot slot) => slot.Learner.Objective switch

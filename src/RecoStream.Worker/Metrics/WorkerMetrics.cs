@@ -43,6 +43,8 @@ internal sealed class WorkerMetrics
         var mae = factory.CreateGauge("recostream_prequential_mae",
             "Mean absolute error of predictions made before each update (test-then-train), since the store was created.",
             new GaugeConfiguration { LabelNames = ["learner"] });
+        var windowed = factory.CreateGauge("recostream_learner_windowed_batch",
+            "1 for a learner in windowed-batch mode, 0 in incremental mode.", new GaugeConfiguration { LabelNames = ["learner"] });
         var serving = factory.CreateGauge("recostream_learner_serving",
             "1 for the learner that answers recommend and predict requests, 0 for shadow learners.", new GaugeConfiguration { LabelNames = ["learner"] });
         var recall = factory.CreateGauge("recostream_prequential_recall_at_10",
@@ -60,7 +62,7 @@ internal sealed class WorkerMetrics
         var nonZero = factory.CreateGauge("recostream_learner_nonzero_weights",
             "Coordinates with a non-zero weight (FTRL learners; L1 keeps the rest at zero).",
             new GaugeConfiguration { LabelNames = ["learner"] });
-        _learners = [.. state.Learners.Select(slot => new LearnerMetrics(slot, updates.WithLabels(slot.Name), serving.WithLabels(slot.Name),
+        _learners = [.. state.Learners.Select(slot => new LearnerMetrics(slot, updates.WithLabels(slot.Name), serving.WithLabels(slot.Name), windowed.WithLabels(slot.Name),
             new LearnerQualityGauges(rmse.WithLabels(slot.Name), mae.WithLabels(slot.Name), recall.WithLabels(slot.Name), ndcg.WithLabels(slot.Name),
                 logLoss.WithLabels(slot.Name), auc.WithLabels(slot.Name), nonZero.WithLabels(slot.Name))))];
         PrequentialAbsoluteError = factory.CreateHistogram("recostream_prequential_absolute_error",
