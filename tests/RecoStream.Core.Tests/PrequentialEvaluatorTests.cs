@@ -51,6 +51,47 @@ public class PrequentialEvaluatorTests
     }
 
     [Fact]
+    public void SlidingMean_KeepsOnlyTheLastValues()
+    {
+        var mean = new SlidingMean(3);
+        Assert.True(double.IsNaN(mean.Mean));
+        foreach (var v in new[] { 10.0, 1, 2, 3 })
+        {
+            mean.Add(v);
+        }
+
+        Assert.Equal(2.0, mean.Mean, 12);
+        for (var i = 0; i < 1000; i++)
+        {
+            mean.Add(0.1 * (i % 7));
+        }
+
+        Assert.Equal((0.1 * (997 % 7) + 0.1 * (998 % 7) + 0.1 * (999 % 7)) / 3, mean.Mean, 12);
+    }
+
+    [Fact]
+    public void SlidingWindows_FollowRecentErrorsWhileCumulativeFiguresRemember()
+    {
+        var evaluator = new PrequentialEvaluator();
+        for (var i = 0; i < PrequentialEvaluator.WindowSize; i++)
+        {
+            evaluator.Add(3, 5);
+            evaluator.AddRank(50);
+        }
+
+        for (var i = 0; i < PrequentialEvaluator.WindowSize; i++)
+        {
+            evaluator.Add(4, 4);
+            evaluator.AddRank(0);
+        }
+
+        Assert.Equal(0.0, Math.Sqrt(evaluator.SquaredErrorWindow.Mean), 12);
+        Assert.Equal(1.0, evaluator.HitWindow.Mean, 12);
+        Assert.Equal(Math.Sqrt(2.0), evaluator.Rmse, 12);
+        Assert.Equal(0.5, evaluator.RecallAt10, 12);
+    }
+
+    [Fact]
     public void TopTenRank_CountsOnlyUnseenItemsScoredAtLeastAsHigh()
     {
         var learner = new LinearLearner(new LinearLearnerOptions { HashBits = 12, LearningRate = 0.5 });

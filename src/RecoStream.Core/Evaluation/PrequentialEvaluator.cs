@@ -54,7 +54,25 @@ public sealed class PrequentialEvaluator
     public double LogLoss => Classified == 0 ? double.NaN : SumLogLoss / Classified;
 
     /// <summary>AUC over the most recent classified events (a sliding window); NaN until it has both classes.</summary>
-    public SlidingAuc Auc { get; } = new(10_000);
+    public SlidingAuc Auc { get; } = new(WindowSize);
+
+    /// <summary>How many of the most recent events the sliding figures cover.</summary>
+    public const int WindowSize = 10_000;
+
+    /// <summary>Squared errors of the last <see cref="WindowSize"/> scored predictions.</summary>
+    public SlidingMean SquaredErrorWindow { get; } = new(WindowSize);
+
+    /// <summary>Absolute errors of the last scored predictions.</summary>
+    public SlidingMean AbsoluteErrorWindow { get; } = new(WindowSize);
+
+    /// <summary>Hits (1) and misses (0) of the last ranked events.</summary>
+    public SlidingMean HitWindow { get; } = new(WindowSize);
+
+    /// <summary>Discounted gains of the last ranked events.</summary>
+    public SlidingMean GainWindow { get; } = new(WindowSize);
+
+    /// <summary>Log-losses of the last classified events.</summary>
+    public SlidingMean LogLossWindow { get; } = new(WindowSize);
 
     /// <summary>Scores one prediction made before learning from <paramref name="label"/>.</summary>
     public void Add(double prediction, double label)
@@ -63,6 +81,8 @@ public sealed class PrequentialEvaluator
         Count++;
         SumSquaredError += error * error;
         SumAbsoluteError += Math.Abs(error);
+        SquaredErrorWindow.Add(error * error);
+        AbsoluteErrorWindow.Add(Math.Abs(error));
     }
 
     /// <summary>Scores one probability made before learning a 0/1 label.</summary>
@@ -71,7 +91,9 @@ public sealed class PrequentialEvaluator
         const double Epsilon = 1e-15;
         var p = Math.Clamp(probability, Epsilon, 1 - Epsilon);
         Classified++;
-        SumLogLoss += positive ? -Math.Log(p) : -Math.Log(1 - p);
+        var loss = positive ? -Math.Log(p) : -Math.Log(1 - p);
+        SumLogLoss += loss;
+        LogLossWindow.Add(loss);
         Auc.Add(probability, positive);
     }
 
@@ -79,17 +101,21 @@ public sealed class PrequentialEvaluator
     public void AddRank(int rank)
     {
         Ranked++;
+        var gain = rank < 10 ? 1.0 / Math.Log2(rank + 2) : 0.0;
         if (rank < 10)
         {
             Hits++;
-            DiscountedGain += 1.0 / Math.Log2(rank + 2);
+            DiscountedGain += gain;
         }
+
+        HitWindow.Add(rank < 10 ? 1 : 0);
+        GainWindow.Add(gain);
     }
 
     /// <summary>A copy for a checkpoint.</summary>
     public EvaluatorSnapshot Snapshot() => new(Count, SumSquaredError, SumAbsoluteError, Ranked, Hits, DiscountedGain, Classified, SumLogLoss, Learned);
 
-    /// <summary>Continues from a checkpoint's totals (the AUC window starts empty).</summary>
+    /// <summary>Continues from a checkpoint's totals (the sliding windows start empty).</summary>
     public void Restore(EvaluatorSnapshot snapshot)
     {
         Count = snapshot.Count;

@@ -26,7 +26,11 @@ internal sealed class LearnerMetrics
         _quality = quality;
         _countAtStart = Updates(slot);
         updates.IncTo(0);
-        foreach (var gauge in new[] { quality.Rmse, quality.Mae, quality.RecallAt10, quality.NdcgAt10, quality.LogLoss, quality.Auc, quality.NonZeroWeights })
+        foreach (var gauge in new[]
+                 {
+                     quality.Rmse, quality.Mae, quality.RecallAt10, quality.NdcgAt10, quality.LogLoss, quality.Auc, quality.NonZeroWeights,
+                     quality.RmseWindow, quality.MaeWindow, quality.RecallAt10Window, quality.NdcgAt10Window, quality.LogLossWindow,
+                 })
         {
             gauge.Unpublish();
         }
@@ -44,6 +48,11 @@ internal sealed class LearnerMetrics
         Publish(_quality.NdcgAt10, evaluator.NdcgAt10);
         Publish(_quality.LogLoss, evaluator.LogLoss);
         Publish(_quality.Auc, evaluator.Auc.Value());
+        Publish(_quality.RmseWindow, Math.Sqrt(evaluator.SquaredErrorWindow.Mean));
+        Publish(_quality.MaeWindow, evaluator.AbsoluteErrorWindow.Mean);
+        Publish(_quality.RecallAt10Window, evaluator.HitWindow.Mean);
+        Publish(_quality.NdcgAt10Window, evaluator.GainWindow.Mean);
+        Publish(_quality.LogLossWindow, evaluator.LogLossWindow.Mean);
         if (Slot.Learner is FtrlProximal ftrl)
         {
             Publish(_quality.NonZeroWeights, ftrl.NonZeroWeights());

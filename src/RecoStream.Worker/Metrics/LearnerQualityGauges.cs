@@ -10,4 +10,9 @@ internal sealed record LearnerQualityGauges(
     Gauge.Child NdcgAt10,
     Gauge.Child LogLoss,
     Gauge.Child Auc,
-    Gauge.Child NonZeroWeights);
+    Gauge.Child NonZeroWeights,
+    Gauge.Child RmseWindow,
+    Gauge.Child MaeWindow,
+    Gauge.Child RecallAt10Window,
+    Gauge.Child NdcgAt10Window,
+    Gauge.Child LogLossWindow);

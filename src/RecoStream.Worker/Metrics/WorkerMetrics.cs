@@ -62,9 +62,17 @@ internal sealed class WorkerMetrics
         var nonZero = factory.CreateGauge("recostream_learner_nonzero_weights",
             "Coordinates with a non-zero weight (FTRL learners; L1 keeps the rest at zero).",
             new GaugeConfiguration { LabelNames = ["learner"] });
+        Gauge Window(string name, string help) => factory.CreateGauge(name, help + " Over the last 10,000 such events.",
+            new GaugeConfiguration { LabelNames = ["learner"] });
+        var rmseWindow = Window("recostream_prequential_rmse_window", "Root mean squared prequential error.");
+        var maeWindow = Window("recostream_prequential_mae_window", "Mean absolute prequential error.");
+        var recallWindow = Window("recostream_prequential_recall_at_10_window", "Recall@10 of ranked positive events.");
+        var ndcgWindow = Window("recostream_prequential_ndcg_at_10_window", "NDCG@10 of ranked positive events.");
+        var logLossWindow = Window("recostream_prequential_log_loss_window", "Mean log-loss of classified events.");
         _learners = [.. state.Learners.Select(slot => new LearnerMetrics(slot, updates.WithLabels(slot.Name), serving.WithLabels(slot.Name), windowed.WithLabels(slot.Name),
             new LearnerQualityGauges(rmse.WithLabels(slot.Name), mae.WithLabels(slot.Name), recall.WithLabels(slot.Name), ndcg.WithLabels(slot.Name),
-                logLoss.WithLabels(slot.Name), auc.WithLabels(slot.Name), nonZero.WithLabels(slot.Name))))];
+                logLoss.WithLabels(slot.Name), auc.WithLabels(slot.Name), nonZero.WithLabels(slot.Name), rmseWindow.WithLabels(slot.Name),
+                maeWindow.WithLabels(slot.Name), recallWindow.WithLabels(slot.Name), ndcgWindow.WithLabels(slot.Name), logLossWindow.WithLabels(slot.Name))))];
         PrequentialAbsoluteError = factory.CreateHistogram("recostream_prequential_absolute_error",
             "Absolute error of each prediction of the serving learner made before its update.",
             new HistogramConfiguration
