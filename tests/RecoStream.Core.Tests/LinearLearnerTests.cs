@@ -20,7 +20,7 @@ public class LinearLearnerTests
         // eta 0.1, x = {slot 1: 1, slot 2: 2}, label 3, w = 0.
         // Step 1: prediction 0, error -3: w1 = 0.3, w2 = 0.6.
         // Step 2: prediction 0.3*1 + 0.6*2 = 1.5, error -1.5: w1 = 0.45, w2 = 0.9.
-        var learner = new LinearLearner(new LinearLearnerOptions { HashBits = 10, LearningRate = 0.1 });
+        var learner = new LinearLearner(new LinearLearnerOptions { HashBits = 10, LearningRate = 0.1, AdaGrad = false });
         var x = new SparseFeatures();
         x.Add(1, 1f);
         x.Add(2, 2f);
@@ -80,7 +80,7 @@ public class LinearLearnerTests
     {
         var rng = new Random(2024);
         var normalizer = new FeatureNormalizer(new FeatureOptions { Normalize = normalize });
-        var learner = new LinearLearner(new LinearLearnerOptions { LearningRate = 0.02 });
+        var learner = new LinearLearner(new LinearLearnerOptions { LearningRate = 0.02, AdaGrad = false });
         const int Events = 20_000, Tail = 1000;
         var labels = new double[Events];
         var sumSq = 0.0;
@@ -157,4 +157,60 @@ public class LinearLearnerTests
 
     private static double Gaussian(Random rng) =>
         Math.Sqrt(-2.0 * Math.Log(1.0 - rng.NextDouble())) * Math.Cos(2.0 * Math.PI * rng.NextDouble());
+}
+
+public class LinearLearnerOptionsTests
+{
+    private static SparseFeatures Example()
+    {
+        var x = new SparseFeatures();
+        x.Add(1, 1f);
+        x.Add(2, 2f);
+        return x;
+    }
+
+    [Fact]
+    public void Step_WithL2_AddsTheDecayToTheGradient()
+    {
+        // Second step from w = (0.3, 0.6) (see the constant-rate example): prediction 1.5, error -1.5;
+        // w1 = 0.3 - 0.1 (-1.5 * 1 + 0.5 * 0.3), w2 = 0.6 - 0.1 (-1.5 * 2 + 0.5 * 0.6).
+        var learner = new LinearLearner(new LinearLearnerOptions { HashBits = 10, LearningRate = 0.1, L2 = 0.5, AdaGrad = false });
+        var x = Example();
+        learner.Step(x, 3.0);
+        learner.Step(x, 3.0);
+
+        Assert.Equal(0.3 - 0.1 * (-1.5 + 0.5 * 0.3), learner.Weights[1], 5);
+        Assert.Equal(0.6 - 0.1 * (-3.0 + 0.5 * 0.6), learner.Weights[2], 5);
+    }
+
+    [Fact]
+    public void Step_InverseSqrt_ShrinksTheStepWithUpdates()
+    {
+        var learner = new LinearLearner(new LinearLearnerOptions { HashBits = 10, LearningRate = 0.1, Schedule = LearningRateSchedule.InverseSqrt, AdaGrad = false });
+        var x = Example();
+        learner.Step(x, 3.0);
+        // Step 2 uses eta / sqrt(2) on the error 3 - (0.3 + 1.2) = 1.5.
+        learner.Step(x, 3.0);
+
+        Assert.Equal(0.3 + 0.1 / Math.Sqrt(2) * 1.5, learner.Weights[1], 5);
+        Assert.Equal(0.6 + 0.1 / Math.Sqrt(2) * 3.0, learner.Weights[2], 5);
+    }
+
+    [Fact]
+    public void Step_AdaGrad_UsesPerCoordinateAccumulators_AndRestoreKeepsThem()
+    {
+        var options = new LinearLearnerOptions { HashBits = 10, LearningRate = 0.1, AdaGrad = true };
+        var learner = new LinearLearner(options);
+        var x = Example();
+        learner.Step(x, 3.0);
+
+        // Gradients (-3, -6); each coordinate moves by eta * g / sqrt(g^2 + 1e-6), about eta.
+        Assert.Equal(0.1 * 3 / Math.Sqrt(9 + 1e-6), learner.Weights[1], 5);
+        Assert.Equal(0.1 * 6 / Math.Sqrt(36 + 1e-6), learner.Weights[2], 5);
+
+        var restored = new LinearLearner(options);
+        restored.Restore(learner.Snapshot());
+        Assert.Equal(learner.Step(x, 3.0), restored.Step(x, 3.0));
+        Assert.Equal(learner.Weights.ToArray(), restored.Weights.ToArray());
+    }
 }

@@ -5,7 +5,8 @@ namespace RecoStream.Core.Learners;
 /// <summary>
 /// The textbook incremental learner: score = w . x over hashed features (a bias, the user id, the item id
 /// and the normalized numeric event features), squared loss, and per event the gradient step
-/// w &lt;- w - eta * (prediction - label) * x.
+/// w &lt;- w - eta * ((prediction - label) * x + L2 * w), with eta constant, eta / sqrt(t), or per coordinate
+/// eta / sqrt(sum of its squared gradients) (AdaGrad).
 /// </summary>
 public sealed class LinearLearner : IOnlineLearner
 {
@@ -16,6 +17,9 @@ public sealed class LinearLearner : IOnlineLearner
 
     private readonly int _bits;
     private readonly float _eta;
+    private readonly LinearLearnerOptions _options;
+    private float[]? _squares;
+    private long _updates;
     private readonly int _biasSlot;
     private readonly SparseFeatures _x = new();
     private readonly List<int> _itemSlots = [];
@@ -26,7 +30,9 @@ public sealed class LinearLearner : IOnlineLearner
         Name = name;
         _bits = options.HashBits;
         _eta = (float)options.LearningRate;
+        _options = options;
         _weights = new float[1 << _bits];
+        _squares = options.AdaGrad ? new float[1 << _bits] : null;
         _biasSlot = FeatureHasher.Slot(FeatureHasher.BiasNamespace, "bias", _bits);
     }
 
@@ -63,12 +69,25 @@ public sealed class LinearLearner : IOnlineLearner
     public double Step(SparseFeatures x, double label)
     {
         var prediction = Dot(x);
-        var scale = _eta * (float)(prediction - label);
+        var error = (float)(prediction - label);
+        _updates++;
+        var eta = _options.Schedule == LearningRateSchedule.InverseSqrt ? _eta / MathF.Sqrt(_updates) : _eta;
+        var l2 = (float)_options.L2;
         var slots = x.Slots;
         var values = x.Values;
         for (var i = 0; i < slots.Length; i++)
         {
-            _weights[slots[i]] -= scale * values[i];
+            var slot = slots[i];
+            var gradient = error * values[i] + l2 * _weights[slot];
+            if (_squares is null)
+            {
+                _weights[slot] -= eta * gradient;
+            }
+            else
+            {
+                _squares[slot] += gradient * gradient;
+                _weights[slot] -= eta * gradient / MathF.Sqrt(_squares[slot] + 1e-6f);
+            }
         }
 
         return prediction;
@@ -113,11 +132,20 @@ public sealed class LinearLearner : IOnlineLearner
         + _weights[FeatureHasher.Slot(FeatureHasher.ItemNamespace, item, _bits)];
 
     /// <inheritdoc />
-    public LearnerSnapshot Snapshot() => new(KindName, SnapshotVersion)
+    public LearnerSnapshot Snapshot()
     {
-        Floats = { ["weights"] = (float[])_weights.Clone() },
-        Longs = { ["hashBits"] = [_bits] },
-    };
+        var snapshot = new LearnerSnapshot(KindName, SnapshotVersion)
+        {
+            Floats = { ["weights"] = (float[])_weights.Clone() },
+            Longs = { ["hashBits"] = [_bits], ["updates"] = [_updates] },
+        };
+        if (_squares is not null)
+        {
+            snapshot.Floats["squares"] = (float[])_squares.Clone();
+        }
+
+        return snapshot;
+    }
 
     /// <inheritdoc />
     public void Restore(LearnerSnapshot snapshot)
@@ -132,5 +160,13 @@ public sealed class LinearLearner : IOnlineLearner
         }
 
         _weights = (float[])weights.Clone();
+        _updates = snapshot.Longs.TryGetValue("updates", out var updates) ? updates[0] : 0;
+        if (_squares is not null)
+        {
+            // Switching AdaGrad on for a stored model starts its accumulators at zero.
+            _squares = snapshot.Floats.TryGetValue("squares", out var squares) && squares.Length == _weights.Length
+                ? (float[])squares.Clone()
+                : new float[_weights.Length];
+        }
     }
 }

@@ -93,6 +93,9 @@ internal sealed class WorkerSettings
                 var linear = new LinearLearnerOptions();
                 linear.HashBits = r.Int(prefix + "HashBits", linear.HashBits, 10, 28);
                 linear.LearningRate = r.Double(prefix + "LearningRate", linear.LearningRate, 0, 1, minExclusive: true);
+                linear.Schedule = r.Enum(prefix + "Schedule", linear.Schedule);
+                linear.L2 = r.Double(prefix + "L2", linear.L2, 0, 1e3);
+                linear.AdaGrad = r.Bool(prefix + "AdaGrad", linear.AdaGrad);
                 return linear;
             case FtrlProximal.KindName:
                 var ftrl = new FtrlOptions();
