@@ -6,6 +6,9 @@ namespace RecoStream.Core.Learners;
 /// </summary>
 internal static class FactorInitializer
 {
+    /// <summary>An initializer for the rows of one table (users or items).</summary>
+    public static Action<string, Span<float>> For(char ns, int seed, double std) => (id, factors) => Fill(ns, id, seed, std, factors);
+
     public static void Fill(char ns, string id, int seed, double std, Span<float> factors)
     {
         var state = ((ulong)FeatureHasher.Hash(ns, id) << 32) ^ (uint)seed;

@@ -84,6 +84,29 @@ internal sealed class FactorTable
 
     public ref float BiasSquares(int row) => ref _biasSquares[row];
 
+    /// <summary>Writes a learner's user and item tables and its rank into its snapshot.</summary>
+    public static void WritePair(LearnerSnapshot snapshot, FactorTable users, FactorTable items)
+    {
+        snapshot.Longs["rank"] = [users._rank];
+        users.WriteTo(snapshot, "user");
+        items.WriteTo(snapshot, "item");
+    }
+
+    /// <summary>Reads a learner's user and item tables, refusing a snapshot of another rank.</summary>
+    public static void ReadPair(LearnerSnapshot snapshot, FactorTable users, FactorTable items, string learnerName)
+    {
+        var rank = snapshot.Require(snapshot.Longs, "rank")[0];
+        if (rank != users._rank)
+        {
+            throw new InvalidOperationException(
+                $"the stored learner '{learnerName}' has rank {rank} but RecoStream:Learners:{learnerName}:Rank is {users._rank}; " +
+                "use the stored value or start on a new store");
+        }
+
+        users.ReadFrom(snapshot, "user");
+        items.ReadFrom(snapshot, "item");
+    }
+
     public void WriteTo(LearnerSnapshot snapshot, string prefix)
     {
         snapshot.Strings[prefix + "Ids"] = [.. _ids];

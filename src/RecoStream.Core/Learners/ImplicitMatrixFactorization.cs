@@ -31,8 +31,8 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
         _rank = options.Rank;
         _users = new FactorTable(_rank);
         _items = new FactorTable(_rank);
-        _initialiseUser = (id, row) => FactorInitializer.Fill(FeatureHasher.UserNamespace, id, options.Seed, options.InitialStd, row);
-        _initialiseItem = (id, row) => FactorInitializer.Fill(FeatureHasher.ItemNamespace, id, options.Seed, options.InitialStd, row);
+        _initialiseUser = FactorInitializer.For(FeatureHasher.UserNamespace, options.Seed, options.InitialStd);
+        _initialiseItem = FactorInitializer.For(FeatureHasher.ItemNamespace, options.Seed, options.InitialStd);
     }
 
     /// <inheritdoc />
@@ -94,23 +94,14 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     /// <inheritdoc />
     public LearnerSnapshot Snapshot()
     {
-        var snapshot = new LearnerSnapshot(KindName, SnapshotVersion) { Longs = { ["rank"] = [_rank] } };
-        _users.WriteTo(snapshot, "user");
-        _items.WriteTo(snapshot, "item");
+        var snapshot = new LearnerSnapshot(KindName, SnapshotVersion);
+        FactorTable.WritePair(snapshot, _users, _items);
         return snapshot;
     }
 
     /// <inheritdoc />
     public void Restore(LearnerSnapshot snapshot)
     {
-        var rank = snapshot.Require(snapshot.Longs, "rank")[0];
-        if (rank != _rank)
-        {
-            throw new InvalidOperationException(
-                $"the stored learner '{Name}' has rank {rank} but RecoStream:Learners:{Name}:Rank is {_rank}; use the stored value or start on a new store");
-        }
-
-        _users.ReadFrom(snapshot, "user");
-        _items.ReadFrom(snapshot, "item");
+        FactorTable.ReadPair(snapshot, _users, _items, Name);
     }
 }
