@@ -69,7 +69,12 @@ internal static class WorkerCommand
             var source = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
             {
                 Path = Path.GetFileName(configFile),
-                FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(configFile)!),
+                // Polled (every few seconds) rather than inotify events, which were seen to miss a change under load.
+                FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(configFile)!)
+                {
+                    UsePollingFileWatcher = true,
+                    UseActivePolling = true,
+                },
                 Optional = false,
                 ReloadOnChange = true,
             };
