@@ -56,12 +56,6 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     /// <inheritdoc />
     public LearnerObjective Objective => LearnerObjective.Regression;
 
-    /// <summary>Users with a row.</summary>
-    public int UserCount => _users.Count;
-
-    /// <summary>Items with a row.</summary>
-    public int ItemCount => _items.Count;
-
     /// <summary>The running mean rating mu.</summary>
     public double GlobalMean => _count == 0 ? Midpoint : _mean;
 

@@ -14,19 +14,9 @@ internal static class FactorInitializer
         var state = ((ulong)FeatureHasher.Hash(ns, id) << 32) ^ (uint)seed;
         for (var f = 0; f < factors.Length; f++)
         {
-            var u1 = 1.0 - NextUnit(ref state);
-            var u2 = NextUnit(ref state);
+            var u1 = 1.0 - SplitMix64.NextUnit(ref state);
+            var u2 = SplitMix64.NextUnit(ref state);
             factors[f] = (float)(std * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
         }
-    }
-
-    /// <summary>SplitMix64, mapped to [0, 1).</summary>
-    private static double NextUnit(ref ulong state)
-    {
-        var z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (z >> 11) * (1.0 / (1UL << 53));
     }
 }

@@ -135,15 +135,7 @@ public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner
         }
     }
 
-    /// <summary>SplitMix64 mapped to [0, bound).</summary>
-    private long NextBelow(long bound)
-    {
-        var z = _random += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (long)(z % (ulong)bound);
-    }
+    private long NextBelow(long bound) => (long)(SplitMix64.Next(ref _random) % (ulong)bound);
 
     private void AddToReservoir((UserEvent Event, double Label) example)
     {
