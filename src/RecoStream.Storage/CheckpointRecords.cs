@@ -16,6 +16,9 @@ internal sealed class MetaRecord
     [Key(5)] public int UserCount { get; set; }
     [Key(6)] public int FeatureCount { get; set; }
     [Key(7)] public string[] Learners { get; set; } = [];
+
+    /// <summary>True when the checkpoint has a stream record (false in stores written before it existed).</summary>
+    [Key(8)] public bool HasStream { get; set; }
 }
 
 [MessagePackObject]
@@ -51,6 +54,11 @@ internal sealed class NormalizerRecord
     [Key(3)] public double[] Means { get; set; } = [];
     [Key(4)] public double[] M2s { get; set; } = [];
     [Key(5)] public long IgnoredFeatures { get; set; }
+
+    // Absent (empty) in stores written before normalization modes existed.
+    [Key(6)] public double[] Mins { get; set; } = [];
+    [Key(7)] public double[] Maxs { get; set; } = [];
+    [Key(8)] public int[] Modes { get; set; } = [];
 }
 
 [MessagePackObject]
@@ -67,4 +75,30 @@ internal sealed class HistoryRecord
     [Key(0)] public int SchemaVersion { get; set; }
     [Key(1)] public string[] Users { get; set; } = [];
     [Key(2)] public int[][] Items { get; set; } = [];
+}
+
+[MessagePackObject]
+internal sealed class StreamRecord
+{
+    [Key(0)] public int SchemaVersion { get; set; }
+    [Key(1)] public long NewestEventMs { get; set; }
+    [Key(2)] public long[] DedupWindows { get; set; } = [];
+    [Key(3)] public ulong[][] DedupKeys { get; set; } = [];
+    [Key(4)] public string[] QuarantineUsers { get; set; } = [];
+    [Key(5)] public long[] QuarantineSeconds { get; set; } = [];
+    [Key(6)] public int[] QuarantineCounts { get; set; } = [];
+    [Key(7)] public long[] QuarantineUntils { get; set; } = [];
+    [Key(8)] public string[] Users { get; set; } = [];
+    [Key(9)] public long[] UserCounts { get; set; } = [];
+    [Key(10)] public long[] UserFirstMs { get; set; } = [];
+    [Key(11)] public long[] UserLastMs { get; set; } = [];
+    [Key(12)] public long[] UserPurchases { get; set; } = [];
+    [Key(13)] public double[] UserPurchaseTotals { get; set; } = [];
+    [Key(14)] public string[] Items { get; set; } = [];
+    [Key(15)] public long[] ItemCounts { get; set; } = [];
+    [Key(16)] public long[] ItemLastMs { get; set; } = [];
+    [Key(17)] public byte[] KeySketch { get; set; } = [];
+
+    /// <summary>The open window: closed count, events, start, end, first and last event time.</summary>
+    [Key(18)] public long[] Window { get; set; } = [];
 }

@@ -25,6 +25,7 @@ public sealed class CheckpointStore : IDisposable
     private static readonly byte[] NormalizerKey = Key("checkpoint/normalizer");
     private static readonly byte[] CatalogKey = Key("checkpoint/catalog");
     private static readonly byte[] HistoryKey = Key("checkpoint/history");
+    private static readonly byte[] StreamKey = Key("checkpoint/stream");
 
     // Values come from disk, which may have been damaged or tampered with: decode them as untrusted data.
     private static readonly MessagePackSerializerOptions Serializer = StandardResolverAllowPrivate.Options
@@ -66,6 +67,7 @@ public sealed class CheckpointStore : IDisposable
             UserCount = snapshot.History.Users.Count,
             FeatureCount = snapshot.Normalizer.Features.Count,
             Learners = [.. snapshot.Learners.Select(l => l.Name)],
+            HasStream = snapshot.Stream is not null,
         };
         var features = snapshot.Normalizer.Features;
         var normalizer = new NormalizerRecord
@@ -75,6 +77,9 @@ public sealed class CheckpointStore : IDisposable
             Counts = [.. features.Select(f => f.Count)],
             Means = [.. features.Select(f => f.Mean)],
             M2s = [.. features.Select(f => f.M2)],
+            Mins = [.. features.Select(f => f.Min)],
+            Maxs = [.. features.Select(f => f.Max)],
+            Modes = [.. features.Select(f => (int)(f.Mode ?? NormalizationMode.ZScore))],
             IgnoredFeatures = snapshot.Normalizer.IgnoredFeatures,
         };
         var catalog = new CatalogRecord
@@ -119,6 +124,11 @@ public sealed class CheckpointStore : IDisposable
         bytes += Put(batch, NormalizerKey, normalizer);
         bytes += Put(batch, CatalogKey, catalog);
         bytes += Put(batch, HistoryKey, history);
+        if (snapshot.Stream is not null)
+        {
+            bytes += Put(batch, StreamKey, StreamRecordOf(snapshot.Stream));
+        }
+
         bytes += Put(batch, MetaKey, meta);
         _db.Write(batch, _writeOptions);
         return bytes;
@@ -171,11 +181,23 @@ public sealed class CheckpointStore : IDisposable
             }
         }
 
+        var withBounds = normalizer.Mins.Length == normalizer.Names.Length && normalizer.Maxs.Length == normalizer.Names.Length
+                         && normalizer.Modes.Length == normalizer.Names.Length;
+        Check(withBounds || (normalizer.Mins.Length == 0 && normalizer.Maxs.Length == 0 && normalizer.Modes.Length == 0),
+            "normalizer", "feature bounds do not match the feature names");
         var featureEntries = new FeatureStatisticsEntry[normalizer.Names.Length];
         for (var i = 0; i < featureEntries.Length; i++)
         {
-            featureEntries[i] = new FeatureStatisticsEntry(normalizer.Names[i], normalizer.Counts[i], normalizer.Means[i], normalizer.M2s[i]);
+            featureEntries[i] = withBounds
+                ? new FeatureStatisticsEntry(normalizer.Names[i], normalizer.Counts[i], normalizer.Means[i], normalizer.M2s[i],
+                    normalizer.Mins[i], normalizer.Maxs[i], CheckedMode(normalizer.Modes[i]))
+                : new FeatureStatisticsEntry(normalizer.Names[i], normalizer.Counts[i], normalizer.Means[i], normalizer.M2s[i],
+                    normalizer.Means[i], normalizer.Means[i]);
         }
+
+        var stream = meta.HasStream
+            ? StreamSnapshotOf(Decode<StreamRecord>(Require(StreamKey, "stream"), "stream", r => r.SchemaVersion))
+            : null;
 
         var users = new UserHistoryEntry[history.Users.Length];
         for (var i = 0; i < users.Length; i++)
@@ -187,6 +209,7 @@ public sealed class CheckpointStore : IDisposable
             meta.LinesConsumed,
             meta.EventsApplied,
             new NormalizerSnapshot(featureEntries, normalizer.IgnoredFeatures),
+            stream,
             learners,
             new CatalogSnapshot(catalog.Ids, catalog.Counts),
             new HistorySnapshot(users));
@@ -201,6 +224,63 @@ public sealed class CheckpointStore : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _db.Dispose();
+
+    private static StreamRecord StreamRecordOf(StreamStateSnapshot s)
+    {
+        var b = s.Behaviour;
+        var w = s.Window;
+        return new StreamRecord
+        {
+            SchemaVersion = SchemaVersion,
+            NewestEventMs = s.NewestEventMs,
+            DedupWindows = [.. s.Deduplication.Select(d => d.Window)],
+            DedupKeys = [.. s.Deduplication.Select(d => d.Keys)],
+            QuarantineUsers = [.. s.Quarantine.Select(q => q.User)],
+            QuarantineSeconds = [.. s.Quarantine.Select(q => q.Second)],
+            QuarantineCounts = [.. s.Quarantine.Select(q => q.Count)],
+            QuarantineUntils = [.. s.Quarantine.Select(q => q.UntilMs)],
+            Users = [.. b.Users.Select(u => u.User)],
+            UserCounts = [.. b.Users.Select(u => u.Count)],
+            UserFirstMs = [.. b.Users.Select(u => u.FirstMs)],
+            UserLastMs = [.. b.Users.Select(u => u.LastMs)],
+            UserPurchases = [.. b.Users.Select(u => u.Purchases)],
+            UserPurchaseTotals = [.. b.Users.Select(u => u.PurchaseTotal)],
+            Items = [.. b.Items.Select(i => i.Item)],
+            ItemCounts = [.. b.Items.Select(i => i.Count)],
+            ItemLastMs = [.. b.Items.Select(i => i.LastMs)],
+            KeySketch = b.KeySketch,
+            Window = [w.Closed, w.Events, w.StartMs, w.EndMs, w.FirstMs, w.LastMs],
+        };
+    }
+
+    private StreamStateSnapshot StreamSnapshotOf(StreamRecord r)
+    {
+        const string Part = "stream";
+        Check(r.DedupKeys.Length == r.DedupWindows.Length && r.DedupKeys.All(k => k is not null), Part, "deduplication windows do not match their keys");
+        var q = r.QuarantineUsers.Length;
+        Check(r.QuarantineSeconds.Length == q && r.QuarantineCounts.Length == q && r.QuarantineUntils.Length == q, Part, "quarantine columns differ in length");
+        var u = r.Users.Length;
+        Check(r.UserCounts.Length == u && r.UserFirstMs.Length == u && r.UserLastMs.Length == u && r.UserPurchases.Length == u
+              && r.UserPurchaseTotals.Length == u, Part, "user statistics columns differ in length");
+        var n = r.Items.Length;
+        Check(r.ItemCounts.Length == n && r.ItemLastMs.Length == n, Part, "item statistics columns differ in length");
+        Check(r.Window.Length == 6, Part, "the open window is incomplete");
+        return new StreamStateSnapshot(
+            r.NewestEventMs,
+            [.. r.DedupWindows.Select((w, i) => (w, r.DedupKeys[i]))],
+            [.. Enumerable.Range(0, q).Select(i => new QuarantineEntry(r.QuarantineUsers[i], r.QuarantineSeconds[i], r.QuarantineCounts[i], r.QuarantineUntils[i]))],
+            new BehaviourSnapshot(
+                [.. Enumerable.Range(0, u).Select(i => new UserStatisticsEntry(r.Users[i], r.UserCounts[i], r.UserFirstMs[i], r.UserLastMs[i], r.UserPurchases[i], r.UserPurchaseTotals[i]))],
+                [.. Enumerable.Range(0, n).Select(i => new ItemStatisticsEntry(r.Items[i], r.ItemCounts[i], r.ItemLastMs[i]))],
+                r.KeySketch),
+            new WindowTrackerSnapshot(r.Window[0], r.Window[1], r.Window[2], r.Window[3], r.Window[4], r.Window[5]));
+    }
+
+    private NormalizationMode CheckedMode(int mode)
+    {
+        Check(Enum.IsDefined((NormalizationMode)mode), "normalizer", $"unknown normalization mode {mode}");
+        return (NormalizationMode)mode;
+    }
 
     private static long Put<T>(WriteBatch batch, byte[] key, T record)
     {

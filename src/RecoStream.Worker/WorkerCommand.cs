@@ -127,7 +127,7 @@ internal static class WorkerCommand
         }
 
         var state = new ModelState(settings.Features, [.. settings.Learners.Select(l => l.Build())], settings.ServingLearner,
-            settings.Serving.MaxInteractionsPerUser);
+            settings.Serving.MaxInteractionsPerUser, new Preprocessing(settings.Preprocessing, TimeProvider.System));
         CheckpointStore store;
         try
         {
@@ -235,8 +235,8 @@ internal static class WorkerCommand
         services.AddSingleton<IngestQueue>();
         services.AddSingleton<PipelineCounters>();
         services.AddSingleton(new EventParser(settings.Limits));
-        services.AddSingleton(new StreamPipeline(parser, new EventValidator(), state.Normalizer,
-            new IncrementalRoute(state, new LabelPolicy(settings.Labels), settings.Evaluation)));
+        services.AddSingleton(new StreamPipeline(parser, state.Preprocessing,
+            new IncrementalRoute(state, new LabelPolicy(settings.Labels), settings.Evaluation), System.Reactive.Concurrency.DefaultScheduler.Instance));
         services.AddSingleton(new Recommender(() => state.Learner, state.Catalog, state.History));
         services.AddSingleton<RejectionLog>();
         services.AddSingleton<Checkpointer>();

@@ -98,7 +98,7 @@ public class FeatureNormalizerTests
     [Fact]
     public void NormalizeOne_BeyondDistinctLimit_IgnoresAndCounts()
     {
-        var normalizer = new FeatureNormalizer(new FeatureOptions { MaxDistinctFeatures = 2 });
+        var normalizer = new FeatureNormalizer(new FeatureOptions { MaxDistinctFeatures = 2, Behaviour = false });
         normalizer.NormalizeOne("a", 1);
         normalizer.NormalizeOne("b", 1);
 

@@ -13,7 +13,7 @@ public class StreamPipelineTests
     {
         var state = new ModelState(new FeatureOptions(), new LinearLearnerOptions { HashBits = 14 }, 100);
         var route = new IncrementalRoute(state, new LabelPolicy(new LabelOptions()));
-        return (new StreamPipeline(new EventParser(new InputLimits()), new EventValidator(), state.Normalizer, route), state);
+        return (new StreamPipeline(new EventParser(new InputLimits()), state.Preprocessing, route, new System.Reactive.Concurrency.HistoricalScheduler()), state);
     }
 
     private static IObservable<InputLine> Lines(params string[] lines) =>
@@ -32,10 +32,12 @@ public class StreamPipelineTests
             """{"user":"u2","item":"i1","type":"purchase","ts":3,"features":{"price":30}}""",
             "{broken")).ToList();
 
-        Assert.Equal([1L, 2, 3, 4, 5, 6], items.Select(i => i.LineNumber));
+        Assert.Equal([1L, 2, 3, 4, 5, 6, 0], items.Select(i => i.LineNumber));
         Assert.Equal(
-            [StreamItemKind.Event, StreamItemKind.Rejected, StreamItemKind.Blank, StreamItemKind.Request, StreamItemKind.Event, StreamItemKind.Rejected],
+            [StreamItemKind.Event, StreamItemKind.Rejected, StreamItemKind.Blank, StreamItemKind.Request, StreamItemKind.Event, StreamItemKind.Rejected,
+             StreamItemKind.WindowClosed],
             items.Select(i => i.Kind));
+        Assert.Equal(new WindowSummary(1, WindowTrigger.End, 0, 3_600_000, 2, 1, 3), items[6].Window);
         Assert.Equal(RejectReason.UnknownEventType, items[1].Reason);
         Assert.Equal(RejectReason.MalformedJson, items[5].Reason);
         Assert.True(items[0].Applied && items[4].Applied);
@@ -86,13 +88,15 @@ public class StreamPipelineTests
         var (pipeline2, restored) = Build();
         restored.Restore(state.Snapshot());
         var next = """{"user":"u2","item":"i3","type":"rating","value":2,"ts":4,"features":{"price":25}}""";
-        var a = await pipeline.Build(Lines(next)).SingleAsync();
-        var b = await pipeline2.Build(Lines(next)).SingleAsync();
+        var a = await pipeline.Build(Lines(next)).FirstAsync();
+        var b = await pipeline2.Build(Lines(next)).FirstAsync();
 
         Assert.Equal(a.Prediction, b.Prediction);
         Assert.Equal(((LinearLearner)state.Learner).Weights.ToArray(), ((LinearLearner)restored.Learner).Weights.ToArray());
         Assert.Equal(state.Evaluator.Rmse, restored.Evaluator.Rmse);
         Assert.Equal(state.LinesConsumed, restored.LinesConsumed);
         Assert.Equal(state.Catalog.Ids, restored.Catalog.Ids);
+        Assert.Equal(state.Normalizer.Snapshot().Features, restored.Normalizer.Snapshot().Features);
+        Assert.Equal(state.Preprocessing.Extractor.Snapshot().Users, restored.Preprocessing.Extractor.Snapshot().Users);
     }
 }

@@ -19,40 +19,42 @@ public class WindowedBatchLearnerTests
     [Fact]
     public void Learn_WithinAWindow_PredictsWithTheModelOfTheLastClose()
     {
-        var learner = new WindowedBatchLearner(Mf(), new WindowedBatchOptions { WindowEvents = 3, Epochs = 2 });
+        var learner = new WindowedBatchLearner(Mf(), new WindowedBatchOptions { Epochs = 2 });
 
         var p1 = learner.Learn(Rating("u", "i", 5), 5);
         var p2 = learner.Learn(Rating("u", "i", 5), 5);
+        var p3 = learner.Learn(Rating("u", "i", 5), 5);
 
         Assert.Equal(p1, p2);
-        Assert.Equal(2, learner.Pending);
-        learner.Learn(Rating("u", "i", 5), 5);
+        Assert.Equal(p2, p3);
+        Assert.Equal(3, learner.Pending);
+        learner.CloseWindow();
         Assert.Equal(0, learner.Pending);
         Assert.Equal(1, learner.WindowsClosed);
-        Assert.True(learner.ScoreItem("u", "i") > p2);
+        Assert.True(learner.ScoreItem("u", "i") > p3);
     }
 
     [Fact]
-    public void Learn_EventTimeSpan_ClosesTheWindow()
+    public void CloseWindow_WithNothingPending_IsNotAWindow()
     {
-        var learner = new WindowedBatchLearner(Mf(), new WindowedBatchOptions { WindowEvents = 1000, WindowSeconds = 60 });
-        learner.Learn(Rating("u", "i", 4, ts: 0), 4);
-        learner.Learn(Rating("u", "i", 4, ts: 30_000), 4);
+        var learner = new WindowedBatchLearner(Mf(), new WindowedBatchOptions());
+        learner.CloseWindow();
         Assert.Equal(0, learner.WindowsClosed);
-
-        learner.Learn(Rating("u", "i", 4, ts: 60_000), 4);
-        Assert.Equal(1, learner.WindowsClosed);
     }
 
     [Fact]
     public void Restore_WithAnOpenWindowAndReservoir_ContinuesIdentically()
     {
-        var options = new WindowedBatchOptions { WindowEvents = 50, Epochs = 2, ReservoirSize = 20 };
+        var options = new WindowedBatchOptions { Epochs = 2, ReservoirSize = 20 };
         var original = new WindowedBatchLearner(Mf(), options);
         var rng = new Random(1);
         for (var n = 0; n < 130; n++)
         {
             original.Learn(Rating("u" + rng.Next(10), "i" + rng.Next(10), rng.Next(1, 6), n), rng.Next(1, 6));
+            if ((n + 1) % 50 == 0)
+            {
+                original.CloseWindow();
+            }
         }
 
         var restored = new WindowedBatchLearner(Mf(), options);
@@ -88,7 +90,7 @@ public class WindowedBatchLearnerTests
     /// Ratings from a planted rank-2 matrix; halfway through, every item's profile is negated (tastes flip).
     /// Returns the prequential RMSE over the whole stream, over the last 5,000 events, and over the 5,000 after the shift.
     /// </summary>
-    private static (double All, double Tail, double AfterShift) RunDriftingStream(IOnlineLearner learner)
+    private static (double All, double Tail, double AfterShift) RunDriftingStream(IOnlineLearner learner, int window = 0)
     {
         var rng = new Random(11);
         const int Users = 60, Items = 50, Events = 60_000, Shift = 30_000;
@@ -102,6 +104,11 @@ public class WindowedBatchLearnerTests
             var sign = n < Shift ? 1 : -1;
             var label = 3 + sign * 1.5 * (pu[u][0] * qi[i][0] + pu[u][1] * qi[i][1]) + 0.1 * (rng.NextDouble() - 0.5);
             var error = learner.Learn(Rating("u" + u, "i" + i, label, n * 1000L), label) - label;
+            if (window > 0 && (n + 1) % window == 0)
+            {
+                ((WindowedBatchLearner)learner).CloseWindow();
+            }
+
             sumAll += error * error;
             if (n >= Events - 5000)
             {
@@ -124,7 +131,7 @@ public class WindowedBatchLearnerTests
     {
         // Over the last 5,000 events (long after the shift) both forms have learned the new matrix.
         var incremental = RunDriftingStream(DriftMf());
-        var batch = RunDriftingStream(new WindowedBatchLearner(DriftMf(), new WindowedBatchOptions { WindowEvents = 2000, WindowSeconds = 0, Epochs = 3 }));
+        var batch = RunDriftingStream(new WindowedBatchLearner(DriftMf(), new WindowedBatchOptions { Epochs = 3 }), window: 2000);
 
         Assert.True(incremental.Tail < 0.2, $"incremental tail RMSE {incremental.Tail:F4}");
         Assert.True(batch.Tail < 0.2, $"windowed-batch tail RMSE {batch.Tail:F4}");
@@ -134,7 +141,7 @@ public class WindowedBatchLearnerTests
     public void IncrementalMode_AfterAPreferenceShift_RecoversFasterThanWindowedBatch()
     {
         var incremental = RunDriftingStream(DriftMf());
-        var batch = RunDriftingStream(new WindowedBatchLearner(DriftMf(), new WindowedBatchOptions { WindowEvents = 5000, WindowSeconds = 0, Epochs = 3 }));
+        var batch = RunDriftingStream(new WindowedBatchLearner(DriftMf(), new WindowedBatchOptions { Epochs = 3 }), window: 5000);
 
         _output.WriteLine($"RMSE after the shift: incremental {incremental.AfterShift:F4}, windowed-batch {batch.AfterShift:F4}; " +
                           $"whole stream {incremental.All:F4} vs {batch.All:F4}; last 5,000 {incremental.Tail:F4} vs {batch.Tail:F4}");

@@ -53,7 +53,7 @@ BiasedMatrixFactorization Mf() => new(new BiasedMatrixFactorizationOptions { Ran
 var learners = new (string Name, IOnlineLearner Learner)[]
 {
     ("incremental", Mf()),
-    ("windowed-batch", new WindowedBatchLearner(Mf(), new WindowedBatchOptions { WindowEvents = window, WindowSeconds = 0, Epochs = 3 })),
+    ("windowed-batch", new WindowedBatchLearner(Mf(), new WindowedBatchOptions { Epochs = 3 })),
 };
 var curves = learners.Select(_ => new List<double>()).ToArray();
 for (var l = 0; l < learners.Length; l++)
@@ -63,6 +63,12 @@ for (var l = 0; l < learners.Length; l++)
     {
         var (e, label) = stream[n];
         var error = learners[l].Learner.Learn(e, label) - label;
+        if ((n + 1) % window == 0 && learners[l].Learner is WindowedBatchLearner batch)
+        {
+            // Windows of `window` events, as the worker's window stage closes them with RecoStream:Windows:Events.
+            batch.CloseWindow();
+        }
+
         sum += error * error;
         if ((n + 1) % block == 0)
         {

@@ -33,4 +33,14 @@ public enum RejectReason
     MissingValue,
     /// <summary>A request line (<c>op</c>) that is unknown or has bad arguments.</summary>
     BadRequest,
+    /// <summary>An event behind the watermark, with the late policy <c>Drop</c>.</summary>
+    LateEvent,
+    /// <summary>An event time too far ahead of the worker's clock.</summary>
+    FutureTimestamp,
+    /// <summary>A rating outside the configured scale, with the policy <c>Reject</c>.</summary>
+    OutOfRange,
+    /// <summary>The same (user, item, type, ts) as an event already applied.</summary>
+    Duplicate,
+    /// <summary>An event of a user quarantined for sending too many events per second.</summary>
+    Quarantined,
 }

@@ -7,7 +7,8 @@ public static class RejectReasons
     [
         "malformed_json", "malformed_line", "not_an_object", "line_too_long", "missing_field", "wrong_type", "duplicate_field",
         "empty_id", "id_too_long", "non_finite_number", "invalid_timestamp", "too_many_features",
-        "unknown_event_type", "missing_value", "bad_request",
+        "unknown_event_type", "missing_value", "bad_request", "late_event", "future_timestamp", "out_of_range", "duplicate",
+        "quarantined",
     ];
 
     /// <summary>Every reason, in declaration order.</summary>

@@ -31,6 +31,9 @@ public sealed class StreamItem
     /// <summary>The request, when <see cref="Kind"/> is <see cref="StreamItemKind.Request"/>.</summary>
     public StreamRequest? Request { get; private init; }
 
+    /// <summary>The closed window, when <see cref="Kind"/> is <see cref="StreamItemKind.WindowClosed"/>.</summary>
+    public WindowSummary? Window { get; private init; }
+
     /// <summary>Why the line was rejected.</summary>
     public RejectReason Reason { get; private set; }
 
@@ -54,6 +57,9 @@ public sealed class StreamItem
     public static StreamItem ForEvent(long lineNumber, UserEvent e) => new(lineNumber, StreamItemKind.Event) { Event = e };
 
     public static StreamItem ForRequest(long lineNumber, StreamRequest r) => new(lineNumber, StreamItemKind.Request) { Request = r };
+
+    /// <summary>The marker the window stage emits after the last event of a window.</summary>
+    public static StreamItem ForWindow(WindowSummary window) => new(0, StreamItemKind.WindowClosed) { Window = window };
 
     public static StreamItem Rejected(long lineNumber, RejectReason reason, string message, bool wasRequest = false)
     {

@@ -11,4 +11,6 @@ public enum StreamItemKind
     Request,
     /// <summary>Rejected with <see cref="StreamItem.Reason"/>.</summary>
     Rejected,
+    /// <summary>Not a line: the window stage closed a window (<see cref="StreamItem.Window"/>); windowed-batch learners train.</summary>
+    WindowClosed,
 }

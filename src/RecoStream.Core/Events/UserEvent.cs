@@ -25,11 +25,11 @@ public sealed class UserEvent
     /// <summary>The item id, non-empty.</summary>
     public string Item { get; }
 
-    /// <summary>The event type.</summary>
-    public EventType Type { get; }
+    /// <summary>The event type (the cleaning stage may map an unknown type name to a known type).</summary>
+    public EventType Type { get; internal set; }
 
-    /// <summary>The event's value (the rating for <see cref="EventType.Rating"/>); null when absent.</summary>
-    public double? Value { get; }
+    /// <summary>The event's value (the rating for <see cref="EventType.Rating"/>); null when absent. Clamped by cleaning when configured.</summary>
+    public double? Value { get; internal set; }
 
     /// <summary>Event time, Unix epoch milliseconds.</summary>
     public long TimestampMs { get; }
@@ -40,6 +40,29 @@ public sealed class UserEvent
     /// <summary>Feature values: raw after parsing, normalized after the normalization stage.</summary>
     public double[] FeatureValues { get; }
 
-    /// <summary>The type name as sent, kept only when it was not recognised (for the rejection message).</summary>
+    /// <summary>The type name as sent, kept only when it was not recognised (for the rejection message and type mapping).</summary>
     public string? RawTypeName { get; }
+
+    /// <summary>64-bit hash of the user id, set by the cleaning stage (0 before).</summary>
+    public ulong UserKey { get; internal set; }
+
+    /// <summary>64-bit hash of the item id, set by the cleaning stage (0 before).</summary>
+    public ulong ItemKey { get; internal set; }
+
+    /// <summary>
+    /// Implicit-feedback strength of a value-less event, set by the feature stage from the event type and optionally
+    /// decayed by the event's age; NaN until then (the label policy then uses the type's undecayed strength).
+    /// </summary>
+    public double Strength { get; internal set; } = double.NaN;
+
+    /// <summary>True once the feature stage has filled <see cref="Behaviour"/>.</summary>
+    public bool HasBehaviour { get; internal set; }
+
+    /// <summary>
+    /// Per-user and per-item running statistics as features, filled by the feature stage (raw) and normalized in place by
+    /// the normalization stage. Held inline so that the stages allocate nothing per event.
+    /// </summary>
+    public ref BehaviourVector Behaviour => ref _behaviour;
+
+    private BehaviourVector _behaviour;
 }

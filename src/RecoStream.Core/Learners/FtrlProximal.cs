@@ -9,7 +9,7 @@ namespace RecoStream.Core.Learners;
 /// example with probability p = sigmoid(w . x): g = (p - y) x, sigma = (sqrt(n + g^2) - sqrt(n)) / alpha,
 /// z += g - sigma w, n += g^2. z and n are the model state: a restore continues exactly.
 /// </summary>
-public sealed class FtrlProximal : IOnlineLearner, ILabelledLearner
+public sealed class FtrlProximal : IOnlineLearner, ILabelledLearner, IHashedLearner
 {
     /// <summary>The <see cref="Kind"/> of this learner.</summary>
     public const string KindName = "Ftrl";
@@ -22,6 +22,7 @@ public sealed class FtrlProximal : IOnlineLearner, ILabelledLearner
     private readonly double _l1;
     private readonly double _l2;
     private readonly int _biasSlot;
+    private readonly int[] _behaviourSlots;
     private readonly HashSet<EventType> _positive;
     private readonly HashSet<EventType> _negative;
     private readonly SparseFeatures _x = new();
@@ -40,12 +41,16 @@ public sealed class FtrlProximal : IOnlineLearner, ILabelledLearner
         _z = new float[1 << _bits];
         _n = new float[1 << _bits];
         _biasSlot = FeatureHasher.Slot(FeatureHasher.BiasNamespace, "bias", _bits);
+        _behaviourSlots = SparseFeatures.BehaviourSlots(_bits);
         _positive = ParseTypes(options.PositiveTypes);
         _negative = ParseTypes(options.NegativeTypes);
     }
 
     /// <inheritdoc />
     public string Name { get; }
+
+    /// <inheritdoc />
+    public int HashBits => _bits;
 
     /// <inheritdoc />
     public string Kind => KindName;
@@ -84,14 +89,14 @@ public sealed class FtrlProximal : IOnlineLearner, ILabelledLearner
     /// <inheritdoc />
     public double Predict(UserEvent e)
     {
-        _x.SetHashed(e, _bits, _biasSlot);
+        _x.SetHashed(e, _bits, _biasSlot, _behaviourSlots);
         return Sigmoid(Logit(_x));
     }
 
     /// <inheritdoc />
     public double Learn(UserEvent e, double label)
     {
-        _x.SetHashed(e, _bits, _biasSlot);
+        _x.SetHashed(e, _bits, _biasSlot, _behaviourSlots);
         return Step(_x, IsPositive(e));
     }
 

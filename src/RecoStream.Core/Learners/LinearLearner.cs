@@ -8,7 +8,7 @@ namespace RecoStream.Core.Learners;
 /// w &lt;- w - eta * ((prediction - label) * x + L2 * w), with eta constant, eta / sqrt(t), or per coordinate
 /// eta / sqrt(sum of its squared gradients) (AdaGrad).
 /// </summary>
-public sealed class LinearLearner : IOnlineLearner
+public sealed class LinearLearner : IOnlineLearner, IHashedLearner
 {
     /// <summary>The <see cref="Kind"/> of this learner.</summary>
     public const string KindName = "Linear";
@@ -21,6 +21,7 @@ public sealed class LinearLearner : IOnlineLearner
     private float[]? _squares;
     private long _updates;
     private readonly int _biasSlot;
+    private readonly int[] _behaviourSlots;
     private readonly SparseFeatures _x = new();
     private readonly List<int> _itemSlots = [];
     private float[] _weights;
@@ -34,10 +35,14 @@ public sealed class LinearLearner : IOnlineLearner
         _weights = new float[1 << _bits];
         _squares = options.AdaGrad ? new float[1 << _bits] : null;
         _biasSlot = FeatureHasher.Slot(FeatureHasher.BiasNamespace, "bias", _bits);
+        _behaviourSlots = SparseFeatures.BehaviourSlots(_bits);
     }
 
     /// <inheritdoc />
     public string Name { get; }
+
+    /// <inheritdoc />
+    public int HashBits => _bits;
 
     /// <inheritdoc />
     public string Kind => KindName;
@@ -108,7 +113,7 @@ public sealed class LinearLearner : IOnlineLearner
     }
 
     /// <summary>Writes an event's hashed features into <paramref name="x"/>; features ignored by the normalizer (NaN) are left out.</summary>
-    public void Featurize(UserEvent e, SparseFeatures x) => x.SetHashed(e, _bits, _biasSlot);
+    public void Featurize(UserEvent e, SparseFeatures x) => x.SetHashed(e, _bits, _biasSlot, _behaviourSlots);
 
     /// <inheritdoc />
     public void ScoreItems(string user, IReadOnlyList<string> items, Span<float> scores)

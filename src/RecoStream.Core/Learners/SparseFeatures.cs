@@ -21,10 +21,14 @@ public sealed class SparseFeatures
     public void Clear() => Count = 0;
 
     /// <summary>
-    /// Sets the hashed features of an event: a bias, the user id, the item id (each 1) and the numeric event features
-    /// at their normalized values; features the normalizer ignored (NaN) are left out.
+    /// Sets the hashed features of an event: a bias, the user id, the item id (each 1), the numeric event features and
+    /// the behaviour features at their normalized values; features the normalizer ignored (NaN) are left out.
     /// </summary>
-    public void SetHashed(UserEvent e, int bits, int biasSlot)
+    /// <param name="e">The event.</param>
+    /// <param name="bits">The weight table's size in bits.</param>
+    /// <param name="biasSlot">The bias feature's slot.</param>
+    /// <param name="behaviourSlots">The behaviour features' slots (<see cref="BehaviourSlots"/>).</param>
+    public void SetHashed(UserEvent e, int bits, int biasSlot, ReadOnlySpan<int> behaviourSlots)
     {
         Clear();
         Add(biasSlot, 1f);
@@ -38,7 +42,24 @@ public sealed class SparseFeatures
                 Add(FeatureHasher.Slot(FeatureHasher.FeatureNamespace, e.FeatureNames[i], bits), (float)v);
             }
         }
+
+        if (e.HasBehaviour)
+        {
+            var behaviour = e.Behaviour;
+            for (var i = 0; i < behaviourSlots.Length; i++)
+            {
+                var v = behaviour[i];
+                if (!double.IsNaN(v))
+                {
+                    Add(behaviourSlots[i], (float)v);
+                }
+            }
+        }
     }
+
+    /// <summary>The slots of the behaviour features in a table of 2^bits weights.</summary>
+    public static int[] BehaviourSlots(int bits) =>
+        [.. BehaviourVector.Names.Select(name => FeatureHasher.Slot(FeatureHasher.FeatureNamespace, name, bits))];
 
     /// <summary>Appends one pair.</summary>
     public void Add(int slot, float value)

@@ -4,7 +4,8 @@ namespace RecoStream.Core.Learners;
 
 /// <summary>
 /// The windowed-batch form of any learner: predictions come from the model as it stood when the last window
-/// closed (so evaluation stays test-then-train), events are buffered, and at each window close the inner learner
+/// closed (so evaluation stays test-then-train), events are buffered, and at each window close (decided by the
+/// pipeline's window stage, <see cref="Processing.TumblingWindows"/>) the inner learner
 /// is trained on the window (plus an optional reservoir of older events) for several shuffled epochs, warm-started
 /// from its current state. The open window and the reservoir are part of the snapshot, so a restart loses no
 /// buffered event; the inner learner's state is the same in both modes, so switching modes keeps what it learned.
@@ -53,20 +54,15 @@ public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner
     public double Predict(UserEvent e) => _inner.Predict(e);
 
     /// <inheritdoc />
+    /// <remarks>Predicts with the model as of the last window close and buffers the event; learning happens at <see cref="CloseWindow"/>.</remarks>
     public double Learn(UserEvent e, double label)
     {
         var prediction = _inner.Predict(e);
         _window.Add((e, label));
-        var span = _window[^1].Event.TimestampMs - _window[0].Event.TimestampMs;
-        if (_window.Count >= _options.WindowEvents || (_options.WindowSeconds > 0 && span >= _options.WindowSeconds * 1000L))
-        {
-            CloseWindow();
-        }
-
         return prediction;
     }
 
-    /// <summary>Trains on the open window now (also called when a window fills).</summary>
+    /// <summary>Trains on the events buffered since the last close (the pipeline's window stage decides when).</summary>
     public void CloseWindow()
     {
         if (_window.Count == 0)

@@ -1,14 +1,26 @@
 namespace RecoStream.Core.Processing;
 
-/// <summary>How numeric event features are normalized (configuration section <c>RecoStream:Features</c>).</summary>
+/// <summary>How numeric event features are extracted and normalized (configuration section <c>RecoStream:Features</c>).</summary>
 public sealed class FeatureOptions
 {
-    /// <summary>Apply the online z-score to numeric features. Default true; false passes raw values to the learner.</summary>
+    /// <summary>Master switch: false passes every raw value to the learners. Default true.</summary>
     public bool Normalize { get; set; } = true;
 
-    /// <summary>Normalized values are clipped to [-Clip, Clip] so one outlier cannot blow up a gradient step. Default 5.</summary>
+    /// <summary>The mode of a numeric event feature with no entry in <see cref="Modes"/>. Default <see cref="NormalizationMode.ZScore"/>.</summary>
+    public NormalizationMode DefaultMode { get; set; } = NormalizationMode.ZScore;
+
+    /// <summary>
+    /// The mode per feature name (event features and the behaviour features such as <c>user_events</c>, whose own default is
+    /// <see cref="NormalizationMode.Log1pZScore"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, NormalizationMode> Modes { get; set; } = new Dictionary<string, NormalizationMode>(StringComparer.Ordinal);
+
+    /// <summary>Z-scores are clipped to [-Clip, Clip] so one outlier cannot blow up a gradient step. Default 5.</summary>
     public double Clip { get; set; } = 5.0;
 
     /// <summary>Most distinct feature names tracked; features with new names beyond it are ignored and counted. Default 1024.</summary>
     public int MaxDistinctFeatures { get; set; } = 1024;
+
+    /// <summary>Add per-user and per-item running statistics (activity, rate, recency, spend) as features. Default true.</summary>
+    public bool Behaviour { get; set; } = true;
 }

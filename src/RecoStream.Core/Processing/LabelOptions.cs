@@ -17,4 +17,10 @@ public sealed class LabelOptions
 
     /// <summary>Label of a purchase without a value. Default 5.</summary>
     public double Purchase { get; set; } = 5.0;
+
+    /// <summary>
+    /// Half-life (seconds of event time) of a value-less event's strength, by its age behind the newest event time seen;
+    /// 0 keeps the full strength. Default 0.
+    /// </summary>
+    public int HalfLifeSeconds { get; set; }
 }

@@ -12,13 +12,16 @@ public sealed class LabelPolicy
         _options = options;
     }
 
-    /// <summary>The label the learner is trained towards for this event.</summary>
-    public double LabelOf(UserEvent e) => e.Value ?? e.Type switch
+    /// <summary>The label the learner is trained towards: the event's value, else its (possibly decayed) strength.</summary>
+    public double LabelOf(UserEvent e) => e.Value ?? (double.IsNaN(e.Strength) ? StrengthOf(e.Type) : e.Strength);
+
+    /// <summary>The undecayed strength of a value-less event of this type.</summary>
+    public double StrengthOf(EventType type) => type switch
     {
         EventType.View => _options.View,
         EventType.Click => _options.Click,
         EventType.AddToCart => _options.AddToCart,
         EventType.Purchase => _options.Purchase,
-        _ => throw new ArgumentException($"event type {e.Type} has no default strength", nameof(e)),
+        _ => throw new ArgumentException($"event type {type} has no default strength", nameof(type)),
     };
 }

@@ -1,7 +1,8 @@
 namespace RecoStream.Core.Processing;
 
-/// <summary>The normalizer's checkpointed state: Welford statistics per feature name.</summary>
+/// <summary>The normalizer's checkpointed state: running statistics per feature name.</summary>
 public sealed record NormalizerSnapshot(IReadOnlyList<FeatureStatisticsEntry> Features, long IgnoredFeatures);
 
-/// <summary>One feature's running statistics.</summary>
-public sealed record FeatureStatisticsEntry(string Name, long Count, double Mean, double M2);
+/// <summary>One feature's running statistics, and the mode they were kept in (null in stores written before modes existed).</summary>
+public sealed record FeatureStatisticsEntry(string Name, long Count, double Mean, double M2,
+    double Min = 0, double Max = 0, NormalizationMode? Mode = null);

@@ -1,16 +1,19 @@
 namespace RecoStream.Core.Processing;
 
 /// <summary>
-/// Welford's online mean and variance: numerically stable in one pass, with no stored samples.
+/// Welford's online mean and variance (numerically stable in one pass, with no stored samples), and the running
+/// minimum and maximum.
 /// </summary>
 public struct RunningStatistics
 {
     /// <summary>Restores statistics from their stored parts.</summary>
-    public RunningStatistics(long count, double mean, double m2)
+    public RunningStatistics(long count, double mean, double m2, double min, double max)
     {
         Count = count;
         Mean = mean;
         M2 = m2;
+        Min = min;
+        Max = max;
     }
 
     /// <summary>How many values were added.</summary>
@@ -22,6 +25,12 @@ public struct RunningStatistics
     /// <summary>The sum of squared deviations from the mean.</summary>
     public double M2 { get; private set; }
 
+    /// <summary>The smallest value added (0 before the first).</summary>
+    public double Min { get; private set; }
+
+    /// <summary>The largest value added (0 before the first).</summary>
+    public double Max { get; private set; }
+
     /// <summary>The population variance (0 before two values).</summary>
     public readonly double Variance => Count > 1 ? M2 / Count : 0.0;
 
@@ -32,5 +41,7 @@ public struct RunningStatistics
         var delta = x - Mean;
         Mean += delta / Count;
         M2 += delta * (x - Mean);
+        Min = Count == 1 ? x : Math.Min(Min, x);
+        Max = Count == 1 ? x : Math.Max(Max, x);
     }
 }

@@ -25,10 +25,20 @@ public sealed class IncrementalRoute
         _evaluation = evaluation ?? new EvaluationOptions { RankingEvery = 0 };
     }
 
-    /// <summary>Applies an event to the model; passes other items through.</summary>
+    /// <summary>Applies an event to the model; at a window close trains the windowed-batch learners; passes other items through.</summary>
     public StreamItem Apply(StreamItem item)
     {
         _state.ApplyPendingChanges();
+        if (item.Kind == StreamItemKind.WindowClosed)
+        {
+            foreach (var slot in _state.Learners)
+            {
+                (slot.Learner as WindowedBatchLearner)?.CloseWindow();
+            }
+
+            return item;
+        }
+
         _state.LinesConsumed++;
         if (item.Kind != StreamItemKind.Event)
         {

@@ -5,11 +5,12 @@ using RecoStream.Core.Ranking;
 
 namespace RecoStream.Core.Routing;
 
-/// <summary>An immutable copy of <see cref="ModelState"/>: what one checkpoint stores.</summary>
+/// <summary>An immutable copy of <see cref="ModelState"/>: what one checkpoint stores (<see cref="Stream"/> is null in stores written before it existed).</summary>
 public sealed record ModelSnapshot(
     long LinesConsumed,
     long EventsApplied,
     NormalizerSnapshot Normalizer,
+    StreamStateSnapshot? Stream,
     IReadOnlyList<LearnerEntry> Learners,
     CatalogSnapshot Catalog,
     HistorySnapshot History);

@@ -16,14 +16,15 @@ public sealed class ModelState
     private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _pending = new();
     private volatile LearnerSlot _serving;
 
-    public ModelState(FeatureOptions features, IReadOnlyList<IOnlineLearner> learners, string servingLearner, int maxInteractionsPerUser)
+    public ModelState(FeatureOptions features, IReadOnlyList<IOnlineLearner> learners, string servingLearner, int maxInteractionsPerUser,
+        Preprocessing? preprocessing = null)
     {
         if (learners.Count == 0)
         {
             throw new ArgumentException("at least one learner is needed", nameof(learners));
         }
 
-        Normalizer = new FeatureNormalizer(features);
+        Preprocessing = preprocessing ?? new Preprocessing(features);
         _learners = [.. learners.Select(l => new LearnerSlot(l))];
         _serving = _learners.FirstOrDefault(l => l.Name == servingLearner)
                    ?? throw new ArgumentException($"the serving learner '{servingLearner}' is not among the learners", nameof(servingLearner));
@@ -37,7 +38,11 @@ public sealed class ModelState
     {
     }
 
-    public FeatureNormalizer Normalizer { get; }
+    /// <summary>The preprocessing stages and their state.</summary>
+    public Preprocessing Preprocessing { get; }
+
+    /// <summary>The normalize stage (shorthand).</summary>
+    public FeatureNormalizer Normalizer => Preprocessing.Normalizer;
 
     /// <summary>Every learner, in configuration order.</summary>
     public IReadOnlyList<LearnerSlot> Learners => _learners;
@@ -94,6 +99,7 @@ public sealed class ModelState
         LinesConsumed,
         EventsApplied,
         Normalizer.Snapshot(),
+        Preprocessing.Snapshot(),
         [.. _learners.Select(l => new LearnerEntry(l.Name, l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
         Catalog.Snapshot(),
         History.Snapshot());
@@ -124,6 +130,11 @@ public sealed class ModelState
         }
 
         Normalizer.Restore(snapshot.Normalizer);
+        if (snapshot.Stream is not null)
+        {
+            Preprocessing.Restore(snapshot.Stream);
+        }
+
         Catalog.Restore(snapshot.Catalog);
         History.Restore(snapshot.History);
         LinesConsumed = snapshot.LinesConsumed;

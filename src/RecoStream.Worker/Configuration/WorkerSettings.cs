@@ -34,6 +34,13 @@ internal sealed class WorkerSettings
 
     public required LabelOptions Labels { get; init; }
 
+    public required CleaningOptions Cleaning { get; init; }
+
+    public required WindowOptions Windows { get; init; }
+
+    /// <summary>The settings of every preprocessing stage, together.</summary>
+    public PreprocessingOptions Preprocessing => new() { Features = Features, Cleaning = Cleaning, Labels = Labels, Windows = Windows };
+
     /// <summary>Every configured learner, in configuration order.</summary>
     public required List<LearnerSettings> Learners { get; init; }
 
@@ -74,8 +81,6 @@ internal sealed class WorkerSettings
 
             var mode = r.Enum(prefix + "Mode", LearnerMode.Incremental);
             var window = new WindowedBatchOptions();
-            window.WindowEvents = r.Int(prefix + "WindowEvents", window.WindowEvents, 1, 10_000_000);
-            window.WindowSeconds = r.Int(prefix + "WindowSeconds", window.WindowSeconds, 0, 86_400 * 365, "0 closes windows by count only");
             window.Epochs = r.Int(prefix + "Epochs", window.Epochs, 1, 1000);
             window.ReservoirSize = r.Int(prefix + "ReservoirSize", window.ReservoirSize, 0, 10_000_000);
             window.Seed = r.Int(prefix + "WindowSeed", window.Seed, int.MinValue, int.MaxValue);
@@ -140,6 +145,8 @@ internal sealed class WorkerSettings
 
     private const string TypesAllowed = "comma-separated event types among view, click, add_to_cart, purchase, rating";
 
+    private static EventType ParseType(string name) => EventTypeNames.Parse(System.Text.Encoding.UTF8.GetBytes(name.Trim()));
+
     private static bool AreEventTypes(string names) => names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .All(n => EventTypeNames.Parse(System.Text.Encoding.UTF8.GetBytes(n)) != EventType.Unknown);
 
@@ -178,12 +185,44 @@ internal sealed class WorkerSettings
         features.Normalize = r.Bool("RecoStream:Features:Normalize", features.Normalize);
         features.Clip = r.Double("RecoStream:Features:Clip", features.Clip, 0, 1e6, minExclusive: true);
         features.MaxDistinctFeatures = r.Int("RecoStream:Features:MaxDistinctFeatures", features.MaxDistinctFeatures, 0, 1 << 20);
+        features.DefaultMode = r.Enum("RecoStream:Features:DefaultMode", features.DefaultMode);
+        features.Behaviour = r.Bool("RecoStream:Features:Behaviour", features.Behaviour);
+        features.Modes = configuration.GetSection("RecoStream:Features:Modes").GetChildren()
+            .ToDictionary(c => c.Key, c => r.Enum("RecoStream:Features:Modes:" + c.Key, NormalizationMode.ZScore), StringComparer.Ordinal);
+
+        var cleaning = new CleaningOptions();
+        const string C = "RecoStream:Cleaning:";
+        cleaning.AllowedLatenessSeconds = r.Int(C + "AllowedLatenessSeconds", cleaning.AllowedLatenessSeconds, 0, 86_400 * 365);
+        cleaning.Late = r.Enum(C + "Late", cleaning.Late);
+        cleaning.MaxFutureSeconds = r.Int(C + "MaxFutureSeconds", cleaning.MaxFutureSeconds, 0, 86_400 * 365 * 50, "0 turns the check off");
+        cleaning.MinRating = r.Double(C + "MinRating", cleaning.MinRating, -1e6, 1e6);
+        cleaning.MaxRating = r.Double(C + "MaxRating", cleaning.MaxRating, -1e6, 1e6);
+        cleaning.OutOfRange = r.Enum(C + "OutOfRange", cleaning.OutOfRange);
+        cleaning.Deduplicate = r.Bool(C + "Deduplicate", cleaning.Deduplicate);
+        cleaning.DeduplicateWindowSeconds = r.Int(C + "DeduplicateWindowSeconds", cleaning.DeduplicateWindowSeconds, 1, 86_400 * 30);
+        cleaning.DeduplicateMaxKeys = r.Int(C + "DeduplicateMaxKeys", cleaning.DeduplicateMaxKeys, 1, 1 << 28);
+        cleaning.QuarantineEventsPerSecond = r.Int(C + "QuarantineEventsPerSecond", cleaning.QuarantineEventsPerSecond, 0, 1_000_000, "0 turns quarantine off");
+        cleaning.QuarantineSeconds = r.Int(C + "QuarantineSeconds", cleaning.QuarantineSeconds, 1, 86_400 * 30);
+        var known = r.String(C + "KnownTypes", string.Join(",", cleaning.KnownTypes.Select(EventTypeNames.ToWireName)), AreEventTypes, TypesAllowed);
+        cleaning.KnownTypes = [.. known.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseType)];
+        cleaning.TypeMap = configuration.GetSection(C + "TypeMap").GetChildren()
+            .ToDictionary(c => c.Key, c => ParseType(r.String(C + "TypeMap:" + c.Key, "view", n => !n.Contains(',') && AreEventTypes(n), TypesAllowed.Replace("comma-separated event types", "one event type"))), StringComparer.Ordinal);
+        if (cleaning.MaxRating < cleaning.MinRating)
+        {
+            r.Missing(C + "MaxRating", $"a number at least {C}MinRating ({cleaning.MinRating})");
+        }
+
+        var windows = new WindowOptions();
+        windows.Events = r.Int("RecoStream:Windows:Events", windows.Events, 1, 10_000_000);
+        windows.EventSeconds = r.Int("RecoStream:Windows:EventSeconds", windows.EventSeconds, 0, 86_400 * 365, "0 closes windows by count only");
+        windows.QuietSeconds = r.Double("RecoStream:Windows:QuietSeconds", windows.QuietSeconds, 0, 86_400);
 
         var labels = new LabelOptions();
         labels.View = r.Double("RecoStream:Labels:View", labels.View, -1e6, 1e6);
         labels.Click = r.Double("RecoStream:Labels:Click", labels.Click, -1e6, 1e6);
         labels.AddToCart = r.Double("RecoStream:Labels:AddToCart", labels.AddToCart, -1e6, 1e6);
         labels.Purchase = r.Double("RecoStream:Labels:Purchase", labels.Purchase, -1e6, 1e6);
+        labels.HalfLifeSeconds = r.Int("RecoStream:Labels:HalfLifeSeconds", labels.HalfLifeSeconds, 0, 86_400 * 3650, "0 keeps full strength");
 
         var learners = ReadLearners(configuration, r);
         var servingLearner = r.String("RecoStream:Serving:Learner", learners.Count > 0 ? learners[0].Name : "implicit",
@@ -223,6 +262,8 @@ internal sealed class WorkerSettings
             Limits = limits,
             Features = features,
             Labels = labels,
+            Cleaning = cleaning,
+            Windows = windows,
             Learners = learners,
             ServingLearner = servingLearner,
             Serving = serving,

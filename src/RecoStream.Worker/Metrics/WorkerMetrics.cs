@@ -1,6 +1,8 @@
 using System.Reflection;
 using Prometheus;
 using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
+using RecoStream.Core.Processing;
 using RecoStream.Core.Routing;
 
 namespace RecoStream.Worker.Metrics;
@@ -15,6 +17,16 @@ internal sealed class WorkerMetrics
     private readonly Counter _received;
     private readonly Counter _dropped;
     private readonly LearnerMetrics[] _learners;
+    private readonly Counter.Child[] _windowsByTrigger;
+    private readonly Counter _lateAdmitted;
+    private readonly Counter _clamped;
+    private readonly Counter _quarantines;
+    private readonly Counter _dedupForgotten;
+    private readonly Gauge _dedupKeys;
+    private readonly Gauge _watermark;
+    private readonly Gauge _openWindowEvents;
+    private readonly Gauge _distinctKeys;
+    private readonly (Gauge.Child Gauge, int Bits)[] _collisions;
 
     public WorkerMetrics(ModelState state)
     {
@@ -116,6 +128,29 @@ internal sealed class WorkerMetrics
         QueueDepth = factory.CreateGauge("recostream_queue_depth", "Lines waiting in the ingest queue.");
         CatalogItems = factory.CreateGauge("recostream_catalog_items", "Distinct items seen.");
         KnownUsers = factory.CreateGauge("recostream_users", "Distinct users seen.");
+        var windows = factory.CreateCounter("recostream_windows_closed_total",
+            "Tumbling windows closed (windowed-batch learners train at each), by trigger: count, event_time, quiet, end.",
+            new CounterConfiguration { LabelNames = ["trigger"] });
+        _windowsByTrigger = [.. Enum.GetValues<WindowTrigger>().Select(t => windows.WithLabels(TriggerLabel(t)))];
+        _openWindowEvents = factory.CreateGauge("recostream_window_open_events", "Events in the open window.");
+        _watermark = factory.CreateGauge("recostream_event_time_watermark_seconds",
+            "The watermark (newest accepted event time minus the allowed lateness), Unix seconds; events before it are late.");
+        _lateAdmitted = factory.CreateCounter("recostream_late_events_admitted_total", "Late events admitted (Cleaning:Late = Admit); dropped ones are rejections.");
+        _clamped = factory.CreateCounter("recostream_ratings_clamped_total", "Out-of-range ratings clamped into the scale (Cleaning:OutOfRange = Clamp).");
+        _quarantines = factory.CreateCounter("recostream_quarantines_total", "Users quarantined for sending too many events per second of event time.");
+        _dedupKeys = factory.CreateGauge("recostream_dedup_keys", "Event keys remembered for duplicate detection.");
+        _dedupForgotten = factory.CreateCounter("recostream_dedup_keys_forgotten_total",
+            "Event keys forgotten early because Cleaning:DeduplicateMaxKeys was reached.");
+        _distinctKeys = factory.CreateGauge("recostream_feature_keys_distinct",
+            "Estimated distinct user and item ids plus feature names seen (HyperLogLog, about 0.8% error).");
+        var collisions = factory.CreateGauge("recostream_feature_hash_collisions_estimated",
+            "Expected keys sharing a hashed weight with another key, from the distinct keys and the learner's HashBits.",
+            new GaugeConfiguration { LabelNames = ["learner"] });
+        _collisions = [.. state.Learners
+            .Select(slot => (slot, hashed: ((slot.Learner as WindowedBatchLearner)?.Inner ?? slot.Learner) as IHashedLearner))
+            .Where(x => x.hashed is not null)
+            .Select(x => (collisions.WithLabels(x.slot.Name), x.hashed!.HashBits))];
+
         var informational = typeof(WorkerMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
         var plus = informational.IndexOf('+', StringComparison.Ordinal);
         factory.CreateGauge("recostream_build_info", "Build information; the value is always 1.",
@@ -168,6 +203,38 @@ internal sealed class WorkerMetrics
             learner.Update(ReferenceEquals(learner.Slot, state.Serving));
         }
     }
+
+    /// <summary>Brings the preprocessing series up to date; called when Prometheus scrapes (reads from another thread; values may be one event old).</summary>
+    public void UpdatePreprocessing(Preprocessing stages)
+    {
+        _lateAdmitted.IncTo(stages.Cleaner.LateAdmitted);
+        _clamped.IncTo(stages.Cleaner.Clamped);
+        _quarantines.IncTo(stages.Cleaner.Quarantine.Started);
+        _dedupForgotten.IncTo(stages.Cleaner.Deduplication.ForgottenEarly);
+        _dedupKeys.Set(stages.Cleaner.Deduplication.Keys);
+        _openWindowEvents.Set(stages.Windows.Events);
+        if (stages.Clock.Started)
+        {
+            _watermark.Set(stages.Clock.WatermarkMs / 1000.0);
+        }
+
+        var distinct = stages.Extractor.Keys.Estimate() + stages.Normalizer.FeatureCount + 1;
+        _distinctKeys.Set(Math.Round(distinct));
+        foreach (var (gauge, bits) in _collisions)
+        {
+            gauge.Set(Math.Round(KeySketch.ExpectedCollisions(distinct, bits)));
+        }
+    }
+
+    public Counter.Child WindowClosed(WindowTrigger trigger) => _windowsByTrigger[(int)trigger];
+
+    private static string TriggerLabel(WindowTrigger trigger) => trigger switch
+    {
+        WindowTrigger.Count => "count",
+        WindowTrigger.EventTime => "event_time",
+        WindowTrigger.Quiet => "quiet",
+        _ => "end",
+    };
 
     public Counter.Child Rejected(RejectReason reason) => _rejectedByReason[(int)reason];
 

@@ -46,6 +46,13 @@ internal sealed class OutcomeHandler : IDisposable
 
     public void Handle(StreamItem item)
     {
+        if (item.Kind == StreamItemKind.WindowClosed)
+        {
+            // Not a line: the window stage closed a window and the route has trained the windowed-batch learners on it.
+            _metrics.WindowClosed(item.Window!.Trigger).Inc();
+            return;
+        }
+
         _counters.AddLine();
         var origin = item.Origin as LineOrigin;
         switch (item.Kind)

@@ -87,6 +87,7 @@ internal sealed partial class HttpEndpoint : IHostedService, IAsyncDisposable
                 _metrics.CheckpointAge.Set(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - lastCheckpoint);
             }
             _metrics.UpdateLearners(_state);
+            _metrics.UpdatePreprocessing(_state.Preprocessing);
         });
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });

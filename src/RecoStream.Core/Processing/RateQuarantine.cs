@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+
+namespace RecoStream.Core.Processing;
+
+/// <summary>
+/// Counts each user's events per second of event time; a user who sends more than the limit in one second is
+/// quarantined for a while (event time): their events are rejected until it ends. Entries of users who are neither
+/// quarantined nor active within the watermark are pruned as the table grows.
+/// </summary>
+public sealed class RateQuarantine
+{
+    private readonly int _limit;
+    private readonly long _durationMs;
+    private readonly Dictionary<string, Entry> _users = new(StringComparer.Ordinal);
+    private readonly List<string> _prunable = [];
+    private int _pruneAt = 4096;
+
+    public RateQuarantine(int eventsPerSecond, long durationMs)
+    {
+        _limit = eventsPerSecond;
+        _durationMs = durationMs;
+    }
+
+    /// <summary>Quarantines started so far (this process).</summary>
+    public long Started { get; private set; }
+
+    /// <summary>Users tracked now.</summary>
+    public int Tracked => _users.Count;
+
+    /// <summary>
+    /// Counts an event; returns the end of the user's quarantine (Unix ms) when the event must be rejected, or 0.
+    /// </summary>
+    public long Check(string user, long timestampMs, long watermarkMs)
+    {
+        if (_limit <= 0)
+        {
+            return 0;
+        }
+
+        if (_users.Count >= _pruneAt)
+        {
+            Prune(watermarkMs);
+        }
+
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_users, user, out _);
+        if (entry.UntilMs > timestampMs)
+        {
+            return entry.UntilMs;
+        }
+
+        var second = Math.DivRem(timestampMs, 1000, out _);
+        if (second != entry.Second)
+        {
+            entry.Second = second;
+            entry.Count = 0;
+        }
+
+        if (++entry.Count <= _limit)
+        {
+            return 0;
+        }
+
+        entry.UntilMs = timestampMs + _durationMs;
+        Started++;
+        return entry.UntilMs;
+    }
+
+    /// <summary>The tracked users, for a checkpoint.</summary>
+    public IReadOnlyList<QuarantineEntry> Snapshot() =>
+        [.. _users.Select(u => new QuarantineEntry(u.Key, u.Value.Second, u.Value.Count, u.Value.UntilMs))];
+
+    /// <summary>Replaces the tracked users with a checkpoint's.</summary>
+    public void Restore(IReadOnlyList<QuarantineEntry> entries)
+    {
+        _users.Clear();
+        foreach (var e in entries)
+        {
+            _users[e.User] = new Entry { Second = e.Second, Count = e.Count, UntilMs = e.UntilMs };
+        }
+
+        _pruneAt = Math.Max(4096, 2 * _users.Count);
+    }
+
+    private void Prune(long watermarkMs)
+    {
+        _prunable.Clear();
+        foreach (var (user, entry) in _users)
+        {
+            if (entry.UntilMs <= watermarkMs && (entry.Second + 1) * 1000 <= watermarkMs)
+            {
+                _prunable.Add(user);
+            }
+        }
+
+        foreach (var user in _prunable)
+        {
+            _users.Remove(user);
+        }
+
+        _pruneAt = Math.Max(4096, 2 * _users.Count);
+    }
+
+    private struct Entry
+    {
+        public long Second;
+        public int Count;
+        public long UntilMs;
+    }
+}
+
+/// <summary>One user's rate state in a checkpoint.</summary>
+public sealed record QuarantineEntry(string User, long Second, int Count, long UntilMs);
