@@ -29,9 +29,12 @@ public sealed class CheckpointStoreTests : IDisposable
         var rng = new Random(9);
         for (var n = 0; n < 500; n++)
         {
-            var e = new UserEvent("u" + rng.Next(30), "i" + rng.Next(40), EventType.Rating, rng.Next(1, 6), n,
+            var e = new UserEvent("u" + rng.Next(30), "i" + rng.Next(40), n % 3 == 0 ? EventType.Purchase : EventType.Rating, rng.Next(1, 6), n * 1000L,
                 ["price", "qty"], [rng.NextDouble() * 100, rng.Next(5)]);
-            route.Apply(state.Normalizer.Normalize(StreamItem.ForEvent(n, e)));
+            var stages = state.Preprocessing;
+            var item = stages.Normalizer.Normalize(stages.Extractor.Extract(stages.Cleaner.Clean(StreamItem.ForEvent(n, e))));
+            stages.Windows.Add(e.TimestampMs);
+            route.Apply(item);
         }
 
         return state;
@@ -67,6 +70,16 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal(state.Catalog.Counts, restored.Catalog.Counts);
         Assert.Equal(state.Evaluator.Snapshot(), restored.Evaluator.Snapshot());
         Assert.Equal(state.Normalizer.Snapshot().Features, restored.Normalizer.Snapshot().Features);
+        var (stream, restoredStream) = (state.Preprocessing.Snapshot(), restored.Preprocessing.Snapshot());
+        Assert.Equal(stream.NewestEventMs, restoredStream.NewestEventMs);
+        Assert.Equal(stream.Deduplication.SelectMany(d => d.Keys), restoredStream.Deduplication.SelectMany(d => d.Keys));
+        Assert.Equal(stream.Quarantine.OrderBy(q => q.User), restoredStream.Quarantine.OrderBy(q => q.User));
+        Assert.Equal(stream.Behaviour.Users.OrderBy(u => u.User), restoredStream.Behaviour.Users.OrderBy(u => u.User));
+        Assert.Equal(stream.Behaviour.Items.OrderBy(i => i.Item), restoredStream.Behaviour.Items.OrderBy(i => i.Item));
+        Assert.Equal(stream.Behaviour.KeySketch, restoredStream.Behaviour.KeySketch);
+        Assert.Equal(stream.Window, restoredStream.Window);
+        Assert.NotEmpty(stream.Behaviour.Users);
+        Assert.Equal(500, stream.Window.Events);
         foreach (var user in new[] { "u1", "u7", "u29" })
         {
             Assert.True(state.History.TryGetItems(user, out var expected));
@@ -145,6 +158,53 @@ public sealed class CheckpointStoreTests : IDisposable
         Tamper("checkpoint/history", null);
 
         Assert.Contains("'history' value is missing", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLatest_MissingStreamState_IsDetected()
+    {
+        WriteCheckpoint();
+        Tamper("checkpoint/stream", null);
+
+        Assert.Contains("'stream' value is missing", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLatest_StreamStateWithColumnsOfDifferentLengths_IsDetected()
+    {
+        WriteCheckpoint();
+        using (var db = RocksDb.Open(new DbOptions(), _path))
+        {
+            // The stream record is a MessagePack array; drop one user's count (key 9) so the user columns disagree.
+            var key = Encoding.ASCII.GetBytes("checkpoint/stream");
+            var fields = MessagePackSerializer.Deserialize<object[]>(db.Get(key));
+            fields[9] = ((object[])fields[9]).Skip(1).ToArray();
+            db.Put(key, MessagePackSerializer.Serialize(fields));
+        }
+
+        Assert.Contains("user statistics columns differ in length", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLatest_StoreWrittenBeforeStreamState_RestoresWithFreshStages()
+    {
+        WriteCheckpoint();
+        Tamper("checkpoint/stream", null);
+        // Metadata as an earlier release wrote it: eight fields, no stream flag.
+        using (var db = RocksDb.Open(new DbOptions(), _path))
+        {
+            var key = Encoding.ASCII.GetBytes("checkpoint/meta");
+            var fields = MessagePackSerializer.Deserialize<object[]>(db.Get(key));
+            db.Put(key, MessagePackSerializer.Serialize(fields[..8]));
+        }
+
+        using var store = CheckpointStore.Open(_path, syncWrites: true);
+        var snapshot = store.ReadLatest()!;
+        Assert.Null(snapshot.Stream);
+        var state = new ModelState(new FeatureOptions(), new LinearLearnerOptions { HashBits = 12 }, 50);
+        state.Restore(snapshot);
+        Assert.Equal(500, state.EventsApplied);
+        Assert.False(state.Preprocessing.Clock.Started);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class WorkerReconfigurationTests : IDisposable
     }
 
     private void WriteConfig(string serving, string mfMode) => File.WriteAllText(_config,
-        "{\"RecoStream\":{\"Serving\":{\"Learner\":\"" + serving + "\"},\"Learners\":{\"mf\":{\"Mode\":\"" + mfMode + "\",\"WindowEvents\":1000}}}}");
+        "{\"RecoStream\":{\"Serving\":{\"Learner\":\"" + serving + "\"},\"Windows\":{\"Events\":1000},\"Learners\":{\"mf\":{\"Mode\":\"" + mfMode + "\"}}}}");
 
     private static async Task<string> WaitForMetricAsync(int port, string series, double value)
     {

@@ -156,7 +156,7 @@ public sealed class WorkerReplayTests : IDisposable
         var file = Write("u.data", Ratings(5500).Select(r => $"{r.User}\t{r.Item}\t{r.Rating}\t{r.Seconds}"));
 
         var (summary, _) = Replay(file, "--learner", "mf", "--mode", "windowed-batch",
-            "--RecoStream:Learners:mf:WindowEvents=1000", "--RecoStream:Learners:mf:WindowSeconds=0");
+            "--RecoStream:Windows:Events=1000", "--RecoStream:Windows:EventSeconds=0");
 
         Assert.Equal("windowed-batch", summary.GetProperty("mode").GetString());
         Assert.Equal("windowed-batch", summary.GetProperty("learners").GetProperty("mf").GetProperty("mode").GetString());

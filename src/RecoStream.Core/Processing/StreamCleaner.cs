@@ -90,7 +90,8 @@ public sealed class StreamCleaner
         if (_options.Deduplicate)
         {
             var key = KeyHash.Combine(KeyHash.Combine(e.UserKey, e.ItemKey), ((ulong)e.Type << 56) ^ (ulong)ts);
-            if (Deduplication.IsDuplicate(key, ts, watermark))
+            // Windows behind the watermark this event would bring can be forgotten now.
+            if (Deduplication.IsDuplicate(key, ts, Math.Max(watermark, ts - _clock.AllowedLatenessMs)))
             {
                 return item.Reject(RejectReason.Duplicate, string.Create(CultureInfo.InvariantCulture,
                     $"an event with the same user, item, type and ts {ts} was already applied"));

@@ -144,7 +144,7 @@ internal sealed class WorkerMetrics
         _distinctKeys = factory.CreateGauge("recostream_feature_keys_distinct",
             "Estimated distinct user and item ids plus feature names seen (HyperLogLog, about 0.8% error).");
         var collisions = factory.CreateGauge("recostream_feature_hash_collisions_estimated",
-            "Expected keys sharing a hashed weight with another key, from the distinct keys and the learner's HashBits.",
+            "Expected keys that share a hashed weight with a key seen before them (distinct keys minus occupied slots), from the distinct keys and the learner's HashBits.",
             new GaugeConfiguration { LabelNames = ["learner"] });
         _collisions = [.. state.Learners
             .Select(slot => (slot, hashed: ((slot.Learner as WindowedBatchLearner)?.Inner ?? slot.Learner) as IHashedLearner))
