@@ -31,8 +31,8 @@ public sealed class UserEvent
     /// <summary>The event's value (the rating for <see cref="EventType.Rating"/>); null when absent. Clamped by cleaning when configured.</summary>
     public double? Value { get; internal set; }
 
-    /// <summary>Event time, Unix epoch milliseconds.</summary>
-    public long TimestampMs { get; }
+    /// <summary>Event time, Unix epoch milliseconds (set only by the parser; benchmarks replay events with shifted times).</summary>
+    public long TimestampMs { get; internal set; }
 
     /// <summary>Names of the numeric features, parallel to <see cref="FeatureValues"/>.</summary>
     public string[] FeatureNames { get; }

@@ -18,8 +18,9 @@ public sealed class FeatureExtractor
     private readonly LabelOptions _labels;
     private readonly LabelPolicy _policy;
     private readonly EventClock _clock;
-    private readonly Dictionary<string, UserStatistics> _users = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ItemStatistics> _items = new(StringComparer.Ordinal);
+    // Keyed by the ids' 64-bit hashes (set by the cleaning stage): hashing a number is cheaper than hashing a string.
+    private readonly Dictionary<ulong, UserStatistics> _users = [];
+    private readonly Dictionary<ulong, ItemStatistics> _items = [];
 
     public FeatureExtractor(FeatureOptions features, LabelOptions labels, EventClock clock)
     {
@@ -59,15 +60,21 @@ public sealed class FeatureExtractor
             e.Strength = strength;
         }
 
-        Keys.Add(e.UserKey != 0 ? e.UserKey : KeyHash.Of('u', e.User));
-        Keys.Add(e.ItemKey != 0 ? e.ItemKey : KeyHash.Of('i', e.Item));
+        if (e.UserKey == 0)
+        {
+            e.UserKey = KeyHash.Of('u', e.User);
+            e.ItemKey = KeyHash.Of('i', e.Item);
+        }
+
+        Keys.Add(e.UserKey);
+        Keys.Add(e.ItemKey);
         if (!_features.Behaviour)
         {
             return item;
         }
 
         ref var behaviour = ref e.Behaviour;
-        ref var user = ref CollectionsMarshal.GetValueRefOrAddDefault(_users, e.User, out var knownUser);
+        ref var user = ref CollectionsMarshal.GetValueRefOrAddDefault(_users, e.UserKey, out var knownUser);
         if (knownUser)
         {
             behaviour[BehaviourVector.UserEvents] = user.Count;
@@ -83,6 +90,7 @@ public sealed class FeatureExtractor
             behaviour[BehaviourVector.UserEventsPerDay] = 0;
             behaviour[BehaviourVector.UserRecencySeconds] = 0;
             behaviour[BehaviourVector.UserMeanPurchase] = 0;
+            user.Id = e.User;
             user.FirstMs = ts;
             user.LastMs = ts;
         }
@@ -94,7 +102,8 @@ public sealed class FeatureExtractor
             user.PurchaseTotal += amount;
         }
 
-        ref var itemStats = ref CollectionsMarshal.GetValueRefOrAddDefault(_items, e.Item, out var knownItem);
+        ref var itemStats = ref CollectionsMarshal.GetValueRefOrAddDefault(_items, e.ItemKey, out var knownItem);
+        itemStats.Id ??= e.Item;
         behaviour[BehaviourVector.ItemEvents] = itemStats.Count;
         behaviour[BehaviourVector.ItemRecencySeconds] = knownItem ? Math.Max(0, ts - itemStats.LastMs) / 1000.0 : 0.0;
         itemStats.LastMs = knownItem ? Math.Max(itemStats.LastMs, ts) : ts;
@@ -105,8 +114,8 @@ public sealed class FeatureExtractor
 
     /// <summary>The running statistics, for a checkpoint.</summary>
     public BehaviourSnapshot Snapshot() => new(
-        [.. _users.Select(u => new UserStatisticsEntry(u.Key, u.Value.Count, u.Value.FirstMs, u.Value.LastMs, u.Value.Purchases, u.Value.PurchaseTotal))],
-        [.. _items.Select(i => new ItemStatisticsEntry(i.Key, i.Value.Count, i.Value.LastMs))],
+        [.. _users.Values.Select(u => new UserStatisticsEntry(u.Id, u.Count, u.FirstMs, u.LastMs, u.Purchases, u.PurchaseTotal))],
+        [.. _items.Values.Select(i => new ItemStatisticsEntry(i.Id, i.Count, i.LastMs))],
         Keys.Snapshot());
 
     /// <summary>Replaces the running statistics with a checkpoint's.</summary>
@@ -116,12 +125,12 @@ public sealed class FeatureExtractor
         _items.Clear();
         foreach (var u in snapshot.Users)
         {
-            _users[u.User] = new UserStatistics { Count = u.Count, FirstMs = u.FirstMs, LastMs = u.LastMs, Purchases = u.Purchases, PurchaseTotal = u.PurchaseTotal };
+            _users[KeyHash.Of('u', u.User)] = new UserStatistics { Id = u.User, Count = u.Count, FirstMs = u.FirstMs, LastMs = u.LastMs, Purchases = u.Purchases, PurchaseTotal = u.PurchaseTotal };
         }
 
         foreach (var i in snapshot.Items)
         {
-            _items[i.Item] = new ItemStatistics { Count = i.Count, LastMs = i.LastMs };
+            _items[KeyHash.Of('i', i.Item)] = new ItemStatistics { Id = i.Item, Count = i.Count, LastMs = i.LastMs };
         }
 
         Keys.Restore(snapshot.KeySketch);
@@ -129,6 +138,7 @@ public sealed class FeatureExtractor
 
     private struct UserStatistics
     {
+        public string Id;
         public long Count;
         public long FirstMs;
         public long LastMs;
@@ -138,6 +148,7 @@ public sealed class FeatureExtractor
 
     private struct ItemStatistics
     {
+        public string Id;
         public long Count;
         public long LastMs;
     }

@@ -11,8 +11,8 @@ public sealed class RateQuarantine
 {
     private readonly int _limit;
     private readonly long _durationMs;
-    private readonly Dictionary<string, Entry> _users = new(StringComparer.Ordinal);
-    private readonly List<string> _prunable = [];
+    private readonly Dictionary<ulong, Entry> _users = [];
+    private readonly List<ulong> _prunable = [];
     private int _pruneAt = 4096;
 
     public RateQuarantine(int eventsPerSecond, long durationMs)
@@ -30,7 +30,11 @@ public sealed class RateQuarantine
     /// <summary>
     /// Counts an event; returns the end of the user's quarantine (Unix ms) when the event must be rejected, or 0.
     /// </summary>
-    public long Check(string user, long timestampMs, long watermarkMs)
+    /// <param name="userKey">The user id's <see cref="KeyHash"/> (the table's key: hashing a number is cheaper than a string).</param>
+    /// <param name="user">The user id (kept for the checkpoint).</param>
+    /// <param name="timestampMs">The event time.</param>
+    /// <param name="watermarkMs">The watermark, below which idle entries may be pruned.</param>
+    public long Check(ulong userKey, string user, long timestampMs, long watermarkMs)
     {
         if (_limit <= 0)
         {
@@ -42,7 +46,12 @@ public sealed class RateQuarantine
             Prune(watermarkMs);
         }
 
-        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_users, user, out _);
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_users, userKey, out var known);
+        if (!known)
+        {
+            entry.User = user;
+        }
+
         if (entry.UntilMs > timestampMs)
         {
             return entry.UntilMs;
@@ -67,7 +76,7 @@ public sealed class RateQuarantine
 
     /// <summary>The tracked users, for a checkpoint.</summary>
     public IReadOnlyList<QuarantineEntry> Snapshot() =>
-        [.. _users.Select(u => new QuarantineEntry(u.Key, u.Value.Second, u.Value.Count, u.Value.UntilMs))];
+        [.. _users.Values.Select(u => new QuarantineEntry(u.User, u.Second, u.Count, u.UntilMs))];
 
     /// <summary>Replaces the tracked users with a checkpoint's.</summary>
     public void Restore(IReadOnlyList<QuarantineEntry> entries)
@@ -75,7 +84,7 @@ public sealed class RateQuarantine
         _users.Clear();
         foreach (var e in entries)
         {
-            _users[e.User] = new Entry { Second = e.Second, Count = e.Count, UntilMs = e.UntilMs };
+            _users[KeyHash.Of('u', e.User)] = new Entry { User = e.User, Second = e.Second, Count = e.Count, UntilMs = e.UntilMs };
         }
 
         _pruneAt = Math.Max(4096, 2 * _users.Count);
@@ -84,17 +93,17 @@ public sealed class RateQuarantine
     private void Prune(long watermarkMs)
     {
         _prunable.Clear();
-        foreach (var (user, entry) in _users)
+        foreach (var (key, entry) in _users)
         {
             if (entry.UntilMs <= watermarkMs && (entry.Second + 1) * 1000 <= watermarkMs)
             {
-                _prunable.Add(user);
+                _prunable.Add(key);
             }
         }
 
-        foreach (var user in _prunable)
+        foreach (var key in _prunable)
         {
-            _users.Remove(user);
+            _users.Remove(key);
         }
 
         _pruneAt = Math.Max(4096, 2 * _users.Count);
@@ -102,6 +111,7 @@ public sealed class RateQuarantine
 
     private struct Entry
     {
+        public string User;
         public long Second;
         public int Count;
         public long UntilMs;

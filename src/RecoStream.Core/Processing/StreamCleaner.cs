@@ -15,6 +15,7 @@ public sealed class StreamCleaner
     private readonly EventClock _clock;
     private readonly TimeProvider _time;
     private readonly long _maxFutureMs;
+    private long _nowMs = long.MinValue / 2;
 
     public StreamCleaner(CleaningOptions options, EventClock clock, TimeProvider time)
     {
@@ -51,9 +52,12 @@ public sealed class StreamCleaner
 
         var e = item.Event!;
         var ts = e.TimestampMs;
-        if (_maxFutureMs > 0)
+        if (_maxFutureMs > 0 && ts > _nowMs + _maxFutureMs)
         {
-            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            // The clock is read again only when an event looks too far ahead of the last reading (time only moves on,
+            // so a stale reading can only make an event look later than it is, never let a future one through).
+            _nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var now = _nowMs;
             if (ts > now + _maxFutureMs)
             {
                 return item.Reject(RejectReason.FutureTimestamp, string.Create(CultureInfo.InvariantCulture,
@@ -98,7 +102,7 @@ public sealed class StreamCleaner
             }
         }
 
-        var until = Quarantine.Check(e.User, ts, watermark);
+        var until = Quarantine.Check(e.UserKey, e.User, ts, watermark);
         if (until != 0)
         {
             return item.Reject(RejectReason.Quarantined, string.Create(CultureInfo.InvariantCulture,
