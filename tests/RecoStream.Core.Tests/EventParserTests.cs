@@ -26,6 +26,24 @@ public class EventParserTests
         Assert.Equal(7, item.LineNumber);
     }
 
+    [Fact]
+    public void Parse_StringFeatures_AreCategoricalNameValuePairs()
+    {
+        var item = Parse("""{"user":"u","item":"i","type":"view","ts":1,"features":{"category":"books","price":9.5,"device":"phone"}}""");
+
+        Assert.Equal(StreamItemKind.Event, item.Kind);
+        Assert.Equal(["category=books", "device=phone"], item.Event!.Categories);
+        Assert.Equal(["price"], item.Event.FeatureNames);
+    }
+
+    [Fact]
+    public void Parse_OverlongCategoricalValue_IsRejected()
+    {
+        var item = Parse("{\"user\":\"u\",\"item\":\"i\",\"type\":\"view\",\"ts\":1,\"features\":{\"c\":\"" + new string('x', 200) + "\"}}");
+        Assert.Equal(RejectReason.WrongType, item.Reason);
+        Assert.Contains("longer than 128", item.Message);
+    }
+
     [Theory]
     [InlineData("view", EventType.View)]
     [InlineData("click", EventType.Click)]
@@ -94,7 +112,10 @@ public class EventParserTests
     [InlineData("""{"user":"u","item":"i","type":"rating","value":"4","ts":1}""", RejectReason.WrongType)]
     [InlineData("""{"user":"u","item":"i","type":"view","ts":true}""", RejectReason.WrongType)]
     [InlineData("""{"user":"u","item":"i","type":"view","ts":1,"features":[1]}""", RejectReason.WrongType)]
-    [InlineData("""{"user":"u","item":"i","type":"view","ts":1,"features":{"p":"cheap"}}""", RejectReason.WrongType)]
+    [InlineData("""{"user":"u","item":"i","type":"view","ts":1,"features":{"p":true}}""", RejectReason.WrongType)]
+    [InlineData("""{"user":"u","item":"i","type":"view","ts":1,"features":{"p":1,"p":"cheap"}}""", RejectReason.DuplicateField)]
+    [InlineData("""{"user":"u","item":"i","type":"view","ts":1,"features":{"p":"cheap","p":1}}""", RejectReason.DuplicateField)]
+    [InlineData("""{"user":"u","item":"i","type":"view","ts":1,"features":{"a":1,"b":"x","c":3,"d":"y"}}""", RejectReason.TooManyFeatures)]
     [InlineData("""{"user":"u","item":"i","type":"view","ts":1,"features":{"p":{"q":1}}}""", RejectReason.WrongType)]
     [InlineData("""{"user":"u","user":"v","item":"i","type":"view","ts":1}""", RejectReason.DuplicateField)]
     [InlineData("""{"user":"u","item":"i","type":"view","ts":1,"features":{"p":1,"p":2}}""", RejectReason.DuplicateField)]

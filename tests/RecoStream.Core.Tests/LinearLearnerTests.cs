@@ -15,6 +15,22 @@ public class LinearLearnerTests
     }
 
     [Fact]
+    public void Learn_CategoricalFeature_IsLearnedAsItsOwnWeight()
+    {
+        // The same user and item; the label depends only on the device: the categorical feature must carry it.
+        var learner = new LinearLearner(new LinearLearnerOptions { HashBits = 14 });
+        UserEvent On(string device) => new("u", "i", EventType.Rating, null, 0, [], []) { Categories = ["device=" + device] };
+        for (var n = 0; n < 2000; n++)
+        {
+            learner.Learn(On("phone"), 1.0);
+            learner.Learn(On("desktop"), 4.0);
+        }
+
+        Assert.Equal(1.0, learner.Predict(On("phone")), 1);
+        Assert.Equal(4.0, learner.Predict(On("desktop")), 1);
+    }
+
+    [Fact]
     public void Step_HandComputedExample_MatchesGradientDescent()
     {
         // eta 0.1, x = {slot 1: 1, slot 2: 2}, label 3, w = 0.

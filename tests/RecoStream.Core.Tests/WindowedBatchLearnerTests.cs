@@ -71,6 +71,27 @@ public class WindowedBatchLearnerTests
     }
 
     [Fact]
+    public void Restore_OpenWindowWithCategoricalFeatures_TrainsOnThemAtTheClose()
+    {
+        var options = new WindowedBatchOptions { Epochs = 5 };
+        var original = new WindowedBatchLearner(new LinearLearner(new LinearLearnerOptions { HashBits = 12 }), options);
+        for (var n = 0; n < 20; n++)
+        {
+            var e = new UserEvent("u", "i", EventType.Rating, null, n, [], []) { Categories = [n % 2 == 0 ? "device=phone" : "device=desktop"] };
+            original.Learn(e, n % 2 == 0 ? 1 : 4);
+        }
+
+        var restored = new WindowedBatchLearner(new LinearLearner(new LinearLearnerOptions { HashBits = 12 }), options);
+        restored.Restore(original.Snapshot());
+        original.CloseWindow();
+        restored.CloseWindow();
+
+        var phone = new UserEvent("u", "i", EventType.Rating, null, 99, [], []) { Categories = ["device=phone"] };
+        Assert.Equal(original.Predict(phone), restored.Predict(phone));
+        Assert.NotEqual(original.Predict(phone), original.Predict(new UserEvent("u", "i", EventType.Rating, null, 99, [], [])));
+    }
+
+    [Fact]
     public void Restore_IncrementalSnapshot_KeepsWhatTheModelLearned()
     {
         var incremental = Mf();

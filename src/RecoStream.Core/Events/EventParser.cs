@@ -89,6 +89,7 @@ public sealed class EventParser : LineParser
         int? k = null;
         List<string>? featureNames = null;
         List<double>? featureValues = null;
+        List<string>? categories = null;
         StreamItem? failure = null;
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -143,7 +144,7 @@ public sealed class EventParser : LineParser
                     failure = ReadTimestamp(ref reader, lineNumber, out ts);
                     break;
                 case Field.Features:
-                    failure = ReadFeatures(ref reader, lineNumber, ref featureNames, ref featureValues);
+                    failure = ReadFeatures(ref reader, lineNumber, ref featureNames, ref featureValues, ref categories);
                     break;
                 case Field.Op:
                     if (reader.TokenType != JsonTokenType.String)
@@ -207,7 +208,7 @@ public sealed class EventParser : LineParser
         }
 
         var e = new UserEvent(user!, item!, type, value, ts,
-            featureNames?.ToArray() ?? [], featureValues?.ToArray() ?? [], rawType);
+            featureNames?.ToArray() ?? [], featureValues?.ToArray() ?? [], rawType) { Categories = categories?.ToArray() ?? [] };
         return StreamItem.ForEvent(lineNumber, e);
     }
 
@@ -351,7 +352,12 @@ public sealed class EventParser : LineParser
         }
     }
 
-    private StreamItem? ReadFeatures(ref Utf8JsonReader reader, long lineNumber, ref List<string>? names, ref List<double>? values)
+    /// <summary>
+    /// Reads <c>features</c>: numeric values (normalized later) and string values (categorical: kept as <c>name=value</c>
+    /// and hashed by the learners with weight 1).
+    /// </summary>
+    private StreamItem? ReadFeatures(ref Utf8JsonReader reader, long lineNumber, ref List<string>? names, ref List<double>? values,
+        ref List<string>? categories)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -360,13 +366,14 @@ public sealed class EventParser : LineParser
 
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            var failure = WrongType(lineNumber, "features", "an object of numbers", reader.TokenType);
+            var failure = WrongType(lineNumber, "features", "an object of numbers and strings", reader.TokenType);
             reader.Skip();
             return failure;
         }
 
         names = [];
         values = [];
+        categories = [];
         StreamItem? result = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -383,19 +390,40 @@ public sealed class EventParser : LineParser
                 result = StreamItem.Rejected(lineNumber, RejectReason.WrongType,
                     $"feature names must have 1 to {MaxFeatureNameLength} characters");
             }
+            else if (reader.TokenType == JsonTokenType.String)
+            {
+                var category = reader.GetString()!;
+                if (names.Contains(name) || categories.Exists(c => c.Length > name.Length && c[name.Length] == '=' && c.StartsWith(name, StringComparison.Ordinal)))
+                {
+                    result = StreamItem.Rejected(lineNumber, RejectReason.DuplicateField, $"feature '{Truncate(name)}' appears more than once");
+                }
+                else if (category.Length > MaxFeatureNameLength)
+                {
+                    result = StreamItem.Rejected(lineNumber, RejectReason.WrongType,
+                        $"feature '{Truncate(name)}' has a string value longer than {MaxFeatureNameLength} characters");
+                }
+                else if (names.Count + categories.Count == _limits.MaxFeaturesPerEvent)
+                {
+                    result = StreamItem.Rejected(lineNumber, RejectReason.TooManyFeatures, $"more than {_limits.MaxFeaturesPerEvent} features");
+                }
+                else
+                {
+                    categories.Add(name + "=" + category);
+                }
+            }
             else if (reader.TokenType != JsonTokenType.Number)
             {
-                result = WrongType(lineNumber, $"features.{Truncate(name)}", "a number", reader.TokenType);
+                result = WrongType(lineNumber, $"features.{Truncate(name)}", "a number or a string", reader.TokenType);
             }
             else if (!reader.TryGetDouble(out var d) || !double.IsFinite(d))
             {
                 result = StreamItem.Rejected(lineNumber, RejectReason.NonFiniteNumber, $"feature '{Truncate(name)}' is outside the range of a double");
             }
-            else if (names.Contains(name))
+            else if (names.Contains(name) || categories.Exists(c => c.Length > name.Length && c[name.Length] == '=' && c.StartsWith(name, StringComparison.Ordinal)))
             {
                 result = StreamItem.Rejected(lineNumber, RejectReason.DuplicateField, $"feature '{Truncate(name)}' appears more than once");
             }
-            else if (names.Count == _limits.MaxFeaturesPerEvent)
+            else if (names.Count + categories.Count == _limits.MaxFeaturesPerEvent)
             {
                 result = StreamItem.Rejected(lineNumber, RejectReason.TooManyFeatures, $"more than {_limits.MaxFeaturesPerEvent} features");
             }

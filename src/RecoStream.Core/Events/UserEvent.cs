@@ -40,6 +40,9 @@ public sealed class UserEvent
     /// <summary>Feature values: raw after parsing, normalized after the normalization stage.</summary>
     public double[] FeatureValues { get; }
 
+    /// <summary>Categorical (string-valued) features as <c>name=value</c>; the hashed learners give each weight 1.</summary>
+    public string[] Categories { get; init; } = [];
+
     /// <summary>The type name as sent, kept only when it was not recognised (for the rejection message and type mapping).</summary>
     public string? RawTypeName { get; }
 

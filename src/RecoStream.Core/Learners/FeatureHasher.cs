@@ -16,6 +16,9 @@ public static class FeatureHasher
     /// <summary>Namespace of numeric event features.</summary>
     public const char FeatureNamespace = 'f';
 
+    /// <summary>Namespace of categorical (string-valued) features, hashed as <c>name=value</c>.</summary>
+    public const char CategoryNamespace = 'c';
+
     /// <summary>Namespace of the bias feature.</summary>
     public const char BiasNamespace = 'b';
 

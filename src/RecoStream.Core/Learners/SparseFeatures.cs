@@ -21,7 +21,7 @@ public sealed class SparseFeatures
     public void Clear() => Count = 0;
 
     /// <summary>
-    /// Sets the hashed features of an event: a bias, the user id, the item id (each 1), the numeric event features and
+    /// Sets the hashed features of an event: a bias, the user id, the item id, each categorical feature (each 1), the numeric event features and
     /// the behaviour features at their normalized values; features the normalizer ignored (NaN) are left out.
     /// </summary>
     /// <param name="e">The event.</param>
@@ -41,6 +41,11 @@ public sealed class SparseFeatures
             {
                 Add(FeatureHasher.Slot(FeatureHasher.FeatureNamespace, e.FeatureNames[i], bits), (float)v);
             }
+        }
+
+        foreach (var category in e.Categories)
+        {
+            Add(FeatureHasher.Slot(FeatureHasher.CategoryNamespace, category, bits), 1f);
         }
 
         if (e.HasBehaviour)

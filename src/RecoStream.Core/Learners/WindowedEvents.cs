@@ -16,6 +16,8 @@ internal static class WindowedEvents
         snapshot.Longs[prefix + "Types"] = [.. events.Select(x => (long)x.Event.Type)];
         snapshot.Longs[prefix + "Timestamps"] = [.. events.Select(x => x.Event.TimestampMs)];
         snapshot.Longs[prefix + "FeatureCounts"] = [.. events.Select(x => (long)x.Event.FeatureNames.Length)];
+        snapshot.Strings[prefix + "Categories"] = [.. events.SelectMany(x => x.Event.Categories)];
+        snapshot.Longs[prefix + "CategoryCounts"] = [.. events.Select(x => (long)x.Event.Categories.Length)];
     }
 
     public static IEnumerable<(UserEvent Event, double Label)> Read(LearnerSnapshot snapshot, string prefix)
@@ -39,13 +41,27 @@ internal static class WindowedEvents
             throw new InvalidOperationException($"the stored {snapshot.Kind} learner's {prefix} events are inconsistent");
         }
 
+        // Snapshots written before categorical features existed have none.
+        var categories = snapshot.Strings.GetValueOrDefault(prefix + "Categories") ?? [];
+        var categoryCounts = snapshot.Longs.GetValueOrDefault(prefix + "CategoryCounts") ?? new long[users.Length];
+        if (categoryCounts.Length != users.Length || categoryCounts.Sum() != categories.Length)
+        {
+            throw new InvalidOperationException($"the stored {snapshot.Kind} learner's {prefix} categorical features are inconsistent");
+        }
+
         var offset = 0;
+        var categoryOffset = 0;
         for (var i = 0; i < users.Length; i++)
         {
             var n = (int)counts[i];
+            var c = (int)categoryCounts[i];
             var e = new UserEvent(users[i], items[i], (EventType)types[i], double.IsNaN(values[i]) ? null : values[i], timestamps[i],
-                names[offset..(offset + n)], featureValues[offset..(offset + n)]);
+                names[offset..(offset + n)], featureValues[offset..(offset + n)])
+            {
+                Categories = categories[categoryOffset..(categoryOffset + c)],
+            };
             offset += n;
+            categoryOffset += c;
             yield return (e, labels[i]);
         }
     }

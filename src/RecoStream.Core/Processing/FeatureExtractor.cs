@@ -30,7 +30,7 @@ public sealed class FeatureExtractor
         _clock = clock;
     }
 
-    /// <summary>Distinct user and item ids seen (a sketch; the hashed learners' collision estimates use it).</summary>
+    /// <summary>Distinct user ids, item ids and categorical values seen (a sketch; the hashed learners' collision estimates use it).</summary>
     public KeySketch Keys { get; } = new();
 
     /// <summary>Users with running statistics.</summary>
@@ -68,6 +68,10 @@ public sealed class FeatureExtractor
 
         Keys.Add(e.UserKey);
         Keys.Add(e.ItemKey);
+        foreach (var category in e.Categories)
+        {
+            Keys.Add(KeyHash.Of('c', category));
+        }
         if (!_features.Behaviour)
         {
             return item;
