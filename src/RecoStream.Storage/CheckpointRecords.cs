@@ -19,6 +19,11 @@ internal sealed class MetaRecord
 
     /// <summary>True when the checkpoint has a stream record (false in stores written before it existed).</summary>
     [Key(8)] public bool HasStream { get; set; }
+
+    /// <summary>The replayable source's position (null when none): source kind, file fingerprint, last line consumed.</summary>
+    [Key(9)] public string? PositionSource { get; set; }
+    [Key(10)] public string? PositionFingerprint { get; set; }
+    [Key(11)] public long PositionLine { get; set; }
 }
 
 [MessagePackObject]

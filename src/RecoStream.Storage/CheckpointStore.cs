@@ -68,6 +68,9 @@ public sealed class CheckpointStore : IDisposable
             FeatureCount = snapshot.Normalizer.Features.Count,
             Learners = [.. snapshot.Learners.Select(l => l.Name)],
             HasStream = snapshot.Stream is not null,
+            PositionSource = snapshot.Position?.Source,
+            PositionFingerprint = snapshot.Position?.Fingerprint,
+            PositionLine = snapshot.Position?.Line ?? 0,
         };
         var features = snapshot.Normalizer.Features;
         var normalizer = new NormalizerRecord
@@ -212,7 +215,8 @@ public sealed class CheckpointStore : IDisposable
             stream,
             learners,
             new CatalogSnapshot(catalog.Ids, catalog.Counts),
-            new HistorySnapshot(users));
+            new HistorySnapshot(users),
+            meta.PositionSource is { } source ? new SourcePosition(source, meta.PositionFingerprint ?? "", meta.PositionLine) : null);
     }
 
     /// <summary>When the latest checkpoint was written (Unix ms), or null.</summary>

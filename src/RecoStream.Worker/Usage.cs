@@ -51,11 +51,14 @@ internal static class Usage
           --learner NAME     run and evaluate only this configured learner (default: all; the serving one is summarised)
           --mode M           incremental or windowed-batch: every learner in that mode (default: each learner's configured Mode)
           --progress         progress lines on stderr even when stderr is not a terminal
+          --from-start       replay from line 1 even when the store has already applied part of this file
 
         Uses the worker's configuration and store (it continues from the stored model and leaves a store the
-        worker can start from); opens no ports. At the end prints one JSON line on stdout:
+        worker can start from); opens no ports. Each checkpoint stores how far into the file it got: run the same
+        command again after a crash and it resumes after the last checkpointed line, so every line is applied once. At the end prints one JSON line on stdout:
           {"events":N,"rejected":M,"lines":L,"requests":R,"seconds":S,"events_per_sec":E,"learner":"linear",
-           "mode":"incremental","rmse":X,"mae":Y,"format":"movielens","file":"...","store":"..."}
+           "mode":"incremental","rmse":X,"mae":Y,"format":"movielens","file":"...","store":"...",
+           "resumed_after_line":0}
         "learner" is the learner summarised; rmse and mae are its prequential errors over the events it learned from.
         rmse and mae are prequential over this run's events (predicted before learned); null when none.
 

@@ -151,6 +151,20 @@ internal static class WorkerCommand
                     Console.Error.WriteLine($"recostream: restored checkpoint from '{settings.Storage.Path}': {snapshot.EventsApplied} events applied, " +
                                             $"{snapshot.Catalog.Ids.Count} items, {snapshot.History.Users.Count} users");
                 }
+
+                if (replay is not null)
+                {
+                    var fingerprint = ReplayOptions.Fingerprint(replay.File);
+                    if (!replay.FromStart && snapshot?.Position is { Source: ReplayOptions.PositionSource } stored && stored.Fingerprint == fingerprint)
+                    {
+                        replay.SkipLines = stored.Line;
+                        Console.Error.WriteLine($"recostream replay: the store has applied {replay.File} up to line {stored.Line}; resuming after it " +
+                                                "(--from-start replays it again)");
+                    }
+
+                    state.Position = new SourcePosition(ReplayOptions.PositionSource, fingerprint, replay.SkipLines);
+                    state.PositionLine = replay.SkipLines;
+                }
             }
             catch (Exception ex) when (ex is CheckpointCorruptException or InvalidOperationException)
             {
@@ -295,6 +309,7 @@ internal static class WorkerCommand
         string? file = null;
         var format = "auto";
         var progress = false;
+        var fromStart = false;
         string? learner = null;
         string? mode = null;
         var rest = new List<string>();
@@ -307,6 +322,9 @@ internal static class WorkerCommand
                     break;
                 case "--progress":
                     progress = true;
+                    break;
+                case "--from-start":
+                    fromStart = true;
                     break;
                 case "--learner" when i + 1 < args.Length:
                     learner = args[++i];
@@ -368,7 +386,7 @@ internal static class WorkerCommand
         }
 
         replay = new ReplayOptions(file, layout is null ? "jsonl" : "movielens", layout, progress, learner,
-            mode switch { "incremental" => LearnerMode.Incremental, "windowed-batch" => LearnerMode.WindowedBatch, _ => null });
+            mode switch { "incremental" => LearnerMode.Incremental, "windowed-batch" => LearnerMode.WindowedBatch, _ => null }, fromStart);
         return true;
     }
 

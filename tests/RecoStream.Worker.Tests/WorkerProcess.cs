@@ -125,6 +125,16 @@ internal sealed class WorkerProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends SIGKILL (kill -9): the process gets no chance to checkpoint or flush anything.</summary>
+    public void KillHard()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
+    /// <summary>True while the process runs.</summary>
+    public bool Running => !_process.HasExited;
+
     /// <summary>Sends SIGTERM, as systemd or docker stop does.</summary>
     public void Terminate()
     {

@@ -208,7 +208,8 @@ public sealed class EventParser : LineParser
         }
 
         var e = new UserEvent(user!, item!, type, value, ts,
-            featureNames?.ToArray() ?? [], featureValues?.ToArray() ?? [], rawType) { Categories = categories?.ToArray() ?? [] };
+            featureNames?.ToArray() ?? [], featureValues?.ToArray() ?? [], rawType)
+        { Categories = categories?.ToArray() ?? [] };
         return StreamItem.ForEvent(lineNumber, e);
     }
 

@@ -13,7 +13,8 @@ public sealed record ModelSnapshot(
     StreamStateSnapshot? Stream,
     IReadOnlyList<LearnerEntry> Learners,
     CatalogSnapshot Catalog,
-    HistorySnapshot History);
+    HistorySnapshot History,
+    SourcePosition? Position = null);
 
 /// <summary>One learner's state and its prequential totals.</summary>
 public sealed record LearnerEntry(string Name, LearnerSnapshot State, EvaluatorSnapshot Evaluator);

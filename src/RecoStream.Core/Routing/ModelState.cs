@@ -94,6 +94,15 @@ public sealed class ModelState
     /// <summary>Events applied to the model over the store's lifetime.</summary>
     public long EventsApplied { get; set; }
 
+    /// <summary>
+    /// The replayable source being read (with its line 0) or the one restored from the checkpoint; null when none. The
+    /// pipeline advances <see cref="PositionLine"/> as it consumes that source's lines.
+    /// </summary>
+    public SourcePosition? Position { get; set; }
+
+    /// <summary>The last line of <see cref="Position"/>'s source consumed.</summary>
+    public long PositionLine { get; set; }
+
     /// <summary>A consistent copy of the whole state, safe to encode while learning goes on.</summary>
     public ModelSnapshot Snapshot() => new(
         LinesConsumed,
@@ -102,7 +111,8 @@ public sealed class ModelState
         Preprocessing.Snapshot(),
         [.. _learners.Select(l => new LearnerEntry(l.Name, l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
         Catalog.Snapshot(),
-        History.Snapshot());
+        History.Snapshot(),
+        Position is null ? null : Position with { Line = PositionLine });
 
     /// <summary>
     /// Replaces the whole state with a checkpoint's. A configured learner missing from the checkpoint starts
@@ -139,5 +149,7 @@ public sealed class ModelState
         History.Restore(snapshot.History);
         LinesConsumed = snapshot.LinesConsumed;
         EventsApplied = snapshot.EventsApplied;
+        Position = snapshot.Position;
+        PositionLine = snapshot.Position?.Line ?? 0;
     }
 }

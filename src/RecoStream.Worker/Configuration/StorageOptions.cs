@@ -9,6 +9,15 @@ internal sealed class StorageOptions
     /// <summary>Write a checkpoint after this many applied events (and always at shutdown). Default 50000.</summary>
     public int CheckpointEveryEvents { get; set; } = 50_000;
 
+    /// <summary>
+    /// Also write a checkpoint when this many seconds have passed since the last one and events were applied since
+    /// (checked as events arrive, and when the stream goes quiet); 0 off. Default 60.
+    /// </summary>
+    public int CheckpointEverySeconds { get; set; } = 60;
+
+    /// <summary>Answer <c>flush</c> only once everything before it is in a checkpoint (durable). Default true.</summary>
+    public bool DurableFlush { get; set; } = true;
+
     /// <summary>Sync RocksDB's write-ahead log on every checkpoint. Default true.</summary>
     public bool SyncWrites { get; set; } = true;
 }

@@ -160,6 +160,8 @@ internal sealed class WorkerSettings
             "a non-empty folder path");
         storage.CheckpointEveryEvents = r.Int("RecoStream:Storage:CheckpointEveryEvents", storage.CheckpointEveryEvents, 1, int.MaxValue);
         storage.SyncWrites = r.Bool("RecoStream:Storage:SyncWrites", storage.SyncWrites);
+        storage.CheckpointEverySeconds = r.Int("RecoStream:Storage:CheckpointEverySeconds", storage.CheckpointEverySeconds, 0, 86_400 * 7, "0 turns the time trigger off");
+        storage.DurableFlush = r.Bool("RecoStream:Storage:DurableFlush", storage.DurableFlush);
 
         var metrics = new MetricsOptions();
         metrics.Host = r.String("RecoStream:Metrics:Host", metrics.Host, Bind.IsValid, BindAllowed);

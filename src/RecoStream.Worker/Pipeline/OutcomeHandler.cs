@@ -26,6 +26,9 @@ internal sealed class OutcomeHandler : IDisposable
     private readonly WorkerMetrics _metrics;
     private readonly PipelineCounters _counters;
     private readonly int _checkpointEvery;
+    private readonly TimeSpan _checkpointInterval;
+    private readonly bool _durableFlush;
+    private long _lastCheckpointAt;
     private readonly byte[] _token;
     private readonly TimeProvider _time;
     private int _sinceCheckpoint;
@@ -40,8 +43,11 @@ internal sealed class OutcomeHandler : IDisposable
         _metrics = metrics;
         _counters = counters;
         _checkpointEvery = storage.CheckpointEveryEvents;
+        _checkpointInterval = TimeSpan.FromSeconds(storage.CheckpointEverySeconds);
+        _durableFlush = storage.DurableFlush;
         _token = Encoding.UTF8.GetBytes(security.Token);
         _time = time;
+        _lastCheckpointAt = time.GetTimestamp();
     }
 
     public void Handle(StreamItem item)
@@ -50,11 +56,23 @@ internal sealed class OutcomeHandler : IDisposable
         {
             // Not a line: the window stage closed a window and the route has trained the windowed-batch learners on it.
             _metrics.WindowClosed(item.Window!.Trigger).Inc();
+            if (item.Window.Trigger == WindowTrigger.Quiet && _sinceCheckpoint > 0 && _checkpointInterval > TimeSpan.Zero)
+            {
+                // The stream went quiet: do not leave what it taught waiting for the next event to be checkpointed.
+                Checkpoint("stream quiet");
+            }
+
             return;
         }
 
         _counters.AddLine();
         var origin = item.Origin as LineOrigin;
+        if (origin is ReplayOrigin)
+        {
+            // The position a checkpoint stores: a resumed replay starts after this line.
+            _state.PositionLine = item.LineNumber;
+        }
+
         switch (item.Kind)
         {
             case StreamItemKind.Event:
@@ -77,8 +95,11 @@ internal sealed class OutcomeHandler : IDisposable
                 _counters.AddApplied();
                 if (++_sinceCheckpoint >= _checkpointEvery)
                 {
-                    _checkpointer.Write("every " + _checkpointEvery + " events");
-                    _sinceCheckpoint = 0;
+                    Checkpoint("every " + _checkpointEvery + " events");
+                }
+                else if (_checkpointInterval > TimeSpan.Zero && (_sinceCheckpoint & 63) == 0 && _time.GetElapsedTime(_lastCheckpointAt) >= _checkpointInterval)
+                {
+                    Checkpoint("every " + _checkpointInterval.TotalSeconds + " s");
                 }
 
                 break;
@@ -112,10 +133,13 @@ internal sealed class OutcomeHandler : IDisposable
     }
 
     /// <summary>Writes the checkpoint that ends a run (end of input or shutdown).</summary>
-    public void WriteFinalCheckpoint(string trigger)
+    public void WriteFinalCheckpoint(string trigger) => Checkpoint(trigger);
+
+    private void Checkpoint(string trigger)
     {
         _checkpointer.Write(trigger);
         _sinceCheckpoint = 0;
+        _lastCheckpointAt = _time.GetTimestamp();
     }
 
     public void Dispose() => _format.Dispose();
@@ -137,7 +161,13 @@ internal sealed class OutcomeHandler : IDisposable
                 origin?.Reply(_format.Prediction(request.User, request.Item, _state.Learner.ScoreItem(request.User, request.Item)), isError: false);
                 break;
             case RequestOp.Flush:
-                // Every earlier line of this origin has passed through the pipeline already: they are applied.
+                // Every earlier line of this origin has passed through the pipeline already: they are applied. With
+                // DurableFlush they are also made durable first (one checkpoint covers every flush waiting behind it).
+                if (_durableFlush && _sinceCheckpoint > 0)
+                {
+                    Checkpoint("flush");
+                }
+
                 origin?.Reply(_format.Flushed(origin.Accepted, origin.Rejected), isError: false);
                 break;
             case RequestOp.Auth:

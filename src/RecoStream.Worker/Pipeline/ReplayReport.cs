@@ -44,6 +44,7 @@ internal sealed class ReplayReport
             json.WriteString("format", _replay.Format);
             json.WriteString("file", _replay.File);
             json.WriteString("store", _storage.Path);
+            json.WriteNumber("resumed_after_line", _replay.SkipLines);
             json.WriteEndObject();
         }
 

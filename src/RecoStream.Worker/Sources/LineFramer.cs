@@ -19,13 +19,22 @@ internal sealed class LineFramer
     private bool _tooLong;
     private long _lineNumber;
     private long _arrivedAt;
+    private long _skip;
 
-    public LineFramer(Stream stream, int maxLineBytes, ILineOrigin origin)
+    /// <param name="stream">The bytes to frame.</param>
+    /// <param name="maxLineBytes">The longest line kept whole.</param>
+    /// <param name="origin">Where the lines come from.</param>
+    /// <param name="skipLines">Lines to pass over without emitting them (a resumed replay); numbering still counts them.</param>
+    public LineFramer(Stream stream, int maxLineBytes, ILineOrigin origin, long skipLines = 0)
     {
         _stream = stream;
         _maxLineBytes = maxLineBytes;
         _origin = origin;
+        _skip = skipLines;
     }
+
+    /// <summary>Lines still to be skipped (non-zero at the end when the stream had fewer lines than asked to skip).</summary>
+    public long LinesLeftToSkip => _skip;
 
     /// <summary>Bytes read from the stream so far.</summary>
     public long BytesRead { get; private set; }
@@ -44,6 +53,20 @@ internal sealed class LineFramer
             BytesRead += read;
             _arrivedAt = Stopwatch.GetTimestamp();
             var span = _chunk.AsSpan(0, read);
+            while (!span.IsEmpty && _skip > 0)
+            {
+                var end = span.IndexOf((byte)'\n');
+                if (end < 0)
+                {
+                    span = [];
+                    break;
+                }
+
+                _skip--;
+                _lineNumber++;
+                span = span[(end + 1)..];
+            }
+
             while (!span.IsEmpty)
             {
                 var newline = span.IndexOf((byte)'\n');
@@ -69,7 +92,7 @@ internal sealed class LineFramer
             }
         }
 
-        if (_lineLength > 0 || _tooLong)
+        if ((_lineLength > 0 || _tooLong) && _skip == 0)
         {
             batch.Add(TakeLine());
         }

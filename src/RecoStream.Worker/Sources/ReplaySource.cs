@@ -51,8 +51,12 @@ internal sealed partial class ReplaySource : IHostedService
         try
         {
             using var file = new FileStream(_options.File, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            _framer = new LineFramer(file, _limits.MaxLineBytes, _origin);
+            _framer = new LineFramer(file, _limits.MaxLineBytes, _origin, _options.SkipLines);
             _framer.Run(_queue.Enqueue);
+            if (_framer.LinesLeftToSkip > 0)
+            {
+                LogShorter(_logger, _options.File, _options.SkipLines - _framer.LinesLeftToSkip, _options.SkipLines);
+            }
         }
         catch (IOException ex)
         {
@@ -63,6 +67,10 @@ internal sealed partial class ReplaySource : IHostedService
             _queue.EndLease();
         }
     }
+
+    [LoggerMessage(EventId = 801, Level = LogLevel.Warning,
+        Message = "{File} has {Lines} lines but the store had consumed {Stored} of it: nothing new to replay (use --from-start to replay it again)")]
+    private static partial void LogShorter(ILogger logger, string file, long lines, long stored);
 
     [LoggerMessage(EventId = 800, Level = LogLevel.Error, Message = "Reading {File} failed; the replay stops here")]
     private static partial void LogReadFailed(ILogger logger, Exception exception, string file);
