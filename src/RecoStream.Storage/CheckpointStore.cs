@@ -13,19 +13,18 @@ namespace RecoStream.Storage;
 
 /// <summary>
 /// Checkpoints of the whole model state in an embedded RocksDB folder. One checkpoint is one atomic
-/// WriteBatch of MessagePack values, each carrying <see cref="SchemaVersion"/>; a reader sees either the
-/// previous checkpoint or the new one, never a mix.
+/// WriteBatch of MessagePack values under its generation's prefix (<c>cp/NNN/</c>), each carrying
+/// <see cref="SchemaVersion"/>; a reader sees either the previous checkpoint or the new one, never a mix. The last
+/// K generations are kept (older ones are deleted in the same batch), so a damaged latest checkpoint falls back to the
+/// one before it. Stores written before generations existed (keys under <c>checkpoint/</c>) are read as generation 0.
 /// </summary>
 public sealed class CheckpointStore : IDisposable
 {
     /// <summary>The layout version written and the only one read.</summary>
     public const int SchemaVersion = 2;
 
-    private static readonly byte[] MetaKey = Key("checkpoint/meta");
-    private static readonly byte[] NormalizerKey = Key("checkpoint/normalizer");
-    private static readonly byte[] CatalogKey = Key("checkpoint/catalog");
-    private static readonly byte[] HistoryKey = Key("checkpoint/history");
-    private static readonly byte[] StreamKey = Key("checkpoint/stream");
+    private const string LegacyPrefix = "checkpoint/";
+    private const string GenerationPrefix = "cp/";
 
     // Values come from disk, which may have been damaged or tampered with: decode them as untrusted data.
     private static readonly MessagePackSerializerOptions Serializer = StandardResolverAllowPrivate.Options
@@ -33,12 +32,23 @@ public sealed class CheckpointStore : IDisposable
 
     private readonly RocksDb _db;
     private readonly WriteOptions _writeOptions;
+    private readonly int _keep;
+    private readonly List<string> _fallbacks = [];
 
-    private CheckpointStore(RocksDb db, bool syncWrites)
+    private CheckpointStore(RocksDb db, bool syncWrites, int keep)
     {
         _db = db;
         _writeOptions = new WriteOptions().SetSync(syncWrites);
+        _keep = keep;
     }
+
+    /// <summary>
+    /// Why newer checkpoints were skipped by the last <see cref="ReadLatest"/> (empty when the latest one was read).
+    /// </summary>
+    public IReadOnlyList<string> Fallbacks => _fallbacks;
+
+    /// <summary>The generation of the checkpoint <see cref="ReadLatest"/> returned, or of the last one written.</summary>
+    public long Generation { get; private set; }
 
     /// <summary>The store's folder.</summary>
     public required string Path { get; init; }
@@ -46,12 +56,17 @@ public sealed class CheckpointStore : IDisposable
     /// <summary>Opens (creating if needed) the store in <paramref name="path"/>.</summary>
     /// <param name="path">The folder of the RocksDB database.</param>
     /// <param name="syncWrites">Sync the write-ahead log on every checkpoint, so a checkpoint survives power loss.</param>
-    public static CheckpointStore Open(string path, bool syncWrites)
+    /// <param name="keep">Checkpoints kept (at least 1): the latest and the ones a damaged latest falls back to.</param>
+    public static CheckpointStore Open(string path, bool syncWrites, int keep = 2)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
         Directory.CreateDirectory(path);
         var options = new DbOptions().SetCreateIfMissing(true);
         var db = RocksDb.Open(options, path);
-        return new CheckpointStore(db, syncWrites) { Path = path };
+        var store = new CheckpointStore(db, syncWrites, keep) { Path = path };
+        var generations = store.Generations();
+        store.Generation = generations.Count > 0 ? generations[^1] : 0;
+        return store;
     }
 
     /// <summary>Writes a checkpoint atomically; returns the number of value bytes written.</summary>
@@ -98,11 +113,13 @@ public sealed class CheckpointStore : IDisposable
             Items = [.. snapshot.History.Users.Select(u => u.Items)],
         };
 
+        var generation = Generation + 1;
+        var prefix = PrefixOf(generation);
         using var batch = new WriteBatch();
         long bytes = 0;
         foreach (var learner in snapshot.Learners)
         {
-            bytes += Put(batch, LearnerKey(learner.Name), new LearnerRecord
+            bytes += Put(batch, Key(prefix, "learner/" + learner.Name), new LearnerRecord
             {
                 SchemaVersion = SchemaVersion,
                 Name = learner.Name,
@@ -124,24 +141,92 @@ public sealed class CheckpointStore : IDisposable
             });
         }
 
-        bytes += Put(batch, NormalizerKey, normalizer);
-        bytes += Put(batch, CatalogKey, catalog);
-        bytes += Put(batch, HistoryKey, history);
+        bytes += Put(batch, Key(prefix, "normalizer"), normalizer);
+        bytes += Put(batch, Key(prefix, "catalog"), catalog);
+        bytes += Put(batch, Key(prefix, "history"), history);
         if (snapshot.Stream is not null)
         {
-            bytes += Put(batch, StreamKey, StreamRecordOf(snapshot.Stream));
+            bytes += Put(batch, Key(prefix, "stream"), StreamRecordOf(snapshot.Stream));
         }
 
-        bytes += Put(batch, MetaKey, meta);
+        bytes += Put(batch, Key(prefix, "meta"), meta);
+        // Generations beyond the K kept, and a store's pre-generation checkpoint, go in the same atomic batch.
+        foreach (var key in KeysUnder(LegacyPrefix).Concat(Generations().Where(g => g <= generation - _keep).SelectMany(g => KeysUnder(PrefixOf(g)))))
+        {
+            batch.Delete(key);
+        }
+
         _db.Write(batch, _writeOptions);
+        Generation = generation;
         return bytes;
     }
 
-    /// <summary>Reads the latest checkpoint; null when the store has none yet.</summary>
-    /// <exception cref="CheckpointCorruptException">A checkpoint exists but cannot be read consistently.</exception>
+    /// <summary>The generations present, oldest first.</summary>
+    public IReadOnlyList<long> Generations()
+    {
+        var generations = new SortedSet<long>();
+        using var iterator = _db.NewIterator();
+        var start = Key(GenerationPrefix, "");
+        for (iterator.Seek(start); iterator.Valid(); iterator.Next())
+        {
+            var key = Encoding.UTF8.GetString(iterator.Key());
+            if (!key.StartsWith(GenerationPrefix, StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            var slash = key.IndexOf('/', GenerationPrefix.Length);
+            if (slash > 0 && long.TryParse(key.AsSpan(GenerationPrefix.Length, slash - GenerationPrefix.Length), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out var generation))
+            {
+                generations.Add(generation);
+            }
+        }
+
+        return [.. generations];
+    }
+
+    /// <summary>
+    /// Reads the newest consistent checkpoint, falling back to older kept ones when newer ones are damaged (the reasons
+    /// are in <see cref="Fallbacks"/>); null when the store has none yet.
+    /// </summary>
+    /// <exception cref="CheckpointCorruptException">Checkpoints exist but none can be read consistently.</exception>
     public ModelSnapshot? ReadLatest()
     {
-        var metaBytes = _db.Get(MetaKey);
+        _fallbacks.Clear();
+        var generations = Generations();
+        if (generations.Count == 0)
+        {
+            Generation = 0;
+            return _db.Get(Key(LegacyPrefix, "meta")) is null ? null : Read(LegacyPrefix);
+        }
+
+        for (var i = generations.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                var snapshot = Read(PrefixOf(generations[i]));
+                if (snapshot is not null)
+                {
+                    Generation = generations[i];
+                    return snapshot;
+                }
+
+                _fallbacks.Add($"checkpoint {generations[i]} is unusable: it has no metadata (the store is damaged)");
+            }
+            catch (CheckpointCorruptException ex)
+            {
+                _fallbacks.Add($"checkpoint {generations[i]} is unusable: {ex.Message}");
+            }
+        }
+
+        throw new CheckpointCorruptException(
+            $"none of the {generations.Count} checkpoints kept in '{Path}' can be read: {string.Join("; ", _fallbacks)}");
+    }
+
+    private ModelSnapshot? Read(string prefix)
+    {
+        var metaBytes = _db.Get(Key(prefix, "meta"));
         if (metaBytes is null)
         {
             return null;
@@ -152,7 +237,7 @@ public sealed class CheckpointStore : IDisposable
         foreach (var name in meta.Learners)
         {
             var part = "learner/" + name;
-            var record = Decode<LearnerRecord>(Require(LearnerKey(name), part), part, r => r.SchemaVersion);
+            var record = Decode<LearnerRecord>(Require(Key(prefix, part), part), part, r => r.SchemaVersion);
             Check(record.Name == name && record.Kind.Length > 0, part, "the value belongs to another learner");
             var state = new LearnerSnapshot(record.Kind, record.KindVersion)
             {
@@ -165,9 +250,9 @@ public sealed class CheckpointStore : IDisposable
                 record.Ranked, record.Hits, record.DiscountedGain, record.Classified, record.SumLogLoss, record.Learned)));
         }
 
-        var normalizer = Decode<NormalizerRecord>(Require(NormalizerKey, "normalizer"), "normalizer", r => r.SchemaVersion);
-        var catalog = Decode<CatalogRecord>(Require(CatalogKey, "catalog"), "catalog", r => r.SchemaVersion);
-        var history = Decode<HistoryRecord>(Require(HistoryKey, "history"), "history", r => r.SchemaVersion);
+        var normalizer = Decode<NormalizerRecord>(Require(Key(prefix, "normalizer"), "normalizer"), "normalizer", r => r.SchemaVersion);
+        var catalog = Decode<CatalogRecord>(Require(Key(prefix, "catalog"), "catalog"), "catalog", r => r.SchemaVersion);
+        var history = Decode<HistoryRecord>(Require(Key(prefix, "history"), "history"), "history", r => r.SchemaVersion);
 
         Check(normalizer.Names.Length == meta.FeatureCount && normalizer.Counts.Length == normalizer.Names.Length
               && normalizer.Means.Length == normalizer.Names.Length && normalizer.M2s.Length == normalizer.Names.Length,
@@ -199,7 +284,7 @@ public sealed class CheckpointStore : IDisposable
         }
 
         var stream = meta.HasStream
-            ? StreamSnapshotOf(Decode<StreamRecord>(Require(StreamKey, "stream"), "stream", r => r.SchemaVersion))
+            ? StreamSnapshotOf(Decode<StreamRecord>(Require(Key(prefix, "stream"), "stream"), "stream", r => r.SchemaVersion))
             : null;
 
         var users = new UserHistoryEntry[history.Users.Length];
@@ -219,10 +304,10 @@ public sealed class CheckpointStore : IDisposable
             meta.PositionSource is { } source ? new SourcePosition(source, meta.PositionFingerprint ?? "", meta.PositionLine) : null);
     }
 
-    /// <summary>When the latest checkpoint was written (Unix ms), or null.</summary>
+    /// <summary>When the checkpoint of <see cref="Generation"/> was written (Unix ms), or null.</summary>
     public long? LatestCheckpointTime()
     {
-        var metaBytes = _db.Get(MetaKey);
+        var metaBytes = _db.Get(Key(Generation == 0 ? LegacyPrefix : PrefixOf(Generation), "meta"));
         return metaBytes is null ? null : Decode<MetaRecord>(metaBytes, "meta", m => m.SchemaVersion).WrittenAtUnixMs;
     }
 
@@ -328,9 +413,22 @@ public sealed class CheckpointStore : IDisposable
         }
     }
 
-    private static byte[] Key(string name) => Encoding.UTF8.GetBytes(name);
+    private static string PrefixOf(long generation) => GenerationPrefix + generation.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + "/";
 
-    private static byte[] LearnerKey(string name) => Key("checkpoint/learner/" + name);
+    private static byte[] Key(string prefix, string part) => Encoding.UTF8.GetBytes(prefix + part);
+
+    private List<byte[]> KeysUnder(string prefix)
+    {
+        var keys = new List<byte[]>();
+        var start = Encoding.UTF8.GetBytes(prefix);
+        using var iterator = _db.NewIterator();
+        for (iterator.Seek(start); iterator.Valid() && iterator.Key().AsSpan().StartsWith(start); iterator.Next())
+        {
+            keys.Add(iterator.Key());
+        }
+
+        return keys;
+    }
 
     private static byte[] FloatsToBytes(float[] values)
     {

@@ -131,7 +131,7 @@ internal static class WorkerCommand
         CheckpointStore store;
         try
         {
-            store = CheckpointStore.Open(settings.Storage.Path, settings.Storage.SyncWrites);
+            store = CheckpointStore.Open(settings.Storage.Path, settings.Storage.SyncWrites, settings.Storage.KeepCheckpoints);
         }
         catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException or UnauthorizedAccessException)
         {
@@ -145,10 +145,15 @@ internal static class WorkerCommand
             try
             {
                 var snapshot = store.ReadLatest();
+                foreach (var fallback in store.Fallbacks)
+                {
+                    Console.Error.WriteLine($"recostream: warning: {fallback}; falling back to an older checkpoint");
+                }
+
                 if (snapshot is not null)
                 {
                     state.Restore(snapshot);
-                    Console.Error.WriteLine($"recostream: restored checkpoint from '{settings.Storage.Path}': {snapshot.EventsApplied} events applied, " +
+                    Console.Error.WriteLine($"recostream: restored checkpoint {store.Generation} from '{settings.Storage.Path}': {snapshot.EventsApplied} events applied, " +
                                             $"{snapshot.Catalog.Ids.Count} items, {snapshot.History.Users.Count} users");
                 }
 

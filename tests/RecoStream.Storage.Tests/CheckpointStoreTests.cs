@@ -12,6 +12,9 @@ public sealed class CheckpointStoreTests : IDisposable
 {
     private static readonly string[] LinearOnly = ["linear"];
 
+    /// <summary>The key prefix of a store's first checkpoint.</summary>
+    private const string Gen1 = "cp/0000000000000000001/";
+
     private readonly string _path = Path.Combine(Path.GetTempPath(), "recostream-store-tests", Guid.NewGuid().ToString("N"));
 
     public void Dispose()
@@ -132,7 +135,7 @@ public sealed class CheckpointStoreTests : IDisposable
     public void ReadLatest_GarbageValue_IsDetected()
     {
         WriteCheckpoint();
-        Tamper("checkpoint/catalog", [0xC1, 0x00, 0xFF, 0x13]);
+        Tamper(Gen1 + "catalog", [0xC1, 0x00, 0xFF, 0x13]);
 
         Assert.Contains("'catalog'", ReadCorrupt().Message, StringComparison.Ordinal);
     }
@@ -143,7 +146,7 @@ public sealed class CheckpointStoreTests : IDisposable
         WriteCheckpoint();
         using (var db = RocksDb.Open(new DbOptions(), _path))
         {
-            var key = Encoding.ASCII.GetBytes("checkpoint/learner/linear");
+            var key = Encoding.ASCII.GetBytes(Gen1 + "learner/linear");
             var bytes = db.Get(key);
             db.Put(key, bytes[..(bytes.Length / 2)]);
         }
@@ -155,7 +158,7 @@ public sealed class CheckpointStoreTests : IDisposable
     public void ReadLatest_MissingPart_IsDetected()
     {
         WriteCheckpoint();
-        Tamper("checkpoint/history", null);
+        Tamper(Gen1 + "history", null);
 
         Assert.Contains("'history' value is missing", ReadCorrupt().Message, StringComparison.Ordinal);
     }
@@ -164,7 +167,7 @@ public sealed class CheckpointStoreTests : IDisposable
     public void ReadLatest_MissingStreamState_IsDetected()
     {
         WriteCheckpoint();
-        Tamper("checkpoint/stream", null);
+        Tamper(Gen1 + "stream", null);
 
         Assert.Contains("'stream' value is missing", ReadCorrupt().Message, StringComparison.Ordinal);
     }
@@ -176,7 +179,7 @@ public sealed class CheckpointStoreTests : IDisposable
         using (var db = RocksDb.Open(new DbOptions(), _path))
         {
             // The stream record is a MessagePack array; drop one user's count (key 9) so the user columns disagree.
-            var key = Encoding.ASCII.GetBytes("checkpoint/stream");
+            var key = Encoding.ASCII.GetBytes(Gen1 + "stream");
             var fields = MessagePackSerializer.Deserialize<object[]>(db.Get(key));
             fields[9] = ((object[])fields[9]).Skip(1).ToArray();
             db.Put(key, MessagePackSerializer.Serialize(fields));
@@ -189,11 +192,11 @@ public sealed class CheckpointStoreTests : IDisposable
     public void ReadLatest_StoreWrittenBeforeStreamState_RestoresWithFreshStages()
     {
         WriteCheckpoint();
-        Tamper("checkpoint/stream", null);
+        Tamper(Gen1 + "stream", null);
         // Metadata as an earlier release wrote it: eight fields, no stream flag.
         using (var db = RocksDb.Open(new DbOptions(), _path))
         {
-            var key = Encoding.ASCII.GetBytes("checkpoint/meta");
+            var key = Encoding.ASCII.GetBytes(Gen1 + "meta");
             var fields = MessagePackSerializer.Deserialize<object[]>(db.Get(key));
             db.Put(key, MessagePackSerializer.Serialize(fields[..8]));
         }
@@ -211,7 +214,7 @@ public sealed class CheckpointStoreTests : IDisposable
     public void ReadLatest_OtherSchemaVersion_IsRefused()
     {
         WriteCheckpoint();
-        Tamper("checkpoint/meta", MessagePackSerializer.Serialize(new object[] { 99, 1L, 1L, 0L, 0, 0, 0, LinearOnly }));
+        Tamper(Gen1 + "meta", MessagePackSerializer.Serialize(new object[] { 99, 1L, 1L, 0L, 0, 0, 0, LinearOnly }));
 
         Assert.Contains("schema version 99", ReadCorrupt().Message, StringComparison.Ordinal);
     }
@@ -223,10 +226,10 @@ public sealed class CheckpointStoreTests : IDisposable
         byte[] oldCatalog;
         using (var db = RocksDb.Open(new DbOptions(), _path))
         {
-            oldCatalog = db.Get(Encoding.ASCII.GetBytes("checkpoint/catalog"));
+            oldCatalog = db.Get(Encoding.ASCII.GetBytes(Gen1 + "catalog"));
         }
 
-        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        using (var store = CheckpointStore.Open(_path, syncWrites: true, keep: 1))
         {
             var state = TrainedState();
             var extra = new UserEvent("new-user", "new-item", EventType.View, null, 0, [], []);
@@ -234,9 +237,91 @@ public sealed class CheckpointStoreTests : IDisposable
             store.Write(state.Snapshot(), 2);
         }
 
-        Tamper("checkpoint/catalog", oldCatalog);
+        Tamper("cp/0000000000000000002/catalog", oldCatalog);
 
         Assert.Contains("inconsistent", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLatest_DamagedLatestCheckpoint_FallsBackToTheOneKeptBeforeIt()
+    {
+        using (var store = CheckpointStore.Open(_path, syncWrites: true, keep: 2))
+        {
+            var state = TrainedState();
+            store.Write(state.Snapshot(), 1);
+            state.EventsApplied += 7;
+            store.Write(state.Snapshot(), 2);
+            state.EventsApplied += 7;
+            store.Write(state.Snapshot(), 3);
+            Assert.Equal([2L, 3L], store.Generations());
+        }
+
+        Tamper("cp/0000000000000000003/history", [0xC1]);
+
+        using var reopened = CheckpointStore.Open(_path, syncWrites: true, keep: 2);
+        var snapshot = reopened.ReadLatest()!;
+        Assert.Equal(507, snapshot.EventsApplied);
+        Assert.Equal(2, reopened.Generation);
+        Assert.Contains("checkpoint 3 is unusable: ", reopened.Fallbacks.Single(), StringComparison.Ordinal);
+        Assert.Contains("'history'", reopened.Fallbacks.Single(), StringComparison.Ordinal);
+
+        // The next checkpoint supersedes the damaged one.
+        var state2 = new ModelState(new FeatureOptions(), new LinearLearnerOptions { HashBits = 12 }, 50);
+        state2.Restore(snapshot);
+        reopened.Write(state2.Snapshot(), 4);
+        Assert.Equal(507, reopened.ReadLatest()!.EventsApplied);
+        Assert.Empty(reopened.Fallbacks);
+    }
+
+    [Fact]
+    public void ReadLatest_EveryKeptCheckpointDamaged_IsRefusedNamingEach()
+    {
+        using (var store = CheckpointStore.Open(_path, syncWrites: true, keep: 2))
+        {
+            store.Write(TrainedState().Snapshot(), 1);
+            store.Write(TrainedState().Snapshot(), 2);
+        }
+
+        Tamper(Gen1 + "catalog", [0xC1]);
+        Tamper("cp/0000000000000000002/catalog", null);
+
+        var message = ReadCorrupt().Message;
+        Assert.Contains("none of the 2 checkpoints", message, StringComparison.Ordinal);
+        Assert.Contains("checkpoint 1 is unusable: ", message, StringComparison.Ordinal);
+        Assert.Contains("checkpoint 2 is unusable: ", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLatest_StoreWithTheEarlierSingleCheckpointLayout_IsReadAndReplacedByTheNextWrite()
+    {
+        WriteCheckpoint();
+        using (var db = RocksDb.Open(new DbOptions(), _path))
+        {
+            // Move the checkpoint to the keys an earlier release used.
+            using var iterator = db.NewIterator();
+            var moves = new List<(byte[] Key, byte[] Value)>();
+            for (iterator.Seek(Encoding.ASCII.GetBytes(Gen1)); iterator.Valid() && Encoding.ASCII.GetString(iterator.Key()).StartsWith(Gen1, StringComparison.Ordinal); iterator.Next())
+            {
+                moves.Add((iterator.Key(), iterator.Value()));
+            }
+
+            foreach (var (key, value) in moves)
+            {
+                db.Remove(key);
+                db.Put(Encoding.ASCII.GetBytes("checkpoint/" + Encoding.ASCII.GetString(key)[Gen1.Length..]), value);
+            }
+        }
+
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            var snapshot = store.ReadLatest()!;
+            Assert.Equal(500, snapshot.EventsApplied);
+            store.Write(snapshot, 5);
+            Assert.Equal([1L], store.Generations());
+        }
+
+        using var reopened = CheckpointStore.Open(_path, syncWrites: true);
+        Assert.Equal(500, reopened.ReadLatest()!.EventsApplied);
     }
 
     [Fact]

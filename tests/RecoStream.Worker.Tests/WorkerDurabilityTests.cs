@@ -136,6 +136,6 @@ public sealed partial class WorkerDurabilityTests : IDisposable
         Assert.InRange(long.Parse(restored.Groups[1].Value, CultureInfo.InvariantCulture), acknowledged, lines.Count);
     }
 
-    [GeneratedRegex(@"restored checkpoint from '[^']*': (\d+) events applied")]
+    [GeneratedRegex(@"restored checkpoint \d+ from '[^']*': (\d+) events applied")]
     private static partial Regex RestoredEvents();
 }

@@ -27,7 +27,7 @@ public sealed class WorkerStoreTests : IDisposable
 
         using (var db = RocksDb.Open(new DbOptions(), _store.Path))
         {
-            db.Put(Encoding.ASCII.GetBytes("checkpoint/learner/mf"), new byte[] { 1, 2, 3 });
+            db.Put(Encoding.ASCII.GetBytes("cp/0000000000000000001/learner/mf"), new byte[] { 1, 2, 3 });
         }
 
         using var second = Start("""{"op":"recommend","user":"a"}""");
@@ -35,6 +35,35 @@ public sealed class WorkerStoreTests : IDisposable
         Assert.Contains("refusing to start", second.Stderr, StringComparison.Ordinal);
         Assert.Contains("'learner/mf'", second.Stderr, StringComparison.Ordinal);
         Assert.Empty(second.RemainingOutput());
+    }
+
+    [Fact]
+    public void Start_LatestCheckpointDamaged_FallsBackToThePreviousOneAndSaysSo()
+    {
+        using (var first = Start("""{"user":"a","item":"x","type":"view","ts":1}"""))
+        {
+            Assert.Equal(0, first.WaitForExit());
+        }
+
+        using (var second = Start("""{"user":"b","item":"y","type":"view","ts":2}""", """{"user":"c","item":"z","type":"view","ts":3}"""))
+        {
+            Assert.Equal(0, second.WaitForExit());
+        }
+
+        using (var db = RocksDb.Open(new DbOptions(), _store.Path))
+        {
+            var key = Encoding.ASCII.GetBytes("cp/0000000000000000002/catalog");
+            var bytes = db.Get(key);
+            db.Put(key, bytes[..(bytes.Length / 2)]);
+        }
+
+        using var third = Start("""{"op":"recommend","user":"a"}""");
+        Assert.Equal(0, third.WaitForExit());
+        Assert.Contains("checkpoint 2 is unusable", third.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'catalog'", third.Stderr, StringComparison.Ordinal);
+        Assert.Contains("restored checkpoint 1 ", third.Stderr, StringComparison.Ordinal);
+        Assert.Contains(": 1 events applied", third.Stderr, StringComparison.Ordinal);
+        Assert.Single(third.RemainingOutput());
     }
 
     [Fact]

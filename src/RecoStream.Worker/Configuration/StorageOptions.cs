@@ -18,6 +18,9 @@ internal sealed class StorageOptions
     /// <summary>Answer <c>flush</c> only once everything before it is in a checkpoint (durable). Default true.</summary>
     public bool DurableFlush { get; set; } = true;
 
+    /// <summary>Checkpoints kept; when the latest is damaged the worker starts from the newest consistent one. Default 2.</summary>
+    public int KeepCheckpoints { get; set; } = 2;
+
     /// <summary>Sync RocksDB's write-ahead log on every checkpoint. Default true.</summary>
     public bool SyncWrites { get; set; } = true;
 }
