@@ -161,6 +161,16 @@ public sealed class CheckpointStore : IDisposable
         return bytes;
     }
 
+    /// <summary>
+    /// Writes a consistent copy of the whole store (RocksDB's checkpoint: hard links where it can) to
+    /// <paramref name="directory"/>, which must not exist; a store opened there reads the same checkpoints.
+    /// </summary>
+    public void SaveCopy(string directory)
+    {
+        using var checkpoint = _db.Checkpoint();
+        checkpoint.Save(directory);
+    }
+
     /// <summary>The generations present, oldest first.</summary>
     public IReadOnlyList<long> Generations()
     {

@@ -10,6 +10,8 @@ internal static class Usage
           RecoStream.Worker [--RecoStream:Section:Key=value ...]
           RecoStream.Worker replay FILE [--format auto|jsonl|movielens] [--progress] [--RecoStream:Section:Key=value ...]
           RecoStream.Worker healthcheck [--RecoStream:Metrics:Port=N]   exit 0 when the running worker's /healthz answers
+          RecoStream.Worker snapshot NAME [--RecoStream:Ingest:Tcp:Port=N]  the running worker copies its store to
+                                        RecoStream:Storage:SnapshotPath/NAME (a worker started on a copy has the model)
 
         Reads the JSON-Lines protocol from standard input (and from TCP clients when RecoStream:Ingest:Tcp:Port
         is set), learns from each event and answers each request line on the channel it came from (stdout for
@@ -18,7 +20,7 @@ internal static class Usage
 
           event:    {"user":"u42","item":"i17","type":"rating","value":4.0,"ts":1700000000123,"features":{"price":19.9}}
           requests: {"op":"recommend","user":"u42","k":10}   {"op":"predict","user":"u42","item":"i3"}
-                    {"op":"flush"}   {"op":"auth","token":"..."}
+                    {"op":"flush"}   {"op":"auth","token":"..."}   {"op":"snapshot","name":"nightly"}
 
         HTTP on the metrics port: /metrics, /recommend/{user}?k=10, /healthz, /readyz.
 

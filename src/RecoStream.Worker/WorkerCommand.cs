@@ -35,6 +35,11 @@ internal static class WorkerCommand
             return await HealthcheckAsync(args[1..]).ConfigureAwait(false);
         }
 
+        if (args.Length > 0 && args[0] == "snapshot")
+        {
+            return await SnapshotAsync(args[1..]).ConfigureAwait(false);
+        }
+
         ReplayOptions? replay = null;
         if (replayRequested)
         {
@@ -224,6 +229,64 @@ internal static class WorkerCommand
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             Console.Error.WriteLine($"recostream healthcheck: {ex.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>
+    /// <c>snapshot NAME</c>: asks the running worker, over its TCP port, to write a copy of its store to
+    /// <c>Storage:SnapshotPath/NAME</c>; prints the answer; exit 0 when it was written.
+    /// </summary>
+    private static async Task<int> SnapshotAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0].StartsWith('-'))
+        {
+            Console.Error.WriteLine("recostream snapshot: which name? usage: snapshot NAME [--RecoStream:Ingest:Tcp:Port=N]");
+            return 2;
+        }
+
+        var name = args[0];
+        var configuration = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args[1..],
+            ContentRootPath = AppContext.BaseDirectory,
+        }).Configuration;
+        var settings = WorkerSettings.Read(configuration, out var errors);
+        if (errors.Count > 0 || settings.Ingest.Tcp.Port == 0)
+        {
+            Console.Error.WriteLine(errors.Count > 0 ? string.Join('\n', errors)
+                : "recostream snapshot: the worker's TCP port is off (RecoStream:Ingest:Tcp:Port is 0); the snapshot op can also be sent on stdin");
+            return 2;
+        }
+
+        var host = settings.Ingest.Tcp.Host is "*" or "localhost" ? "127.0.0.1" : settings.Ingest.Tcp.Host;
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            await client.ConnectAsync(host, settings.Ingest.Tcp.Port, timeout.Token).ConfigureAwait(false);
+            var stream = client.GetStream();
+            using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+            var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+            await using (writer.ConfigureAwait(false))
+            {
+                if (settings.Security.Token.Length > 0)
+                {
+                    await writer.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["op"] = "auth", ["token"] = settings.Security.Token }))
+                        .ConfigureAwait(false);
+                    await reader.ReadLineAsync(timeout.Token).ConfigureAwait(false);
+                }
+
+                await writer.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["op"] = "snapshot", ["name"] = name }))
+                    .ConfigureAwait(false);
+                var answer = await reader.ReadLineAsync(timeout.Token).ConfigureAwait(false) ?? "";
+                Console.Out.WriteLine(answer);
+                return answer.Contains("\"ok\":true", StringComparison.Ordinal) ? 0 : 1;
+            }
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or OperationCanceledException)
+        {
+            Console.Error.WriteLine($"recostream snapshot: cannot reach the worker at {host}:{settings.Ingest.Tcp.Port}: {ex.Message}");
             return 1;
         }
     }

@@ -219,6 +219,7 @@ public class EventParserTests
     {
         Assert.Equal(RequestOp.Flush, Parse("""{"op":"flush"}""").Request!.Op);
         Assert.Equal(new StreamRequest(RequestOp.Auth, Token: "s3cret-token"), Parse("""{"op":"auth","token":"s3cret-token"}""").Request);
+        Assert.Equal(new StreamRequest(RequestOp.Snapshot, Name: "nightly-2026.11_29"), Parse("""{"op":"snapshot","name":"nightly-2026.11_29"}""").Request);
     }
 
     [Theory]
@@ -227,6 +228,12 @@ public class EventParserTests
     [InlineData("""{"op":"auth"}""")]
     [InlineData("""{"op":"auth","token":5}""")]
     [InlineData("""{"op":"predict","user":"","item":"i3"}""")]
+    [InlineData("""{"op":"snapshot"}""")]
+    [InlineData("""{"op":"snapshot","name":""}""")]
+    [InlineData("""{"op":"snapshot","name":"../etc"}""")]
+    [InlineData("""{"op":"snapshot","name":"a/b"}""")]
+    [InlineData("""{"op":"snapshot","name":".hidden"}""")]
+    [InlineData("""{"op":"snapshot","name":7}""")]
     public void Parse_IncompleteRequest_IsBadRequest(string line)
     {
         var item = Parse(line);

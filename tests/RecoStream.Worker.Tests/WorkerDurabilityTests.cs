@@ -136,6 +136,52 @@ public sealed partial class WorkerDurabilityTests : IDisposable
         Assert.InRange(long.Parse(restored.Groups[1].Value, CultureInfo.InvariantCulture), acknowledged, lines.Count);
     }
 
+    [Fact]
+    public async Task Snapshot_WhileTheWorkerRuns_CopyStartsWithTheSameModel()
+    {
+        var port = WorkerProcess.FreePort();
+        var snapshots = Path.Combine(_folder, "snapshots");
+        string[] args = [$"--RecoStream:Storage:Path={Store("live")}", "--RecoStream:Metrics:Port=0", $"--RecoStream:Ingest:Tcp:Port={port}",
+            $"--RecoStream:Storage:SnapshotPath={snapshots}", "--RecoStream:Serving:Learner=mf"];
+        const string Predict = """{"op":"predict","user":"u7","item":"i3"}""";
+        string before;
+        using (var worker = WorkerProcess.Start(args))
+        {
+            using var client = await LineClient.ConnectAsync(port);
+            await client.SendAsync(new SyntheticEventGenerator(new SyntheticEventOptions { Events = 3000, Users = 100, Items = 50, Seed = 4 }).LabelledLines().Select(l => l.Line));
+            before = await client.AskAsync(Predict);
+
+            // The command a cron job or an operator runs, while the worker keeps going.
+            using var command = WorkerProcess.Start(["snapshot", "nightly", $"--RecoStream:Ingest:Tcp:Port={port}"]);
+            command.CloseInput();
+            Assert.Equal(0, command.WaitForExit());
+            var answer = JsonDocument.Parse(command.RemainingOutput().Single()).RootElement;
+            Assert.Equal(Path.Combine(snapshots, "nightly"), answer.GetProperty("snapshot").GetString());
+            Assert.Equal(3000, answer.GetProperty("events").GetInt64());
+
+            await client.SendAsync("""{"user":"u7","item":"i3","type":"rating","value":1,"ts":1700010000000}""");
+            Assert.NotEqual(before, await client.AskAsync(Predict));
+            Assert.Contains("already exists", await client.AskAsync("""{"op":"snapshot","name":"nightly"}"""), StringComparison.Ordinal);
+            Assert.Contains("needs a 'name'", await client.AskAsync("""{"op":"snapshot","name":"../escape"}"""), StringComparison.Ordinal);
+            worker.Terminate();
+            Assert.Equal(0, worker.WaitForExit());
+        }
+
+        // A backup is restored by copying it somewhere and starting a worker on the copy.
+        var copy = Store("restored");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Path.Combine(snapshots, "nightly")))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        using var restored = WorkerProcess.Start([$"--RecoStream:Storage:Path={copy}", "--RecoStream:Metrics:Port=0", "--RecoStream:Serving:Learner=mf"]);
+        restored.Send(Predict);
+        Assert.Equal(before, restored.ReadLine());
+        restored.CloseInput();
+        Assert.Equal(0, restored.WaitForExit());
+    }
+
     [GeneratedRegex(@"restored checkpoint \d+ from '[^']*': (\d+) events applied")]
     private static partial Regex RestoredEvents();
 }

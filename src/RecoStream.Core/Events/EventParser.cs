@@ -25,6 +25,7 @@ public sealed class EventParser : LineParser
         Op = 64,
         K = 128,
         Token = 256,
+        Name = 512,
     }
 
     private readonly InputLimits _limits;
@@ -82,7 +83,7 @@ public sealed class EventParser : LineParser
         }
 
         var seen = Field.None;
-        string? user = null, item = null, rawType = null, op = null, token = null;
+        string? user = null, item = null, rawType = null, op = null, token = null, name = null;
         var type = EventType.Unknown;
         double? value = null;
         long ts = 0;
@@ -166,6 +167,16 @@ public sealed class EventParser : LineParser
 
                     token = reader.GetString();
                     break;
+                case Field.Name:
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        failure = WrongType(lineNumber, "name", "a string", reader.TokenType, wasRequest: true);
+                        reader.Skip();
+                        break;
+                    }
+
+                    name = reader.GetString();
+                    break;
                 case Field.K:
                     if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var kValue))
                     {
@@ -191,7 +202,7 @@ public sealed class EventParser : LineParser
 
         if ((seen & Field.Op) != 0)
         {
-            return failure is { WasRequest: true } ? failure : BuildRequest(lineNumber, op!, user, item, k, token, failure);
+            return failure is { WasRequest: true } ? failure : BuildRequest(lineNumber, op!, user, item, k, token, name, failure);
         }
 
         if (failure is not null)
@@ -213,7 +224,7 @@ public sealed class EventParser : LineParser
         return StreamItem.ForEvent(lineNumber, e);
     }
 
-    private StreamItem BuildRequest(long lineNumber, string op, string? user, string? item, int? k, string? token, StreamItem? fieldFailure)
+    private StreamItem BuildRequest(long lineNumber, string op, string? user, string? item, int? k, string? token, string? name, StreamItem? fieldFailure)
     {
         var requestOp = op switch
         {
@@ -221,12 +232,13 @@ public sealed class EventParser : LineParser
             "predict" => RequestOp.Predict,
             "flush" => RequestOp.Flush,
             "auth" => RequestOp.Auth,
+            "snapshot" => RequestOp.Snapshot,
             _ => (RequestOp?)null,
         };
         if (requestOp is null)
         {
             return StreamItem.Rejected(lineNumber, RejectReason.BadRequest,
-                $"unknown op '{Truncate(op)}' (allowed: recommend, predict, flush, auth)", wasRequest: true);
+                $"unknown op '{Truncate(op)}' (allowed: recommend, predict, flush, auth, snapshot)", wasRequest: true);
         }
 
         if (fieldFailure is not null)
@@ -254,10 +266,19 @@ public sealed class EventParser : LineParser
                 return token is null
                     ? StreamItem.Rejected(lineNumber, RejectReason.BadRequest, "auth needs a 'token'", wasRequest: true)
                     : StreamItem.ForRequest(lineNumber, new StreamRequest(RequestOp.Auth, Token: token));
+            case RequestOp.Snapshot:
+                return name is null || !IsSnapshotName(name)
+                    ? StreamItem.Rejected(lineNumber, RejectReason.BadRequest,
+                        "snapshot needs a 'name' of 1 to 100 letters, digits, '.', '_' or '-', not starting with '.'", wasRequest: true)
+                    : StreamItem.ForRequest(lineNumber, new StreamRequest(RequestOp.Snapshot, Name: name));
             default:
                 return StreamItem.ForRequest(lineNumber, new StreamRequest(RequestOp.Flush));
         }
     }
+
+    /// <summary>A snapshot name is one plain folder name: no separators, no '..', nothing hidden.</summary>
+    private static bool IsSnapshotName(string name) =>
+        name.Length is > 0 and <= 100 && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     private static Field Identify(ref Utf8JsonReader reader)
     {
@@ -270,6 +291,7 @@ public sealed class EventParser : LineParser
         if (reader.ValueTextEquals("op"u8)) { return Field.Op; }
         if (reader.ValueTextEquals("k"u8)) { return Field.K; }
         if (reader.ValueTextEquals("token"u8)) { return Field.Token; }
+        if (reader.ValueTextEquals("name"u8)) { return Field.Name; }
         return Field.None;
     }
 

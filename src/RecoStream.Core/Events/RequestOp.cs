@@ -11,4 +11,9 @@ public enum RequestOp
     Flush,
     /// <summary><c>{"op":"auth","token":"..."}</c>: authenticates a TCP connection (checked by the source).</summary>
     Auth,
+    /// <summary>
+    /// <c>{"op":"snapshot","name":"nightly"}</c>: checkpoints, then writes a copy of the store (a RocksDB checkpoint) to
+    /// the snapshot folder under that name, for backup; a worker started on a copy of it has the model.
+    /// </summary>
+    Snapshot,
 }

@@ -6,4 +6,5 @@ namespace RecoStream.Core.Events;
 /// <param name="Item">The item (predict); empty otherwise.</param>
 /// <param name="K">How many items to return (recommend).</param>
 /// <param name="Token">The shared secret (auth).</param>
-public sealed record StreamRequest(RequestOp Op, string User = "", string Item = "", int K = 0, string Token = "");
+/// <param name="Name">The snapshot's folder name (snapshot).</param>
+public sealed record StreamRequest(RequestOp Op, string User = "", string Item = "", int K = 0, string Token = "", string Name = "");

@@ -18,6 +18,9 @@ internal sealed class StorageOptions
     /// <summary>Answer <c>flush</c> only once everything before it is in a checkpoint (durable). Default true.</summary>
     public bool DurableFlush { get; set; } = true;
 
+    /// <summary>Folder where the <c>snapshot</c> op writes store copies, one subfolder per name. Default <c>data/snapshots</c>.</summary>
+    public string SnapshotPath { get; set; } = "data/snapshots";
+
     /// <summary>Checkpoints kept; when the latest is damaged the worker starts from the newest consistent one. Default 2.</summary>
     public int KeepCheckpoints { get; set; } = 2;
 

@@ -162,6 +162,8 @@ internal sealed class WorkerSettings
         storage.SyncWrites = r.Bool("RecoStream:Storage:SyncWrites", storage.SyncWrites);
         storage.CheckpointEverySeconds = r.Int("RecoStream:Storage:CheckpointEverySeconds", storage.CheckpointEverySeconds, 0, 86_400 * 7, "0 turns the time trigger off");
         storage.DurableFlush = r.Bool("RecoStream:Storage:DurableFlush", storage.DurableFlush);
+        storage.SnapshotPath = r.String("RecoStream:Storage:SnapshotPath", storage.SnapshotPath,
+            p => !string.IsNullOrWhiteSpace(p) && p.IndexOfAny(Path.GetInvalidPathChars()) < 0, "a non-empty folder path");
         storage.KeepCheckpoints = r.Int("RecoStream:Storage:KeepCheckpoints", storage.KeepCheckpoints, 1, 100);
 
         var metrics = new MetricsOptions();

@@ -26,6 +26,8 @@ internal sealed class OutcomeHandler : IDisposable
     private readonly WorkerMetrics _metrics;
     private readonly PipelineCounters _counters;
     private readonly int _checkpointEvery;
+    private readonly StorageOptions _storage;
+    private readonly RecoStream.Storage.CheckpointStore _store;
     private readonly TimeSpan _checkpointInterval;
     private readonly bool _durableFlush;
     private long _lastCheckpointAt;
@@ -34,7 +36,8 @@ internal sealed class OutcomeHandler : IDisposable
     private int _sinceCheckpoint;
 
     public OutcomeHandler(Recommender recommender, ModelState state, Checkpointer checkpointer, RejectionLog rejections,
-        WorkerMetrics metrics, PipelineCounters counters, StorageOptions storage, SecurityOptions security, TimeProvider time)
+        WorkerMetrics metrics, PipelineCounters counters, StorageOptions storage, SecurityOptions security, TimeProvider time,
+        RecoStream.Storage.CheckpointStore store)
     {
         _recommender = recommender;
         _state = state;
@@ -43,6 +46,8 @@ internal sealed class OutcomeHandler : IDisposable
         _metrics = metrics;
         _counters = counters;
         _checkpointEvery = storage.CheckpointEveryEvents;
+        _storage = storage;
+        _store = store;
         _checkpointInterval = TimeSpan.FromSeconds(storage.CheckpointEverySeconds);
         _durableFlush = storage.DurableFlush;
         _token = Encoding.UTF8.GetBytes(security.Token);
@@ -135,6 +140,35 @@ internal sealed class OutcomeHandler : IDisposable
     /// <summary>Writes the checkpoint that ends a run (end of input or shutdown).</summary>
     public void WriteFinalCheckpoint(string trigger) => Checkpoint(trigger);
 
+    /// <summary>Checkpoints what is applied, then copies the store to the snapshot folder under the request's name.</summary>
+    private void TakeSnapshot(StreamItem item, LineOrigin? origin)
+    {
+        var directory = Path.GetFullPath(Path.Combine(_storage.SnapshotPath, item.Request!.Name));
+        if (Directory.Exists(directory) || File.Exists(directory))
+        {
+            origin?.Reply(_format.Error($"snapshot '{item.Request.Name}' already exists at {directory}", item.LineNumber), isError: true);
+            return;
+        }
+
+        if (_sinceCheckpoint > 0)
+        {
+            Checkpoint("snapshot");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(directory)!);
+            _store.SaveCopy(directory);
+        }
+        catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException or UnauthorizedAccessException)
+        {
+            origin?.Reply(_format.Error($"snapshot '{item.Request.Name}' failed: {ex.Message}", item.LineNumber), isError: true);
+            return;
+        }
+
+        origin?.Reply(_format.Snapshot(directory, _state.EventsApplied), isError: false);
+    }
+
     private void Checkpoint(string trigger)
     {
         _checkpointer.Write(trigger);
@@ -169,6 +203,9 @@ internal sealed class OutcomeHandler : IDisposable
                 }
 
                 origin?.Reply(_format.Flushed(origin.Accepted, origin.Rejected), isError: false);
+                break;
+            case RequestOp.Snapshot:
+                TakeSnapshot(item, origin);
                 break;
             case RequestOp.Auth:
                 var valid = _token.Length == 0 || CryptographicOperations.FixedTimeEquals(_token, Encoding.UTF8.GetBytes(request.Token));

@@ -65,6 +65,16 @@ internal sealed class ResponseFormatter : IDisposable
         return End();
     }
 
+    /// <summary><c>{"ok":true,"snapshot":"/path","events":N}</c>.</summary>
+    public ReadOnlySpan<byte> Snapshot(string path, long events)
+    {
+        Begin();
+        _json.WriteBoolean("ok"u8, true);
+        _json.WriteString("snapshot"u8, path);
+        _json.WriteNumber("events"u8, events);
+        return End();
+    }
+
     /// <summary><c>{"ok":true}</c>.</summary>
     public ReadOnlySpan<byte> Ok()
     {
