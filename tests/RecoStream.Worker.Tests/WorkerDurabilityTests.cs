@@ -182,6 +182,85 @@ public sealed partial class WorkerDurabilityTests : IDisposable
         Assert.Equal(0, restored.WaitForExit());
     }
 
+    /// <summary>
+    /// A real full disk: the store lives on a small tmpfs (mounting one needs root, as the CI machine runs tests). When a
+    /// checkpoint cannot be written, flush stops answering, /readyz turns unhealthy with the reason, and after kill -9
+    /// every acknowledged event is in the store (copied to a roomy disk, as an operator would after freeing space).
+    /// </summary>
+    [Fact]
+    public async Task DiskFull_CheckpointFails_StopsAcknowledgingTurnsUnreadyAndLosesNothingAcknowledged()
+    {
+        var mountPoint = Path.Combine(_folder, "small-disk");
+        Directory.CreateDirectory(mountPoint);
+        var (mounted, mountError) = Run("mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", mountPoint);
+        Assert.True(mounted, $"this test mounts a 40 MB tmpfs to fill it and needs root: {mountError}");
+        try
+        {
+            var store = Path.Combine(mountPoint, "store");
+            var port = WorkerProcess.FreePort();
+            var http = WorkerProcess.FreePort();
+            string[] args = [$"--RecoStream:Storage:Path={store}", $"--RecoStream:Metrics:Port={http}", $"--RecoStream:Ingest:Tcp:Port={port}",
+                "--RecoStream:Storage:CheckpointEveryEvents=1000000", "--RecoStream:Storage:CheckpointEverySeconds=0"];
+            var lines = new SyntheticEventGenerator(new SyntheticEventOptions { Events = 400_000, Users = 20_000, Items = 2000, Seed = 12 })
+                .LabelledLines().Select(l => l.Line).ToList();
+            long acknowledged = 0;
+            var batches = 0;
+            using (var worker = WorkerProcess.Start(args))
+            {
+                using var client = await LineClient.ConnectAsync(port);
+                string? answer;
+                do
+                {
+                    await client.SendAsync(lines.Skip(batches++ * 20_000).Take(20_000));
+                    await client.SendAsync("""{"op":"flush"}""");
+                    await client.FlushAsync();
+                    answer = await client.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null);
+                    if (answer is not null)
+                    {
+                        acknowledged = JsonDocument.Parse(answer).RootElement.GetProperty("accepted").GetInt64();
+                    }
+                }
+                while (answer is not null && batches < 20);
+
+                Assert.True(answer is null, $"the 40 MB disk never filled: {batches} flushes answered");
+                using var httpClient = new HttpClient();
+                using var ready = await httpClient.GetAsync(new Uri($"http://127.0.0.1:{http}/readyz"));
+                Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+                Assert.Contains("\"storage\":", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                worker.KillHard();
+                _output.WriteLine($"{acknowledged} events acknowledged in {batches - 1} flushes before the disk filled; {worker.Stderr.Split('\n').FirstOrDefault(l => l.Contains("failed", StringComparison.Ordinal))}");
+            }
+
+            Assert.True(acknowledged > 0);
+            var roomy = Store("roomy");
+            Assert.True(Run("cp", "-a", store, roomy).Ok);
+            using var restarted = WorkerProcess.Start([$"--RecoStream:Storage:Path={roomy}", "--RecoStream:Metrics:Port=0"]);
+            restarted.CloseInput();
+            Assert.Equal(0, restarted.WaitForExit());
+            var restored = RestoredEvents().Match(restarted.Stderr);
+            Assert.True(restored.Success, restarted.Stderr);
+            Assert.InRange(long.Parse(restored.Groups[1].Value, CultureInfo.InvariantCulture), acknowledged, lines.Count);
+        }
+        finally
+        {
+            Run("umount", "-l", mountPoint);
+        }
+    }
+
+    private static (bool Ok, string Error) Run(string program, params string[] arguments)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode == 0, error);
+    }
+
     [GeneratedRegex(@"restored checkpoint \d+ from '[^']*': (\d+) events applied")]
     private static partial Regex RestoredEvents();
 }

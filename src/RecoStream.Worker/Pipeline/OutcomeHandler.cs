@@ -26,7 +26,10 @@ internal sealed class OutcomeHandler : IDisposable
     private readonly WorkerMetrics _metrics;
     private readonly PipelineCounters _counters;
     private readonly int _checkpointEvery;
+    private static readonly TimeSpan RetryStorageAfter = TimeSpan.FromSeconds(2);
     private readonly StorageOptions _storage;
+    private readonly WorkerStatus _status;
+    private readonly CancellationToken _stopping;
     private readonly RecoStream.Storage.CheckpointStore _store;
     private readonly TimeSpan _checkpointInterval;
     private readonly bool _durableFlush;
@@ -37,7 +40,7 @@ internal sealed class OutcomeHandler : IDisposable
 
     public OutcomeHandler(Recommender recommender, ModelState state, Checkpointer checkpointer, RejectionLog rejections,
         WorkerMetrics metrics, PipelineCounters counters, StorageOptions storage, SecurityOptions security, TimeProvider time,
-        RecoStream.Storage.CheckpointStore store)
+        RecoStream.Storage.CheckpointStore store, WorkerStatus status, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
     {
         _recommender = recommender;
         _state = state;
@@ -48,6 +51,8 @@ internal sealed class OutcomeHandler : IDisposable
         _checkpointEvery = storage.CheckpointEveryEvents;
         _storage = storage;
         _store = store;
+        _status = status;
+        _stopping = lifetime.ApplicationStopping;
         _checkpointInterval = TimeSpan.FromSeconds(storage.CheckpointEverySeconds);
         _durableFlush = storage.DurableFlush;
         _token = Encoding.UTF8.GetBytes(security.Token);
@@ -169,9 +174,29 @@ internal sealed class OutcomeHandler : IDisposable
         origin?.Reply(_format.Snapshot(directory, _state.EventsApplied), isError: false);
     }
 
+    /// <summary>
+    /// Writes a checkpoint. When the store cannot be written (disk full, I/O error) the pipeline stops here: /readyz turns
+    /// unhealthy, no further line is taken (the bounded queue then holds producers back) and no flush is answered, and the
+    /// write is retried every few seconds until it succeeds. At shutdown it gives up: the last durable checkpoint stands,
+    /// and it holds everything a flush acknowledged.
+    /// </summary>
     private void Checkpoint(string trigger)
     {
-        _checkpointer.Write(trigger);
+        while (true)
+        {
+            try
+            {
+                _checkpointer.Write(trigger);
+                _status.StorageRecovered();
+                break;
+            }
+            catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException && !_stopping.IsCancellationRequested)
+            {
+                _status.StorageFailed(ex.Message);
+                _stopping.WaitHandle.WaitOne(RetryStorageAfter);
+            }
+        }
+
         _sinceCheckpoint = 0;
         _lastCheckpointAt = _time.GetTimestamp();
     }

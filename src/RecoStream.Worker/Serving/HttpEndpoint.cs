@@ -148,7 +148,10 @@ internal sealed partial class HttpEndpoint : IHostedService, IAsyncDisposable
                 return;
             case "/readyz":
                 await WriteJsonAsync(response, _status.Ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
-                    _status.Ready ? "{\"ready\":true}"u8.ToArray() : "{\"ready\":false}"u8.ToArray()).ConfigureAwait(false);
+                    _status.Ready ? "{\"ready\":true}"u8.ToArray()
+                    : _status.StorageProblem is { } problem ? System.Text.Encoding.UTF8.GetBytes(
+                        "{\"ready\":false,\"storage\":" + System.Text.Json.JsonSerializer.Serialize(problem) + "}")
+                    : "{\"ready\":false}"u8.ToArray()).ConfigureAwait(false);
                 return;
         }
 
