@@ -149,6 +149,7 @@ internal static class WorkerCommand
         {
             try
             {
+                var restoreStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                 var snapshot = store.ReadLatest();
                 foreach (var fallback in store.Fallbacks)
                 {
@@ -159,7 +160,8 @@ internal static class WorkerCommand
                 {
                     state.Restore(snapshot);
                     Console.Error.WriteLine($"recostream: restored checkpoint {store.Generation} from '{settings.Storage.Path}': {snapshot.EventsApplied} events applied, " +
-                                            $"{snapshot.Catalog.Ids.Count} items, {snapshot.History.Users.Count} users");
+                                            $"{snapshot.Catalog.Ids.Count} items, {snapshot.History.Users.Count} users " +
+                                            $"in {System.Diagnostics.Stopwatch.GetElapsedTime(restoreStarted).TotalSeconds:F2} s");
                 }
 
                 if (replay is not null)

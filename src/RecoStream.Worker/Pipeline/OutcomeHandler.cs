@@ -16,7 +16,7 @@ namespace RecoStream.Worker.Pipeline;
 /// rejections and triggers a checkpoint every N applied events. Runs on the pipeline's thread, in input order,
 /// so an answer reflects every line its origin sent before it.
 /// </summary>
-internal sealed class OutcomeHandler : IDisposable
+internal sealed partial class OutcomeHandler : IDisposable
 {
     private readonly Recommender _recommender;
     private readonly ModelState _state;
@@ -34,13 +34,16 @@ internal sealed class OutcomeHandler : IDisposable
     private readonly TimeSpan _checkpointInterval;
     private readonly bool _durableFlush;
     private long _lastCheckpointAt;
+    private bool _changed;
+    private readonly Microsoft.Extensions.Logging.ILogger<OutcomeHandler> _logger;
     private readonly byte[] _token;
     private readonly TimeProvider _time;
     private int _sinceCheckpoint;
 
     public OutcomeHandler(Recommender recommender, ModelState state, Checkpointer checkpointer, RejectionLog rejections,
         WorkerMetrics metrics, PipelineCounters counters, StorageOptions storage, SecurityOptions security, TimeProvider time,
-        RecoStream.Storage.CheckpointStore store, WorkerStatus status, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+        RecoStream.Storage.CheckpointStore store, WorkerStatus status, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime,
+        Microsoft.Extensions.Logging.ILogger<OutcomeHandler> logger)
     {
         _recommender = recommender;
         _state = state;
@@ -53,6 +56,7 @@ internal sealed class OutcomeHandler : IDisposable
         _store = store;
         _status = status;
         _stopping = lifetime.ApplicationStopping;
+        _logger = logger;
         _checkpointInterval = TimeSpan.FromSeconds(storage.CheckpointEverySeconds);
         _durableFlush = storage.DurableFlush;
         _token = Encoding.UTF8.GetBytes(security.Token);
@@ -77,8 +81,10 @@ internal sealed class OutcomeHandler : IDisposable
 
         _counters.AddLine();
         var origin = item.Origin as LineOrigin;
+        _changed |= item.Kind is StreamItemKind.Event or StreamItemKind.Rejected;
         if (origin is ReplayOrigin)
         {
+            _changed = true;
             // The position a checkpoint stores: a resumed replay starts after this line.
             _state.PositionLine = item.LineNumber;
         }
@@ -143,7 +149,17 @@ internal sealed class OutcomeHandler : IDisposable
     }
 
     /// <summary>Writes the checkpoint that ends a run (end of input or shutdown).</summary>
-    public void WriteFinalCheckpoint(string trigger) => Checkpoint(trigger);
+    public void WriteFinalCheckpoint(string trigger)
+    {
+        if (_changed)
+        {
+            Checkpoint(trigger);
+        }
+        else
+        {
+            LogNothingToCheckpoint(_logger, trigger);
+        }
+    }
 
     /// <summary>Checkpoints what is applied, then copies the store to the snapshot folder under the request's name.</summary>
     private void TakeSnapshot(StreamItem item, LineOrigin? origin)
@@ -198,8 +214,13 @@ internal sealed class OutcomeHandler : IDisposable
         }
 
         _sinceCheckpoint = 0;
+        _changed = false;
         _lastCheckpointAt = _time.GetTimestamp();
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 402, Level = Microsoft.Extensions.Logging.LogLevel.Information,
+        Message = "No checkpoint at {Trigger}: nothing changed since the last one")]
+    private static partial void LogNothingToCheckpoint(Microsoft.Extensions.Logging.ILogger logger, string trigger);
 
     public void Dispose() => _format.Dispose();
 
