@@ -53,7 +53,8 @@ internal static class Usage
           --learner NAME     run and evaluate only this configured learner (default: all; the serving one is summarised)
           --mode M           incremental or windowed-batch: every learner in that mode (default: each learner's configured Mode)
           --progress         progress lines on stderr even when stderr is not a terminal
-          --from-start       replay from line 1 even when the store has already applied part of this file
+          --from-start       replay from line 1 even when the store has already applied part of this file (events the
+                             store still remembers are rejected as duplicates unless --RecoStream:Cleaning:Deduplicate=false)
 
         Uses the worker's configuration and store (it continues from the stored model and leaves a store the
         worker can start from); opens no ports. Each checkpoint stores how far into the file it got: run the same

@@ -98,18 +98,29 @@ public sealed class WorkerReplayTests : IDisposable
     }
 
     [Fact]
-    public void Replay_TwiceOnOneStore_SecondRunContinuesFromTheFirst()
+    public void Replay_SameFileAgain_ResumesAfterItsEnd_AndFromStartLearnsItAgain()
     {
         var file = Write("u.data", Ratings(3000).Select(r => $"{r.User}\t{r.Item}\t{r.Rating}\t{r.Seconds}"));
 
         var (first, _) = Replay(file, "--learner", "mf");
-        var (second, stderr) = Replay(file, "--learner", "mf");
+        var (again, againStderr) = Replay(file, "--learner", "mf");
+        var (fromStart, stderr) = Replay(file, "--learner", "mf", "--from-start");
 
         Assert.Equal(3000, first.GetProperty("events").GetInt64());
-        Assert.Contains("restored checkpoint", stderr, StringComparison.Ordinal);
+        Assert.Equal(0, first.GetProperty("resumed_after_line").GetInt64());
+        // Every line was applied already: the same command applies none of them twice.
+        Assert.Equal(0, again.GetProperty("events").GetInt64());
+        Assert.Equal(3000, again.GetProperty("resumed_after_line").GetInt64());
+        Assert.Contains("up to line 3000; resuming after it", againStderr, StringComparison.Ordinal);
+        // --from-start reads the file again, continuing from the stored model: its prequential error is lower this time.
+        // The last events are still within the deduplication window the store remembers, so they are rejected as
+        // duplicates (Cleaning:Deduplicate=false trains on all of them again).
         Assert.Contains("3000 events applied", stderr, StringComparison.Ordinal);
-        // The model has seen these ratings once already: its prequential error on them is lower the second time.
-        Assert.True(second.GetProperty("rmse").GetDouble() < first.GetProperty("rmse").GetDouble());
+        Assert.Equal(3000, fromStart.GetProperty("events").GetInt64() + fromStart.GetProperty("rejected").GetInt64());
+        Assert.InRange(fromStart.GetProperty("rejected").GetInt64(), 1, 100);
+        Assert.True(fromStart.GetProperty("rmse").GetDouble() < first.GetProperty("rmse").GetDouble());
+        var (noDedup, _) = Replay(file, "--learner", "mf", "--from-start", "--RecoStream:Cleaning:Deduplicate=false");
+        Assert.Equal(3000, noDedup.GetProperty("events").GetInt64());
     }
 
     [Theory]
