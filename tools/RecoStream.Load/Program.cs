@@ -8,9 +8,10 @@ const string Help = """
     RecoStream.Load: drives a running worker over its TCP line protocol (127.0.0.1).
 
     Usage:
-      RecoStream.Load ingest --port P [--clients N] [--events E] [--items I] [--users U]
+      RecoStream.Load ingest --port P [--clients N] [--events E] [--items I] [--users U] [--file F]
           N clients (default 4) each send E/N generated events (default 1,000,000 in all) as fast as the
           socket takes them, then {"op":"flush"}; prints events/s from first byte to the last flush answer.
+          With --file, the clients send the file's lines instead (client c the lines n with n mod N = c).
       RecoStream.Load recommend --port P [--clients N] [--requests R] [--k K] [--users U]
           N clients (default 4) each send R/N recommend requests (default 100,000 in all), one at a time,
           waiting for each answer; prints requests/s and the p50, p99 and max latency.
@@ -27,6 +28,7 @@ if (args.Length == 0 || args[0] is "--help" or "-h")
 
 var mode = args[0];
 int port = 0, clients = 4, events = 1_000_000, requests = 100_000, k = 10, items = 10_000, users = 50_000;
+string? file = null;
 for (var a = 1; a < args.Length; a++)
 {
     int Next() => int.Parse(args[++a], CultureInfo.InvariantCulture);
@@ -39,6 +41,7 @@ for (var a = 1; a < args.Length; a++)
         case "--k": k = Next(); break;
         case "--items": items = Next(); break;
         case "--users": users = Next(); break;
+        case "--file": file = args[++a]; break;
         default:
             Console.Error.Write($"unknown argument '{args[a]}'\n\n{Help}");
             return 2;
@@ -68,7 +71,7 @@ async Task<int> IngestAsync()
 {
     // Each client's lines are generated up front so the measurement is of the worker, not of the generator.
     var perClient = events / clients;
-    var payloads = Enumerable.Range(0, clients).Select(c =>
+    var payloads = file is not null ? SplitFile(file) : Enumerable.Range(0, clients).Select(c =>
     {
         var text = new StringBuilder();
         foreach (var line in new SyntheticEventGenerator(new SyntheticEventOptions
@@ -94,9 +97,22 @@ async Task<int> IngestAsync()
     }));
     var seconds = clock.Elapsed.TotalSeconds;
     var total = accepted.Sum();
+    var sent = file is null ? perClient * clients : payloads.Sum(p => (long)p.AsSpan().Count((byte)'\n'));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{{\"mode\":\"ingest\",\"clients\":{clients},\"events_sent\":{perClient * clients},\"accepted\":{total},\"seconds\":{seconds:F3},\"events_per_sec\":{total / seconds:F0}}}"));
+        $"{{\"mode\":\"ingest\",\"clients\":{clients},\"events_sent\":{sent},\"accepted\":{total},\"seconds\":{seconds:F3},\"events_per_sec\":{total / seconds:F0}}}"));
     return 0;
+}
+
+byte[][] SplitFile(string path)
+{
+    var parts = Enumerable.Range(0, clients).Select(_ => new StringBuilder()).ToArray();
+    var n = 0;
+    foreach (var line in File.ReadLines(path))
+    {
+        parts[n++ % clients].Append(line).Append('\n');
+    }
+
+    return [.. parts.Select(p => Encoding.UTF8.GetBytes(p.ToString()))];
 }
 
 async Task<int> RecommendAsync()

@@ -28,6 +28,23 @@ public sealed class EventParser : LineParser
         Name = 512,
     }
 
+    private const int NameCacheSize = 32;
+
+    [ThreadStatic]
+    private static List<string>? _scratchNames;
+
+    [ThreadStatic]
+    private static List<double>? _scratchValues;
+
+    [ThreadStatic]
+    private static List<string>? _scratchCategories;
+
+    [ThreadStatic]
+    private static (byte[] Utf8, string Name)[]? _names;
+
+    [ThreadStatic]
+    private static int _nextName;
+
     private readonly InputLimits _limits;
 
     public EventParser(InputLimits limits)
@@ -88,9 +105,13 @@ public sealed class EventParser : LineParser
         double? value = null;
         long ts = 0;
         int? k = null;
-        List<string>? featureNames = null;
-        List<double>? featureValues = null;
-        List<string>? categories = null;
+        // Per-thread scratch lists (the parser is shared by TCP connections): filled per line, copied into exact arrays.
+        var featureNames = _scratchNames ??= [];
+        var featureValues = _scratchValues ??= [];
+        var categories = _scratchCategories ??= [];
+        featureNames.Clear();
+        featureValues.Clear();
+        categories.Clear();
         StreamItem? failure = null;
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -145,7 +166,7 @@ public sealed class EventParser : LineParser
                     failure = ReadTimestamp(ref reader, lineNumber, out ts);
                     break;
                 case Field.Features:
-                    failure = ReadFeatures(ref reader, lineNumber, ref featureNames, ref featureValues, ref categories);
+                    failure = ReadFeatures(ref reader, lineNumber, featureNames, featureValues, categories);
                     break;
                 case Field.Op:
                     if (reader.TokenType != JsonTokenType.String)
@@ -219,8 +240,8 @@ public sealed class EventParser : LineParser
         }
 
         var e = new UserEvent(user!, item!, type, value, ts,
-            featureNames?.ToArray() ?? [], featureValues?.ToArray() ?? [], rawType)
-        { Categories = categories?.ToArray() ?? [] };
+            featureNames.Count == 0 ? [] : featureNames.ToArray(), featureValues.Count == 0 ? [] : featureValues.ToArray(), rawType)
+        { Categories = categories.Count == 0 ? [] : categories.ToArray() };
         return StreamItem.ForEvent(lineNumber, e);
     }
 
@@ -379,8 +400,7 @@ public sealed class EventParser : LineParser
     /// Reads <c>features</c>: numeric values (normalized later) and string values (categorical: kept as <c>name=value</c>
     /// and hashed by the learners with weight 1).
     /// </summary>
-    private StreamItem? ReadFeatures(ref Utf8JsonReader reader, long lineNumber, ref List<string>? names, ref List<double>? values,
-        ref List<string>? categories)
+    private StreamItem? ReadFeatures(ref Utf8JsonReader reader, long lineNumber, List<string> names, List<double> values, List<string> categories)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -394,13 +414,10 @@ public sealed class EventParser : LineParser
             return failure;
         }
 
-        names = [];
-        values = [];
-        categories = [];
         StreamItem? result = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
+            var name = FeatureName(ref reader);
             reader.Read();
             if (result is not null)
             {
@@ -416,7 +433,7 @@ public sealed class EventParser : LineParser
             else if (reader.TokenType == JsonTokenType.String)
             {
                 var category = reader.GetString()!;
-                if (names.Contains(name) || categories.Exists(c => c.Length > name.Length && c[name.Length] == '=' && c.StartsWith(name, StringComparison.Ordinal)))
+                if (names.Contains(name) || HasCategory(categories, name))
                 {
                     result = StreamItem.Rejected(lineNumber, RejectReason.DuplicateField, $"feature '{Truncate(name)}' appears more than once");
                 }
@@ -442,7 +459,7 @@ public sealed class EventParser : LineParser
             {
                 result = StreamItem.Rejected(lineNumber, RejectReason.NonFiniteNumber, $"feature '{Truncate(name)}' is outside the range of a double");
             }
-            else if (names.Contains(name) || categories.Exists(c => c.Length > name.Length && c[name.Length] == '=' && c.StartsWith(name, StringComparison.Ordinal)))
+            else if (names.Contains(name) || HasCategory(categories, name))
             {
                 result = StreamItem.Rejected(lineNumber, RejectReason.DuplicateField, $"feature '{Truncate(name)}' appears more than once");
             }
@@ -460,6 +477,53 @@ public sealed class EventParser : LineParser
         }
 
         return result;
+    }
+
+    private static bool HasCategory(List<string> categories, string name)
+    {
+        foreach (var c in categories)
+        {
+            if (c.Length > name.Length && c[name.Length] == '=' && c.StartsWith(name, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The feature name at the reader, reusing the string of a name this thread has read before (a stream has few
+    /// feature names; allocating one string per feature per event would be most of the parser's garbage).
+    /// </summary>
+    private static string FeatureName(ref Utf8JsonReader reader)
+    {
+        var cache = _names ??= new (byte[], string)[NameCacheSize];
+        if (!reader.ValueIsEscaped)
+        {
+            var bytes = reader.ValueSpan;
+            foreach (var (utf8, known) in cache)
+            {
+                if (utf8 is null)
+                {
+                    break;
+                }
+
+                if (bytes.SequenceEqual(utf8))
+                {
+                    return known;
+                }
+            }
+        }
+
+        var name = reader.GetString()!;
+        if (!reader.ValueIsEscaped && name.Length <= MaxFeatureNameLength)
+        {
+            cache[_nextName] = (Encoding.UTF8.GetBytes(name), name);
+            _nextName = (_nextName + 1) % NameCacheSize;
+        }
+
+        return name;
     }
 
     private static void EnsureEnd(ref Utf8JsonReader reader)

@@ -105,7 +105,9 @@ internal sealed partial class OutcomeHandler : IDisposable
 
                 if (item.ArrivedAt != 0)
                 {
-                    _metrics.PipelineLatency.Observe(_time.GetElapsedTime(item.ArrivedAt).TotalSeconds);
+                    var latency = _time.GetElapsedTime(item.ArrivedAt).TotalSeconds;
+                    _metrics.PipelineLatency.Observe(latency);
+                    Latency.Record(latency);
                 }
 
                 _counters.AddApplied();
@@ -149,6 +151,9 @@ internal sealed partial class OutcomeHandler : IDisposable
     }
 
     /// <summary>Writes the checkpoint that ends a run (end of input or shutdown).</summary>
+    /// <summary>This run's arrival-to-update latencies.</summary>
+    public LatencyRecorder Latency { get; } = new();
+
     public void WriteFinalCheckpoint(string trigger)
     {
         if (_changed)

@@ -71,7 +71,11 @@ internal sealed partial class PipelineService : BackgroundService
 
             var seconds = _time.GetElapsedTime(start).TotalSeconds;
             var learners = _state.Learners.Select((l, i) => LearnerRun.Between(l.Name, l.Learner is WindowedBatchLearner ? "windowed-batch" : "incremental", before[i], l.Evaluator.Snapshot(), l.Evaluator.Auc.Value())).ToList();
-            var result = new RunResult(_counters.Lines, _counters.Applied, _counters.Rejected, _counters.Requests, seconds, learners, _state.Serving.Name);
+            var result = new RunResult(_counters.Lines, _counters.Applied, _counters.Rejected, _counters.Requests, seconds, learners, _state.Serving.Name)
+            {
+                LatencyP50Ms = _handler.Latency.QuantileMs(0.5),
+                LatencyP99Ms = _handler.Latency.QuantileMs(0.99),
+            };
             var rate = result.Applied / Math.Max(seconds, 1e-9);
             var quality = string.Join("; ", _state.Learners.Select(QualitySummary.Of));
             LogFinished(_logger, result.Lines, result.Applied, result.Rejected, result.Requests, seconds, rate, result.Serving, quality);

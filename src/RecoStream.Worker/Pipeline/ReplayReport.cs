@@ -45,11 +45,31 @@ internal sealed class ReplayReport
             json.WriteString("file", _replay.File);
             json.WriteString("store", _storage.Path);
             json.WriteNumber("resumed_after_line", _replay.SkipLines);
+            // Performance of the run: arrival (read from the file) to model updated, CPU time and peak memory of the process.
+            WriteNullable(json, "latency_p50_ms", result.LatencyP50Ms);
+            WriteNullable(json, "latency_p99_ms", result.LatencyP99Ms);
+            using var process = System.Diagnostics.Process.GetCurrentProcess();
+            json.WriteNumber("cpu_seconds", Math.Round(process.TotalProcessorTime.TotalSeconds, 2));
+            json.WriteNumber("peak_rss_mib", PeakRssMib() ?? Math.Round(process.PeakWorkingSet64 / 1048576.0));
             json.WriteEndObject();
         }
 
         stdout.WriteByte((byte)'\n');
         stdout.Flush();
+    }
+
+    /// <summary>VmHWM from /proc (the kernel's high-water mark of resident memory), in MiB; null off Linux.</summary>
+    private static double? PeakRssMib()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? null : Math.Round(long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static void WriteQuality(Utf8JsonWriter json, LearnerRun learner)

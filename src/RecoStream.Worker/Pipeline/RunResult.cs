@@ -5,6 +5,12 @@ namespace RecoStream.Worker.Pipeline;
 /// <summary>What one run did, for the replay summary line.</summary>
 internal sealed record RunResult(long Lines, long Applied, long Rejected, long Requests, double Seconds, IReadOnlyList<LearnerRun> Learners, string Serving)
 {
+    /// <summary>Median arrival-to-update latency (ms).</summary>
+    public double? LatencyP50Ms { get; init; }
+
+    /// <summary>99th-percentile arrival-to-update latency (ms).</summary>
+    public double? LatencyP99Ms { get; init; }
+
     /// <summary>The serving learner's mode.</summary>
     public string ServingMode => Learners.Single(l => l.Name == Serving).Mode;
 }
