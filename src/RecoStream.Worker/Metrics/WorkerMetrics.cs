@@ -113,6 +113,9 @@ internal sealed class WorkerMetrics
         CheckpointDuration = factory.CreateHistogram("recostream_checkpoint_duration_seconds",
             "Time to snapshot, encode and durably write a checkpoint.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
+        CheckpointPause = factory.CreateHistogram("recostream_checkpoint_pause_seconds",
+            "Time ingest paused for a checkpoint: the copy of the state on the pipeline thread (encoding and writing follow in the background, except for flush, snapshot and shutdown).",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
         CheckpointSize = factory.CreateGauge("recostream_checkpoint_size_bytes", "Encoded size of the last checkpoint.");
         LastCheckpoint = factory.CreateGauge("recostream_checkpoint_last_success_timestamp_seconds",
             "Unix time of the last successful checkpoint.");
@@ -176,6 +179,8 @@ internal sealed class WorkerMetrics
     public Counter CheckpointFailures { get; }
 
     public Histogram CheckpointDuration { get; }
+
+    public Histogram CheckpointPause { get; }
 
     public Gauge CheckpointSize { get; }
 

@@ -1,56 +1,102 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using RecoStream.Core.Routing;
 using RecoStream.Storage;
 using RecoStream.Worker.Metrics;
+using RecoStream.Worker.Serving;
 
 namespace RecoStream.Worker.Pipeline;
 
-/// <summary>Writes the model state to the store as one checkpoint and records how long it took.</summary>
+/// <summary>
+/// Writes the model state to the store as one checkpoint. The pipeline pauses only to copy the state
+/// (<see cref="ModelState.Snapshot"/>); encoding and the durable write then run on a background thread while ingest
+/// goes on, unless the caller needs the checkpoint durable before it continues (a flush, a snapshot, the end of the
+/// run). At most one write is in flight: the next checkpoint waits for it, so at most two copies of the model exist.
+/// </summary>
 internal sealed partial class Checkpointer
 {
     private readonly CheckpointStore _store;
     private readonly ModelState _state;
     private readonly WorkerMetrics _metrics;
+    private readonly WorkerStatus _status;
     private readonly TimeProvider _time;
     private readonly ILogger<Checkpointer> _logger;
+    private Task _inFlight = Task.CompletedTask;
 
-    public Checkpointer(CheckpointStore store, ModelState state, WorkerMetrics metrics, TimeProvider time, ILogger<Checkpointer> logger)
+    public Checkpointer(CheckpointStore store, ModelState state, WorkerMetrics metrics, WorkerStatus status, TimeProvider time, ILogger<Checkpointer> logger)
     {
         _store = store;
         _state = state;
         _metrics = metrics;
+        _status = status;
         _time = time;
         _logger = logger;
     }
 
-    /// <summary>Snapshots and writes the state; called on the pipeline thread, so the state is quiescent.</summary>
-    public void Write(string trigger)
+    /// <summary>
+    /// Copies the state and writes it; on the pipeline thread, so the state is quiescent while it is copied. With
+    /// <paramref name="durable"/> it returns once the checkpoint is on disk; otherwise once it is copied.
+    /// </summary>
+    /// <exception cref="Exception">This write, or an earlier background one, failed.</exception>
+    public void Write(string trigger, bool durable)
     {
+        AwaitInFlight();
         var start = _time.GetTimestamp();
+        var snapshot = _state.Snapshot();
+        var pause = _time.GetElapsedTime(start);
+        _metrics.CheckpointPause.Observe(pause.TotalSeconds);
+        if (durable)
+        {
+            WriteCopy(snapshot, trigger, start, pause);
+            return;
+        }
+
+        _inFlight = Task.Run(() => WriteCopy(snapshot, trigger, start, pause));
+    }
+
+    /// <summary>Waits for the background write, if any; rethrows its failure.</summary>
+    public void AwaitInFlight()
+    {
+        var inFlight = _inFlight;
+        _inFlight = Task.CompletedTask;
+        try
+        {
+            inFlight.GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            ExceptionDispatchInfo.Capture(ex).Throw();
+        }
+    }
+
+    private void WriteCopy(ModelSnapshot snapshot, string trigger, long start, TimeSpan pause)
+    {
         long bytes;
         try
         {
-            var snapshot = _state.Snapshot();
             bytes = _store.Write(snapshot, _time.GetUtcNow().ToUnixTimeMilliseconds());
         }
         catch (Exception ex)
         {
             _metrics.CheckpointFailures.Inc();
+            _status.StorageFailed(ex.Message);
             LogFailed(_logger, ex, _store.Path);
             throw;
         }
 
         var elapsed = _time.GetElapsedTime(start);
+        _status.StorageRecovered();
         _metrics.Checkpoints.Inc();
         _metrics.CheckpointDuration.Observe(elapsed.TotalSeconds);
         _metrics.CheckpointSize.Set(bytes);
         _metrics.LastCheckpoint.Set(_time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
-        LogWritten(_logger, trigger, _state.EventsApplied, _state.LinesConsumed, bytes, elapsed.TotalMilliseconds);
+        LogWritten(_logger, trigger, snapshot.EventsApplied, snapshot.LinesConsumed, bytes, elapsed.TotalMilliseconds, pause.TotalMilliseconds);
     }
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information,
-        Message = "Checkpoint ({Trigger}): {Events} events applied, {Lines} lines consumed, {Bytes} bytes in {Milliseconds:F1} ms")]
-    private static partial void LogWritten(ILogger logger, string trigger, long events, long lines, long bytes, double milliseconds);
+        Message = "Checkpoint ({Trigger}): {Events} events applied, {Lines} lines consumed, {Bytes} bytes in {Milliseconds:F1} ms " +
+                  "(ingest paused {PauseMilliseconds:F1} ms to copy the state)")]
+    private static partial void LogWritten(ILogger logger, string trigger, long events, long lines, long bytes, double milliseconds, double pauseMilliseconds);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Critical, Message = "Checkpoint to {Path} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string path);

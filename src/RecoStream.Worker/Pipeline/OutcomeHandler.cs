@@ -73,7 +73,7 @@ internal sealed partial class OutcomeHandler : IDisposable
             if (item.Window.Trigger == WindowTrigger.Quiet && _sinceCheckpoint > 0 && _checkpointInterval > TimeSpan.Zero)
             {
                 // The stream went quiet: do not leave what it taught waiting for the next event to be checkpointed.
-                Checkpoint("stream quiet");
+                Checkpoint("stream quiet", durable: false);
             }
 
             return;
@@ -113,11 +113,11 @@ internal sealed partial class OutcomeHandler : IDisposable
                 _counters.AddApplied();
                 if (++_sinceCheckpoint >= _checkpointEvery)
                 {
-                    Checkpoint("every " + _checkpointEvery + " events");
+                    Checkpoint("every " + _checkpointEvery + " events", durable: false);
                 }
                 else if (_checkpointInterval > TimeSpan.Zero && (_sinceCheckpoint & 63) == 0 && _time.GetElapsedTime(_lastCheckpointAt) >= _checkpointInterval)
                 {
-                    Checkpoint("every " + _checkpointInterval.TotalSeconds + " s");
+                    Checkpoint("every " + _checkpointInterval.TotalSeconds + " s", durable: false);
                 }
 
                 break;
@@ -158,11 +158,12 @@ internal sealed partial class OutcomeHandler : IDisposable
     {
         if (_changed)
         {
-            Checkpoint(trigger);
+            Checkpoint(trigger, durable: true);
         }
         else
         {
             LogNothingToCheckpoint(_logger, trigger);
+            _checkpointer.AwaitInFlight();
         }
     }
 
@@ -176,10 +177,7 @@ internal sealed partial class OutcomeHandler : IDisposable
             return;
         }
 
-        if (_sinceCheckpoint > 0)
-        {
-            Checkpoint("snapshot");
-        }
+        EnsureDurable("snapshot");
 
         try
         {
@@ -201,18 +199,46 @@ internal sealed partial class OutcomeHandler : IDisposable
     /// write is retried every few seconds until it succeeds. At shutdown it gives up: the last durable checkpoint stands,
     /// and it holds everything a flush acknowledged.
     /// </summary>
-    private void Checkpoint(string trigger)
+    /// <summary>
+    /// Returns once everything applied so far is in a checkpoint on disk: writes one when events were applied since the
+    /// last, else waits for the last one if it is still being written in the background (and redoes it if that failed).
+    /// </summary>
+    private void EnsureDurable(string trigger)
+    {
+        if (_sinceCheckpoint > 0)
+        {
+            Checkpoint(trigger, durable: true);
+            return;
+        }
+
+        try
+        {
+            _checkpointer.AwaitInFlight();
+        }
+        catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException)
+        {
+            Checkpoint(trigger, durable: true);
+        }
+    }
+
+    private void Checkpoint(string trigger, bool durable)
     {
         while (true)
         {
             try
             {
-                _checkpointer.Write(trigger);
-                _status.StorageRecovered();
+                _checkpointer.Write(trigger, durable);
+                if (durable)
+                {
+                    _status.StorageRecovered();
+                }
+
                 break;
             }
             catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException && !_stopping.IsCancellationRequested)
             {
+                // From here on the pipeline waits for a write that is known to have succeeded.
+                durable = true;
                 _status.StorageFailed(ex.Message);
                 _stopping.WaitHandle.WaitOne(RetryStorageAfter);
             }
@@ -248,9 +274,9 @@ internal sealed partial class OutcomeHandler : IDisposable
             case RequestOp.Flush:
                 // Every earlier line of this origin has passed through the pipeline already: they are applied. With
                 // DurableFlush they are also made durable first (one checkpoint covers every flush waiting behind it).
-                if (_durableFlush && _sinceCheckpoint > 0)
+                if (_durableFlush)
                 {
-                    Checkpoint("flush");
+                    EnsureDurable("flush");
                 }
 
                 origin?.Reply(_format.Flushed(origin.Accepted, origin.Rejected), isError: false);
