@@ -62,6 +62,12 @@ public sealed class CheckpointStore : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
         Directory.CreateDirectory(path);
         var options = new DbOptions().SetCreateIfMissing(true);
+        // Checkpoint values are large (whole factor tables): keep them in blob files, so that flushes and compactions
+        // move small references instead of rewriting megabytes; blobs of deleted generations are garbage-collected.
+        Native.Instance.rocksdb_options_set_enable_blob_files(options.Handle, 1);
+        Native.Instance.rocksdb_options_set_min_blob_size(options.Handle, 64 * 1024);
+        Native.Instance.rocksdb_options_set_enable_blob_gc(options.Handle, 1);
+        Native.Instance.rocksdb_options_set_blob_gc_age_cutoff(options.Handle, 1.0);
         var db = RocksDb.Open(options, path);
         var store = new CheckpointStore(db, syncWrites, keep) { Path = path };
         var generations = store.Generations();
