@@ -76,6 +76,8 @@ public class StreamCleanerTests
         Assert.Equal(StreamItemKind.Event, Clean(stages, TestEvents.Item("u", "k", T(-600))).Kind);
 
         Assert.Equal(1, stages.Cleaner.LateAdmitted);
+        // Its deduplication window was forgotten long ago: it is admitted without a check, and counted.
+        Assert.Equal(1, stages.Cleaner.Deduplication.Unchecked);
         Assert.Equal(T(0), stages.Clock.NewestMs);
         Assert.Equal(T(-60), stages.Clock.WatermarkMs);
     }

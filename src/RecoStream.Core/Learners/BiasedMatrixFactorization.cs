@@ -77,15 +77,7 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         // Predict with the rows looked up once (as Raw does), then add the rows of a new user or item.
         var knownUser = _users.TryGetRow(e.User, out var u);
         var knownItem = _items.TryGetRow(e.Item, out var i);
-        var raw = GlobalMean;
-        raw += knownUser ? _users.Bias(u) : 0f;
-        raw += knownItem ? _items.Bias(i) : 0f;
-        if (knownUser && knownItem)
-        {
-            raw += TensorPrimitives.Dot((ReadOnlySpan<float>)_users.Factors(u), _items.Factors(i));
-        }
-
-        var prediction = Clip(raw);
+        var prediction = Clip(Raw(knownUser, u, knownItem, i));
         if (!knownUser)
         {
             u = _users.GetOrAdd(e.User, _initialiseUser, _epsilon);
@@ -192,11 +184,13 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         _count = snapshot.Require(snapshot.Longs, "count")[0];
     }
 
-    private double Raw(string user, string item)
+    private double Raw(string user, string item) =>
+        Raw(_users.TryGetRow(user, out var u), u, _items.TryGetRow(item, out var i), i);
+
+    /// <summary>The unclipped prediction from rows already looked up (a row that is not known counts as zero).</summary>
+    private double Raw(bool knownUser, int u, bool knownItem, int i)
     {
         var raw = GlobalMean;
-        var knownUser = _users.TryGetRow(user, out var u);
-        var knownItem = _items.TryGetRow(item, out var i);
         if (knownUser)
         {
             raw += _users.Bias(u);

@@ -22,6 +22,7 @@ internal sealed class WorkerMetrics
     private readonly Counter _clamped;
     private readonly Counter _quarantines;
     private readonly Counter _dedupForgotten;
+    private readonly Counter _dedupUnchecked;
     private readonly Gauge _dedupKeys;
     private readonly Gauge _watermark;
     private readonly Gauge _openWindowEvents;
@@ -144,6 +145,8 @@ internal sealed class WorkerMetrics
         _dedupKeys = factory.CreateGauge("recostream_dedup_keys", "Event keys remembered for duplicate detection.");
         _dedupForgotten = factory.CreateCounter("recostream_dedup_keys_forgotten_total",
             "Event keys forgotten early because Cleaning:DeduplicateMaxKeys was reached.");
+        _dedupUnchecked = factory.CreateCounter("recostream_dedup_unchecked_total",
+            "Admitted late events whose deduplication window was already forgotten, so they could not be checked.");
         _distinctKeys = factory.CreateGauge("recostream_feature_keys_distinct",
             "Estimated distinct user and item ids plus feature names seen (HyperLogLog, about 0.8% error).");
         var collisions = factory.CreateGauge("recostream_feature_hash_collisions_estimated",
@@ -216,6 +219,7 @@ internal sealed class WorkerMetrics
         _clamped.IncTo(stages.Cleaner.Clamped);
         _quarantines.IncTo(stages.Cleaner.Quarantine.Started);
         _dedupForgotten.IncTo(stages.Cleaner.Deduplication.ForgottenEarly);
+        _dedupUnchecked.IncTo(stages.Cleaner.Deduplication.Unchecked);
         _dedupKeys.Set(stages.Cleaner.Deduplication.Keys);
         _openWindowEvents.Set(stages.Windows.Events);
         if (stages.Clock.Started)

@@ -1,9 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using RecoStream.Core.Events;
 using RecoStream.Core.Learners;
 using RecoStream.Core.Ranking;
 using RecoStream.Core.Routing;
+using RecoStream.Storage;
 using RecoStream.Worker.Configuration;
 using RecoStream.Worker.Metrics;
 using RecoStream.Worker.Serving;
@@ -30,20 +33,20 @@ internal sealed partial class OutcomeHandler : IDisposable
     private readonly StorageOptions _storage;
     private readonly WorkerStatus _status;
     private readonly CancellationToken _stopping;
-    private readonly RecoStream.Storage.CheckpointStore _store;
+    private readonly CheckpointStore _store;
     private readonly TimeSpan _checkpointInterval;
     private readonly bool _durableFlush;
     private long _lastCheckpointAt;
     private bool _changed;
-    private readonly Microsoft.Extensions.Logging.ILogger<OutcomeHandler> _logger;
+    private readonly ILogger<OutcomeHandler> _logger;
     private readonly byte[] _token;
     private readonly TimeProvider _time;
     private int _sinceCheckpoint;
 
     public OutcomeHandler(Recommender recommender, ModelState state, Checkpointer checkpointer, RejectionLog rejections,
         WorkerMetrics metrics, PipelineCounters counters, StorageOptions storage, SecurityOptions security, TimeProvider time,
-        RecoStream.Storage.CheckpointStore store, WorkerStatus status, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime,
-        Microsoft.Extensions.Logging.ILogger<OutcomeHandler> logger)
+        CheckpointStore store, WorkerStatus status, IHostApplicationLifetime lifetime,
+        ILogger<OutcomeHandler> logger)
     {
         _recommender = recommender;
         _state = state;
@@ -194,12 +197,6 @@ internal sealed partial class OutcomeHandler : IDisposable
     }
 
     /// <summary>
-    /// Writes a checkpoint. When the store cannot be written (disk full, I/O error) the pipeline stops here: /readyz turns
-    /// unhealthy, no further line is taken (the bounded queue then holds producers back) and no flush is answered, and the
-    /// write is retried every few seconds until it succeeds. At shutdown it gives up: the last durable checkpoint stands,
-    /// and it holds everything a flush acknowledged.
-    /// </summary>
-    /// <summary>
     /// Returns once everything applied so far is in a checkpoint on disk: writes one when events were applied since the
     /// last, else waits for the last one if it is still being written in the background (and redoes it if that failed).
     /// </summary>
@@ -221,6 +218,12 @@ internal sealed partial class OutcomeHandler : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes a checkpoint. When the store cannot be written (disk full, I/O error) the pipeline stops here: /readyz turns
+    /// unhealthy, no further line is taken (the bounded queue then holds producers back) and no flush is answered, and the
+    /// write is retried every few seconds until it succeeds. At shutdown it gives up: the last durable checkpoint stands,
+    /// and it holds everything a flush acknowledged.
+    /// </summary>
     private void Checkpoint(string trigger, bool durable)
     {
         while (true)
@@ -228,11 +231,6 @@ internal sealed partial class OutcomeHandler : IDisposable
             try
             {
                 _checkpointer.Write(trigger, durable);
-                if (durable)
-                {
-                    _status.StorageRecovered();
-                }
-
                 break;
             }
             catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException && !_stopping.IsCancellationRequested)
@@ -249,9 +247,9 @@ internal sealed partial class OutcomeHandler : IDisposable
         _lastCheckpointAt = _time.GetTimestamp();
     }
 
-    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 402, Level = Microsoft.Extensions.Logging.LogLevel.Information,
+    [LoggerMessage(EventId = 402, Level = LogLevel.Information,
         Message = "No checkpoint at {Trigger}: nothing changed since the last one")]
-    private static partial void LogNothingToCheckpoint(Microsoft.Extensions.Logging.ILogger logger, string trigger);
+    private static partial void LogNothingToCheckpoint(ILogger logger, string trigger);
 
     public void Dispose() => _format.Dispose();
 
