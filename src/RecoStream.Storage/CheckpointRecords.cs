@@ -16,16 +16,13 @@ internal sealed class MetaRecord
     [Key(5)] public int UserCount { get; set; }
     [Key(6)] public int FeatureCount { get; set; }
     [Key(7)] public string[] Learners { get; set; } = [];
-
-    /// <summary>True when the checkpoint has a stream record (false in stores written before it existed).</summary>
     [Key(8)] public bool HasStream { get; set; }
 
-    /// <summary>The replayable source's position (null when none): source kind, file fingerprint, last line consumed.</summary>
-    [Key(9)] public string? PositionSource { get; set; }
-    [Key(10)] public string? PositionFingerprint { get; set; }
-    [Key(11)] public long PositionLine { get; set; }
+    /// <summary>True when the checkpoint has a source position (in the offsets column family).</summary>
+    [Key(9)] public bool HasPosition { get; set; }
 }
 
+/// <summary>A learner's scalars, settings and prequential totals; its arrays and rows are stored page by page and row by row.</summary>
 [MessagePackObject]
 internal sealed class LearnerRecord
 {
@@ -34,8 +31,8 @@ internal sealed class LearnerRecord
     [Key(2)] public string Kind { get; set; } = "";
     [Key(3)] public int KindVersion { get; set; }
 
-    /// <summary>Float arrays as raw little-endian float32 bytes.</summary>
-    [Key(4)] public Dictionary<string, byte[]> Floats { get; set; } = [];
+    /// <summary>The float arrays' lengths; their pages are in the dense or optimizer column family.</summary>
+    [Key(4)] public Dictionary<string, int> ArrayLengths { get; set; } = [];
     [Key(5)] public Dictionary<string, double[]> Doubles { get; set; } = [];
     [Key(6)] public Dictionary<string, string[]> Strings { get; set; } = [];
     [Key(7)] public Dictionary<string, long[]> Longs { get; set; } = [];
@@ -48,6 +45,32 @@ internal sealed class LearnerRecord
     [Key(14)] public long Classified { get; set; }
     [Key(15)] public double SumLogLoss { get; set; }
     [Key(16)] public long Learned { get; set; }
+
+    /// <summary>The arrays that are optimizer state (stored in the optimizer column family).</summary>
+    [Key(17)] public string[] Optimizer { get; set; } = [];
+
+    /// <summary>Rows per keyed table (user, item) and their width in floats.</summary>
+    [Key(18)] public Dictionary<string, long> RowCounts { get; set; } = [];
+    [Key(19)] public Dictionary<string, int> RowWidths { get; set; } = [];
+}
+
+/// <summary>One version of a row or of an array page: raw little-endian float32 values and, for rows, the last update.</summary>
+[MessagePackObject]
+internal sealed class RowRecord
+{
+    [Key(0)] public int SchemaVersion { get; set; }
+    [Key(1)] public byte[] Values { get; set; } = [];
+    [Key(2)] public long LastActiveMs { get; set; }
+}
+
+/// <summary>The replayable source's position: source kind, file fingerprint, last line consumed.</summary>
+[MessagePackObject]
+internal sealed class PositionRecord
+{
+    [Key(0)] public int SchemaVersion { get; set; }
+    [Key(1)] public string Source { get; set; } = "";
+    [Key(2)] public string Fingerprint { get; set; } = "";
+    [Key(3)] public long Line { get; set; }
 }
 
 [MessagePackObject]

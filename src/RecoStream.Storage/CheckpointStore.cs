@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using MessagePack;
 using MessagePack.Resolvers;
 using RecoStream.Core.Evaluation;
@@ -12,34 +11,44 @@ using RocksDbSharp;
 namespace RecoStream.Storage;
 
 /// <summary>
-/// Checkpoints of the whole model state in an embedded RocksDB folder. One checkpoint is one atomic
-/// WriteBatch of MessagePack values under its generation's prefix (<c>cp/NNN/</c>), each carrying
-/// <see cref="SchemaVersion"/>; a reader sees either the previous checkpoint or the new one, never a mix. The last
-/// K generations are kept (older ones are deleted in the same batch), so a damaged latest checkpoint falls back to the
-/// one before it. Stores written before generations existed (keys under <c>checkpoint/</c>) are read as generation 0.
+/// Checkpoints of the model state in an embedded RocksDB folder, one column family per kind of state (see
+/// <see cref="StoreLayout"/>). A checkpoint is one atomic WriteBatch: the whole-record state under its generation,
+/// the rows and array pages changed since the previous checkpoint as new versions, and the metadata last; a reader
+/// sees either the previous checkpoint or the new one, never a mix. The last K generations stay readable: a row's
+/// versions are kept until no kept checkpoint needs them, so a damaged latest checkpoint falls back to the one
+/// before it. Every value is MessagePack with <see cref="SchemaVersion"/>, decoded as untrusted data.
 /// </summary>
-public sealed class CheckpointStore : IDisposable
+public sealed partial class CheckpointStore : IDisposable
 {
     /// <summary>The layout version written and the only one read.</summary>
-    public const int SchemaVersion = 2;
-
-    private const string LegacyPrefix = "checkpoint/";
-    private const string GenerationPrefix = "cp/";
+    public const int SchemaVersion = 3;
 
     // Values come from disk, which may have been damaged or tampered with: decode them as untrusted data.
     private static readonly MessagePackSerializerOptions Serializer = StandardResolverAllowPrivate.Options
         .WithSecurity(MessagePackSecurity.UntrustedData);
 
+    // A row's removal (expiry, or absence from a full write) is a version with an empty value.
+    private static readonly byte[] Removal = [];
+
     private readonly RocksDb _db;
     private readonly WriteOptions _writeOptions;
+    private readonly WriteOptions _unsyncedWrites = new WriteOptions().SetSync(false);
     private readonly int _keep;
+    private readonly Dictionary<string, ColumnFamilyHandle> _families = [];
     private readonly List<string> _fallbacks = [];
+    private readonly Dictionary<(string Learner, string Array), float[]> _lastArrays = [];
+    private readonly Dictionary<string, byte[]?> _sweepCursors = [];
+    private long _reserved;
 
     private CheckpointStore(RocksDb db, bool syncWrites, int keep)
     {
         _db = db;
         _writeOptions = new WriteOptions().SetSync(syncWrites);
         _keep = keep;
+        foreach (var family in StoreLayout.Families)
+        {
+            _families[family] = db.GetColumnFamily(family);
+        }
     }
 
     /// <summary>
@@ -50,6 +59,9 @@ public sealed class CheckpointStore : IDisposable
     /// <summary>The generation of the checkpoint <see cref="ReadLatest"/> returned, or of the last one written.</summary>
     public long Generation { get; private set; }
 
+    /// <summary>Row and page versions deleted because no kept checkpoint needed them any more (since the store opened).</summary>
+    public long VersionsCollected { get; private set; }
+
     /// <summary>The store's folder.</summary>
     public required string Path { get; init; }
 
@@ -57,84 +69,84 @@ public sealed class CheckpointStore : IDisposable
     /// <param name="path">The folder of the RocksDB database.</param>
     /// <param name="syncWrites">Sync the write-ahead log on every checkpoint, so a checkpoint survives power loss.</param>
     /// <param name="keep">Checkpoints kept (at least 1): the latest and the ones a damaged latest falls back to.</param>
+    /// <exception cref="CheckpointCorruptException">The folder holds a store with a column family missing, or one of an earlier layout.</exception>
     public static CheckpointStore Open(string path, bool syncWrites, int keep = 2)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
         Directory.CreateDirectory(path);
-        var options = new DbOptions().SetCreateIfMissing(true);
-        // Checkpoint values are large (whole factor tables): keep them in blob files, so that flushes and compactions
-        // move small references instead of rewriting megabytes; blobs of deleted generations are garbage-collected.
-        Native.Instance.rocksdb_options_set_enable_blob_files(options.Handle, 1);
-        Native.Instance.rocksdb_options_set_min_blob_size(options.Handle, 64 * 1024);
-        Native.Instance.rocksdb_options_set_enable_blob_gc(options.Handle, 1);
-        Native.Instance.rocksdb_options_set_blob_gc_age_cutoff(options.Handle, 1.0);
-        var db = RocksDb.Open(options, path);
+        var options = new DbOptions().SetCreateIfMissing(true).SetCreateMissingColumnFamilies(true);
+        if (File.Exists(System.IO.Path.Combine(path, "CURRENT")))
+        {
+            CheckFamilies(path, options);
+        }
+
+        var families = new ColumnFamilies();
+        foreach (var family in StoreLayout.Families)
+        {
+            families.Add(family, FamilyOptions(family));
+        }
+
+        var db = RocksDb.Open(options, path, families);
+        if (!IsEmpty(db, db.GetDefaultColumnFamily()))
+        {
+            db.Dispose();
+            throw new CheckpointCorruptException(
+                $"the store at '{path}' was written by an earlier RecoStream (checkpoint layout 2, one column family); this RecoStream reads layout " +
+                $"{SchemaVersion}: start on a new store (RecoStream:Storage:Path) and replay the input");
+        }
+
         var store = new CheckpointStore(db, syncWrites, keep) { Path = path };
         var generations = store.Generations();
-        store.Generation = generations.Count > 0 ? generations[^1] : 0;
+        store.Generation = store._reserved = generations.Count > 0 ? generations[^1] : 0;
         return store;
     }
 
-    /// <summary>Writes a checkpoint atomically; returns the number of value bytes written.</summary>
-    public long Write(ModelSnapshot snapshot, long writtenAtUnixMs)
-    {
-        var meta = new MetaRecord
-        {
-            SchemaVersion = SchemaVersion,
-            LinesConsumed = snapshot.LinesConsumed,
-            EventsApplied = snapshot.EventsApplied,
-            WrittenAtUnixMs = writtenAtUnixMs,
-            ItemCount = snapshot.Catalog.Ids.Count,
-            UserCount = snapshot.History.Users.Count,
-            FeatureCount = snapshot.Normalizer.Features.Count,
-            Learners = [.. snapshot.Learners.Select(l => l.Name)],
-            HasStream = snapshot.Stream is not null,
-            PositionSource = snapshot.Position?.Source,
-            PositionFingerprint = snapshot.Position?.Fingerprint,
-            PositionLine = snapshot.Position?.Line ?? 0,
-        };
-        var features = snapshot.Normalizer.Features;
-        var normalizer = new NormalizerRecord
-        {
-            SchemaVersion = SchemaVersion,
-            Names = [.. features.Select(f => f.Name)],
-            Counts = [.. features.Select(f => f.Count)],
-            Means = [.. features.Select(f => f.Mean)],
-            M2s = [.. features.Select(f => f.M2)],
-            Mins = [.. features.Select(f => f.Min)],
-            Maxs = [.. features.Select(f => f.Max)],
-            Modes = [.. features.Select(f => (int)(f.Mode ?? NormalizationMode.ZScore))],
-            IgnoredFeatures = snapshot.Normalizer.IgnoredFeatures,
-        };
-        var catalog = new CatalogRecord
-        {
-            SchemaVersion = SchemaVersion,
-            Ids = [.. snapshot.Catalog.Ids],
-            Counts = [.. snapshot.Catalog.Counts],
-        };
-        var history = new HistoryRecord
-        {
-            SchemaVersion = SchemaVersion,
-            Users = [.. snapshot.History.Users.Select(u => u.User)],
-            Items = [.. snapshot.History.Users.Select(u => u.Items)],
-        };
+    /// <summary>
+    /// Takes the number of the next checkpoint. Called when the state is copied (on the pipeline thread), so that rows
+    /// evicted from memory after the copy are written as part of the checkpoint after it.
+    /// </summary>
+    public long ReserveGeneration() => ++_reserved;
 
-        var generation = Generation + 1;
-        var prefix = PrefixOf(generation);
+    /// <summary>The rows of one learner's keyed tables, for a learner whose hot set is smaller than its tables.</summary>
+    public IRowStore RowsOf(string learner) => new LearnerRowStore(this, learner);
+
+    /// <summary>Writes a checkpoint atomically as a new generation; returns the number of value bytes written.</summary>
+    /// <param name="snapshot">The state; learners' keyed tables may hold only their changed rows.</param>
+    /// <param name="writtenAtUnixMs">Wall-clock time of the checkpoint.</param>
+    /// <param name="generation">The number from <see cref="ReserveGeneration"/>, or 0 to take the next one now.</param>
+    public long Write(ModelSnapshot snapshot, long writtenAtUnixMs, long generation = 0)
+    {
+        if (generation == 0)
+        {
+            generation = ReserveGeneration();
+        }
+
+        if (generation <= Generation)
+        {
+            throw new ArgumentOutOfRangeException(nameof(generation), $"checkpoint {generation} is not newer than checkpoint {Generation}");
+        }
+
         using var batch = new WriteBatch();
         long bytes = 0;
+        long rows = 0;
+        var arrays = new List<(string Learner, string Array, float[] Values)>();
         foreach (var learner in snapshot.Learners)
         {
-            bytes += Put(batch, Key(prefix, "learner/" + learner.Name), new LearnerRecord
+            var prefix = StoreLayout.LearnerPrefix(learner.Name);
+            var state = learner.State;
+            var record = new LearnerRecord
             {
                 SchemaVersion = SchemaVersion,
                 Name = learner.Name,
-                Kind = learner.State.Kind,
-                KindVersion = learner.State.Version,
-                Floats = learner.State.Floats.ToDictionary(p => p.Key, p => FloatsToBytes(p.Value)),
-                Doubles = learner.State.Doubles,
-                Strings = learner.State.Strings,
-                Longs = learner.State.Longs,
+                Kind = state.Kind,
+                KindVersion = state.Version,
+                ArrayLengths = state.Floats.ToDictionary(p => p.Key, p => p.Value.Length),
+                Optimizer = [.. state.OptimizerState.Where(state.Floats.ContainsKey)],
+                Doubles = state.Doubles,
+                Strings = state.Strings,
+                Longs = state.Longs,
+                RowCounts = state.Rows.ToDictionary(p => p.Key, p => p.Value.Total),
+                RowWidths = state.Rows.ToDictionary(p => p.Key, p => p.Value.Width),
                 EvaluatedCount = learner.Evaluator.Count,
                 SumSquaredError = learner.Evaluator.SumSquaredError,
                 SumAbsoluteError = learner.Evaluator.SumAbsoluteError,
@@ -144,26 +156,66 @@ public sealed class CheckpointStore : IDisposable
                 Classified = learner.Evaluator.Classified,
                 SumLogLoss = learner.Evaluator.SumLogLoss,
                 Learned = learner.Evaluator.Learned,
-            });
+            };
+            bytes += Put(batch, StoreLayout.Meta, StoreLayout.RecordKey(generation, "learner/" + learner.Name), record);
+            foreach (var (name, values) in state.Floats)
+            {
+                var family = state.OptimizerState.Contains(name) ? StoreLayout.Optimizer : StoreLayout.Dense;
+                bytes += WriteChangedPages(batch, family, prefix, learner.Name, name, values, generation);
+                arrays.Add((learner.Name, name, values));
+            }
+
+            foreach (var (table, set) in state.Rows)
+            {
+                if (set.InStore)
+                {
+                    throw new ArgumentException($"learner '{learner.Name}': the {table} rows of a snapshot read from the store cannot be written back", nameof(snapshot));
+                }
+
+                var family = StoreLayout.RowFamily(table);
+                if (!set.ChangesOnly)
+                {
+                    // Every row: rows the store has that the set lacks are gone.
+                    var present = set.Ids.ToHashSet(StringComparer.Ordinal);
+                    foreach (var id in StoredIds(family, prefix).Where(id => !present.Contains(id)))
+                    {
+                        batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, _families[family]);
+                    }
+                }
+
+                for (var r = 0; r < set.Ids.Length; r++)
+                {
+                    bytes += PutRow(batch, family, StoreLayout.Versioned(StoreLayout.Base(prefix, set.Ids[r]), generation), set.Row(r), set.LastActiveMs[r]);
+                }
+
+                foreach (var id in set.Removed)
+                {
+                    batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, _families[family]);
+                }
+
+                rows += set.Ids.Length + set.Removed.Length;
+            }
         }
 
-        bytes += Put(batch, Key(prefix, "normalizer"), normalizer);
-        bytes += Put(batch, Key(prefix, "catalog"), catalog);
-        bytes += Put(batch, Key(prefix, "history"), history);
-        if (snapshot.Stream is not null)
-        {
-            bytes += Put(batch, Key(prefix, "stream"), StreamRecordOf(snapshot.Stream));
-        }
+        bytes += WriteRecords(batch, snapshot, generation);
+        bytes += Put(batch, StoreLayout.Meta, StoreLayout.RecordKey(generation, "meta"), MetaOf(snapshot, writtenAtUnixMs));
 
-        bytes += Put(batch, Key(prefix, "meta"), meta);
-        // Generations beyond the K kept, and a store's pre-generation checkpoint, go in the same atomic batch.
-        foreach (var key in KeysUnder(LegacyPrefix).Concat(Generations().Where(g => g <= generation - _keep).SelectMany(g => KeysUnder(PrefixOf(g)))))
+        // Whole records of generations beyond the K kept go in the same batch; old row versions are collected after.
+        var generations = Generations();
+        foreach (var old in generations.Where(g => g <= generation - _keep))
         {
-            batch.Delete(key);
+            DeleteRecords(batch, old);
         }
 
         _db.Write(batch, _writeOptions);
         Generation = generation;
+        foreach (var (learner, array, values) in arrays)
+        {
+            _lastArrays[(learner, array)] = values;
+        }
+
+        var oldestKept = generations.Append(generation).Where(g => g > generation - _keep).Min();
+        CollectVersions(oldestKept, Math.Max(10_000, 2 * rows));
         return bytes;
     }
 
@@ -177,23 +229,14 @@ public sealed class CheckpointStore : IDisposable
         checkpoint.Save(directory);
     }
 
-    /// <summary>The generations present, oldest first.</summary>
+    /// <summary>The generations present (those with metadata), oldest first.</summary>
     public IReadOnlyList<long> Generations()
     {
         var generations = new SortedSet<long>();
-        using var iterator = _db.NewIterator();
-        var start = Key(GenerationPrefix, "");
-        for (iterator.Seek(start); iterator.Valid(); iterator.Next())
+        using var iterator = _db.NewIterator(_families[StoreLayout.Meta]);
+        for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
         {
-            var key = Encoding.UTF8.GetString(iterator.Key());
-            if (!key.StartsWith(GenerationPrefix, StringComparison.Ordinal))
-            {
-                break;
-            }
-
-            var slash = key.IndexOf('/', GenerationPrefix.Length);
-            if (slash > 0 && long.TryParse(key.AsSpan(GenerationPrefix.Length, slash - GenerationPrefix.Length), System.Globalization.NumberStyles.None,
-                    System.Globalization.CultureInfo.InvariantCulture, out var generation))
+            if (StoreLayout.TryParseRecordKey(iterator.Key(), out var generation, out var part) && part == "meta")
             {
                 generations.Add(generation);
             }
@@ -204,31 +247,37 @@ public sealed class CheckpointStore : IDisposable
 
     /// <summary>
     /// Reads the newest consistent checkpoint, falling back to older kept ones when newer ones are damaged (the reasons
-    /// are in <see cref="Fallbacks"/>); null when the store has none yet.
+    /// are in <see cref="Fallbacks"/>); null when the store has none yet. Every row is checked; newer row versions that
+    /// no checkpoint committed (a crash during a write) and versions no kept checkpoint needs are deleted.
     /// </summary>
+    /// <param name="rowsInStore">
+    /// Learners whose keyed tables stay in the store (a hot set smaller than the table): their rows are checked and
+    /// counted but not read into the snapshot.
+    /// </param>
     /// <exception cref="CheckpointCorruptException">Checkpoints exist but none can be read consistently.</exception>
-    public ModelSnapshot? ReadLatest()
+    public ModelSnapshot? ReadLatest(Func<string, bool>? rowsInStore = null)
     {
         _fallbacks.Clear();
         var generations = Generations();
         if (generations.Count == 0)
         {
-            Generation = 0;
-            return _db.Get(Key(LegacyPrefix, "meta")) is null ? null : Read(LegacyPrefix);
+            Generation = _reserved = 0;
+            DiscardNewerThan(0);
+            return null;
         }
 
         for (var i = generations.Count - 1; i >= 0; i--)
         {
             try
             {
-                var snapshot = Read(PrefixOf(generations[i]));
-                if (snapshot is not null)
+                var snapshot = Read(generations[i], generations[0], rowsInStore ?? (_ => false));
+                Generation = _reserved = generations[i];
+                if (i < generations.Count - 1)
                 {
-                    Generation = generations[i];
-                    return snapshot;
+                    DiscardNewerThan(generations[i]);
                 }
 
-                _fallbacks.Add($"checkpoint {generations[i]} is unusable: it has no metadata (the store is damaged)");
+                return snapshot;
             }
             catch (CheckpointCorruptException ex)
             {
@@ -240,162 +289,236 @@ public sealed class CheckpointStore : IDisposable
             $"none of the {generations.Count} checkpoints kept in '{Path}' can be read: {string.Join("; ", _fallbacks)}");
     }
 
-    private ModelSnapshot? Read(string prefix)
-    {
-        var metaBytes = _db.Get(Key(prefix, "meta"));
-        if (metaBytes is null)
-        {
-            return null;
-        }
-
-        var meta = Decode<MetaRecord>(metaBytes, "meta", m => m.SchemaVersion);
-        var learners = new List<LearnerEntry>(meta.Learners.Length);
-        foreach (var name in meta.Learners)
-        {
-            var part = "learner/" + name;
-            var record = Decode<LearnerRecord>(Require(Key(prefix, part), part), part, r => r.SchemaVersion);
-            Check(record.Name == name && record.Kind.Length > 0, part, "the value belongs to another learner");
-            var state = new LearnerSnapshot(record.Kind, record.KindVersion)
-            {
-                Floats = record.Floats.ToDictionary(p => p.Key, p => BytesToFloats(p.Value, part)),
-                Doubles = record.Doubles,
-                Strings = record.Strings,
-                Longs = record.Longs,
-            };
-            learners.Add(new LearnerEntry(name, state, new EvaluatorSnapshot(record.EvaluatedCount, record.SumSquaredError, record.SumAbsoluteError,
-                record.Ranked, record.Hits, record.DiscountedGain, record.Classified, record.SumLogLoss, record.Learned)));
-        }
-
-        var normalizer = Decode<NormalizerRecord>(Require(Key(prefix, "normalizer"), "normalizer"), "normalizer", r => r.SchemaVersion);
-        var catalog = Decode<CatalogRecord>(Require(Key(prefix, "catalog"), "catalog"), "catalog", r => r.SchemaVersion);
-        var history = Decode<HistoryRecord>(Require(Key(prefix, "history"), "history"), "history", r => r.SchemaVersion);
-
-        Check(normalizer.Names.Length == meta.FeatureCount && normalizer.Counts.Length == normalizer.Names.Length
-              && normalizer.Means.Length == normalizer.Names.Length && normalizer.M2s.Length == normalizer.Names.Length,
-            "normalizer", "feature statistics do not match the checkpoint's metadata");
-        Check(catalog.Ids.Length == meta.ItemCount && catalog.Counts.Length == catalog.Ids.Length,
-            "catalog", "item count does not match the checkpoint's metadata");
-        Check(history.Users.Length == meta.UserCount && history.Items.Length == history.Users.Length,
-            "history", "user count does not match the checkpoint's metadata");
-        foreach (var items in history.Items)
-        {
-            foreach (var index in items ?? [])
-            {
-                Check((uint)index < (uint)catalog.Ids.Length, "history", $"item index {index} is outside the catalog");
-            }
-        }
-
-        var withBounds = normalizer.Mins.Length == normalizer.Names.Length && normalizer.Maxs.Length == normalizer.Names.Length
-                         && normalizer.Modes.Length == normalizer.Names.Length;
-        Check(withBounds || (normalizer.Mins.Length == 0 && normalizer.Maxs.Length == 0 && normalizer.Modes.Length == 0),
-            "normalizer", "feature bounds do not match the feature names");
-        var featureEntries = new FeatureStatisticsEntry[normalizer.Names.Length];
-        for (var i = 0; i < featureEntries.Length; i++)
-        {
-            featureEntries[i] = withBounds
-                ? new FeatureStatisticsEntry(normalizer.Names[i], normalizer.Counts[i], normalizer.Means[i], normalizer.M2s[i],
-                    normalizer.Mins[i], normalizer.Maxs[i], CheckedMode(normalizer.Modes[i]))
-                : new FeatureStatisticsEntry(normalizer.Names[i], normalizer.Counts[i], normalizer.Means[i], normalizer.M2s[i],
-                    normalizer.Means[i], normalizer.Means[i]);
-        }
-
-        var stream = meta.HasStream
-            ? StreamSnapshotOf(Decode<StreamRecord>(Require(Key(prefix, "stream"), "stream"), "stream", r => r.SchemaVersion))
-            : null;
-
-        var users = new UserHistoryEntry[history.Users.Length];
-        for (var i = 0; i < users.Length; i++)
-        {
-            users[i] = new UserHistoryEntry(history.Users[i], history.Items[i] ?? []);
-        }
-
-        return new ModelSnapshot(
-            meta.LinesConsumed,
-            meta.EventsApplied,
-            new NormalizerSnapshot(featureEntries, normalizer.IgnoredFeatures),
-            stream,
-            learners,
-            new CatalogSnapshot(catalog.Ids, catalog.Counts),
-            new HistorySnapshot(users),
-            meta.PositionSource is { } source ? new SourcePosition(source, meta.PositionFingerprint ?? "", meta.PositionLine) : null);
-    }
-
     /// <summary>When the checkpoint of <see cref="Generation"/> was written (Unix ms), or null.</summary>
     public long? LatestCheckpointTime()
     {
-        var metaBytes = _db.Get(Key(Generation == 0 ? LegacyPrefix : PrefixOf(Generation), "meta"));
+        var metaBytes = _db.Get(StoreLayout.RecordKey(Generation, "meta"), _families[StoreLayout.Meta]);
         return metaBytes is null ? null : Decode<MetaRecord>(metaBytes, "meta", m => m.SchemaVersion).WrittenAtUnixMs;
     }
 
     /// <inheritdoc />
     public void Dispose() => _db.Dispose();
 
-    private static StreamRecord StreamRecordOf(StreamStateSnapshot s)
+    private static ColumnFamilyOptions FamilyOptions(string family)
     {
-        var b = s.Behaviour;
-        var w = s.Window;
-        return new StreamRecord
+        var options = new ColumnFamilyOptions();
+        if (family is StoreLayout.Features or StoreLayout.Serving or StoreLayout.Meta)
+        {
+            // Whole records can be large (the catalog, the stream state): keep them in blob files, so that flushes and
+            // compactions move small references instead of rewriting megabytes; blobs of deleted generations are collected.
+            Native.Instance.rocksdb_options_set_enable_blob_files(options.Handle, 1);
+            Native.Instance.rocksdb_options_set_min_blob_size(options.Handle, 64 * 1024);
+            Native.Instance.rocksdb_options_set_enable_blob_gc(options.Handle, 1);
+            Native.Instance.rocksdb_options_set_blob_gc_age_cutoff(options.Handle, 1.0);
+        }
+
+        return options;
+    }
+
+    private static void CheckFamilies(string path, DbOptions options)
+    {
+        var present = RocksDb.ListColumnFamilies(options, path).ToHashSet(StringComparer.Ordinal);
+        if (!present.Contains(StoreLayout.Meta))
+        {
+            return; // a store with only RocksDB's default family: new, or of the earlier layout (checked after opening)
+        }
+
+        var missing = StoreLayout.Families.Where(f => !present.Contains(f)).ToArray();
+        if (missing.Length > 0)
+        {
+            throw new CheckpointCorruptException(
+                $"the store at '{path}' has no '{string.Join("', '", missing)}' column famil{(missing.Length == 1 ? "y" : "ies")}; the store is damaged " +
+                "and no checkpoint in it is complete (restore a snapshot copy or start on a new store)");
+        }
+    }
+
+    private static bool IsEmpty(RocksDb db, ColumnFamilyHandle family)
+    {
+        using var iterator = db.NewIterator(family);
+        iterator.SeekToFirst();
+        return !iterator.Valid();
+    }
+
+    private static MetaRecord MetaOf(ModelSnapshot snapshot, long writtenAtUnixMs) => new()
+    {
+        SchemaVersion = SchemaVersion,
+        LinesConsumed = snapshot.LinesConsumed,
+        EventsApplied = snapshot.EventsApplied,
+        WrittenAtUnixMs = writtenAtUnixMs,
+        ItemCount = snapshot.Catalog.Ids.Count,
+        UserCount = snapshot.History.Users.Count,
+        FeatureCount = snapshot.Normalizer.Features.Count,
+        Learners = [.. snapshot.Learners.Select(l => l.Name)],
+        HasStream = snapshot.Stream is not null,
+        HasPosition = snapshot.Position is not null,
+    };
+
+    private long WriteRecords(WriteBatch batch, ModelSnapshot snapshot, long generation)
+    {
+        var features = snapshot.Normalizer.Features;
+        long bytes = Put(batch, StoreLayout.Features, StoreLayout.RecordKey(generation, "normalizer"), new NormalizerRecord
         {
             SchemaVersion = SchemaVersion,
-            NewestEventMs = s.NewestEventMs,
-            DedupWindows = [.. s.Deduplication.Select(d => d.Window)],
-            DedupKeys = [.. s.Deduplication.Select(d => d.Keys)],
-            QuarantineUsers = [.. s.Quarantine.Select(q => q.User)],
-            QuarantineSeconds = [.. s.Quarantine.Select(q => q.Second)],
-            QuarantineCounts = [.. s.Quarantine.Select(q => q.Count)],
-            QuarantineUntils = [.. s.Quarantine.Select(q => q.UntilMs)],
-            Users = [.. b.Users.Select(u => u.User)],
-            UserCounts = [.. b.Users.Select(u => u.Count)],
-            UserFirstMs = [.. b.Users.Select(u => u.FirstMs)],
-            UserLastMs = [.. b.Users.Select(u => u.LastMs)],
-            UserPurchases = [.. b.Users.Select(u => u.Purchases)],
-            UserPurchaseTotals = [.. b.Users.Select(u => u.PurchaseTotal)],
-            Items = [.. b.Items.Select(i => i.Item)],
-            ItemCounts = [.. b.Items.Select(i => i.Count)],
-            ItemLastMs = [.. b.Items.Select(i => i.LastMs)],
-            KeySketch = b.KeySketch,
-            Window = [w.Closed, w.Events, w.StartMs, w.EndMs, w.FirstMs, w.LastMs],
-        };
+            Names = [.. features.Select(f => f.Name)],
+            Counts = [.. features.Select(f => f.Count)],
+            Means = [.. features.Select(f => f.Mean)],
+            M2s = [.. features.Select(f => f.M2)],
+            Mins = [.. features.Select(f => f.Min)],
+            Maxs = [.. features.Select(f => f.Max)],
+            Modes = [.. features.Select(f => (int)(f.Mode ?? NormalizationMode.ZScore))],
+            IgnoredFeatures = snapshot.Normalizer.IgnoredFeatures,
+        });
+        if (snapshot.Stream is not null)
+        {
+            bytes += Put(batch, StoreLayout.Features, StoreLayout.RecordKey(generation, "stream"), StreamRecordOf(snapshot.Stream));
+        }
+
+        bytes += Put(batch, StoreLayout.Serving, StoreLayout.RecordKey(generation, "catalog"), new CatalogRecord
+        {
+            SchemaVersion = SchemaVersion,
+            Ids = [.. snapshot.Catalog.Ids],
+            Counts = [.. snapshot.Catalog.Counts],
+        });
+        bytes += Put(batch, StoreLayout.Serving, StoreLayout.RecordKey(generation, "history"), new HistoryRecord
+        {
+            SchemaVersion = SchemaVersion,
+            Users = [.. snapshot.History.Users.Select(u => u.User)],
+            Items = [.. snapshot.History.Users.Select(u => u.Items)],
+        });
+        if (snapshot.Position is { } position)
+        {
+            bytes += Put(batch, StoreLayout.Offsets, StoreLayout.RecordKey(generation, "position"), new PositionRecord
+            {
+                SchemaVersion = SchemaVersion,
+                Source = position.Source,
+                Fingerprint = position.Fingerprint,
+                Line = position.Line,
+            });
+        }
+
+        return bytes;
     }
 
-    private StreamStateSnapshot StreamSnapshotOf(StreamRecord r)
+    private void DeleteRecords(WriteBatch batch, long generation)
     {
-        const string Part = "stream";
-        Check(r.DedupKeys.Length == r.DedupWindows.Length && r.DedupKeys.All(k => k is not null), Part, "deduplication windows do not match their keys");
-        var q = r.QuarantineUsers.Length;
-        Check(r.QuarantineSeconds.Length == q && r.QuarantineCounts.Length == q && r.QuarantineUntils.Length == q, Part, "quarantine columns differ in length");
-        var u = r.Users.Length;
-        Check(r.UserCounts.Length == u && r.UserFirstMs.Length == u && r.UserLastMs.Length == u && r.UserPurchases.Length == u
-              && r.UserPurchaseTotals.Length == u, Part, "user statistics columns differ in length");
-        var n = r.Items.Length;
-        Check(r.ItemCounts.Length == n && r.ItemLastMs.Length == n, Part, "item statistics columns differ in length");
-        Check(r.Window.Length == 6, Part, "the open window is incomplete");
-        return new StreamStateSnapshot(
-            r.NewestEventMs,
-            [.. r.DedupWindows.Select((w, i) => (w, r.DedupKeys[i]))],
-            [.. Enumerable.Range(0, q).Select(i => new QuarantineEntry(r.QuarantineUsers[i], r.QuarantineSeconds[i], r.QuarantineCounts[i], r.QuarantineUntils[i]))],
-            new BehaviourSnapshot(
-                [.. Enumerable.Range(0, u).Select(i => new UserStatisticsEntry(r.Users[i], r.UserCounts[i], r.UserFirstMs[i], r.UserLastMs[i], r.UserPurchases[i], r.UserPurchaseTotals[i]))],
-                [.. Enumerable.Range(0, n).Select(i => new ItemStatisticsEntry(r.Items[i], r.ItemCounts[i], r.ItemLastMs[i]))],
-                r.KeySketch),
-            new WindowTrackerSnapshot(r.Window[0], r.Window[1], r.Window[2], r.Window[3], r.Window[4], r.Window[5]));
+        var prefix = StoreLayout.RecordKey(generation, "");
+        foreach (var family in new[] { StoreLayout.Meta, StoreLayout.Features, StoreLayout.Serving, StoreLayout.Offsets })
+        {
+            var end = StoreLayout.PrefixEnd(prefix)!;
+            batch.DeleteRange(prefix, (ulong)prefix.Length, end, (ulong)end.Length, _families[family]);
+        }
     }
 
-    private NormalizationMode CheckedMode(int mode)
+    /// <summary>Writes the pages of an array that differ from the last checkpoint's (all of them when there is none).</summary>
+    private long WriteChangedPages(WriteBatch batch, string family, byte[] prefix, string learner, string array, float[] values, long generation)
     {
-        Check(Enum.IsDefined((NormalizationMode)mode), "normalizer", $"unknown normalization mode {mode}");
-        return (NormalizationMode)mode;
+        _lastArrays.TryGetValue((learner, array), out var previous);
+        if (previous is not null && previous.Length != values.Length)
+        {
+            previous = null;
+        }
+
+        long bytes = 0;
+        var pages = (values.Length + StoreLayout.PageFloats - 1) / StoreLayout.PageFloats;
+        for (var page = 0; page < pages; page++)
+        {
+            var start = page * StoreLayout.PageFloats;
+            var length = Math.Min(StoreLayout.PageFloats, values.Length - start);
+            var span = values.AsSpan(start, length);
+            if (previous is not null && MemoryMarshal.AsBytes(span).SequenceEqual(MemoryMarshal.AsBytes(previous.AsSpan(start, length))))
+            {
+                continue;
+            }
+
+            bytes += PutRow(batch, family, StoreLayout.Versioned(StoreLayout.Base(prefix, StoreLayout.PageId(array, page)), generation), span, 0);
+        }
+
+        return bytes;
     }
 
-    private static long Put<T>(WriteBatch batch, byte[] key, T record)
+    private long PutRow(WriteBatch batch, string family, byte[] key, ReadOnlySpan<float> values, long lastActiveMs)
+    {
+        var value = EncodeRow(values, lastActiveMs);
+        batch.Put(key, value, _families[family]);
+        return value.Length;
+    }
+
+    private static byte[] EncodeRow(ReadOnlySpan<float> values, long lastActiveMs)
+    {
+        var raw = MemoryMarshal.AsBytes(values).ToArray();
+        if (!BitConverter.IsLittleEndian)
+        {
+            ReverseEach(raw);
+        }
+
+        return MessagePackSerializer.Serialize(new RowRecord { SchemaVersion = SchemaVersion, Values = raw, LastActiveMs = lastActiveMs }, Serializer);
+    }
+
+    /// <summary>Decodes a row version into <paramref name="values"/> (its exact length); false for a removal marker.</summary>
+    private bool DecodeRow(byte[] value, Span<float> values, string part, out long lastActiveMs)
+    {
+        lastActiveMs = 0;
+        if (value.Length == 0)
+        {
+            return false;
+        }
+
+        var record = Decode<RowRecord>(value, part, r => r.SchemaVersion);
+        Check(record.Values.Length == values.Length * sizeof(float), part, $"a row has {record.Values.Length} bytes where {values.Length * sizeof(float)} were written");
+        record.Values.CopyTo(MemoryMarshal.AsBytes(values));
+        if (!BitConverter.IsLittleEndian)
+        {
+            var bytes = MemoryMarshal.AsBytes(values);
+            for (var i = 0; i < bytes.Length; i += sizeof(float))
+            {
+                bytes.Slice(i, sizeof(float)).Reverse();
+            }
+        }
+
+        lastActiveMs = record.LastActiveMs;
+        return true;
+    }
+
+    /// <summary>The ids of a learner's rows whose newest version is not a removal.</summary>
+    private List<string> StoredIds(string family, byte[] prefix)
+    {
+        var ids = new List<string>();
+        byte[]? lastBase = null;
+        using var iterator = _db.NewIterator(_families[family]);
+        for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
+        {
+            var key = iterator.Key();
+            if (!key.AsSpan().StartsWith(prefix))
+            {
+                break;
+            }
+
+            if (!StoreLayout.TryParseVersioned(key, out var rowBase, out _, out var id, out _) || (lastBase is not null && rowBase.SequenceEqual(lastBase)))
+            {
+                continue;
+            }
+
+            lastBase = rowBase.ToArray();
+            if (iterator.Value().Length > 0)
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids;
+    }
+
+    private static long Put<T>(WriteBatch batch, ColumnFamilyHandle family, byte[] key, T record)
     {
         var bytes = MessagePackSerializer.Serialize(record, Serializer);
-        batch.Put(key, bytes);
+        batch.Put(key, bytes, family);
         return bytes.Length;
     }
 
-    private byte[] Require(byte[] key, string part) =>
-        _db.Get(key) ?? throw new CheckpointCorruptException(
+    private long Put<T>(WriteBatch batch, string family, byte[] key, T record) => Put(batch, _families[family], key, record);
+
+    private byte[] Require(string family, long generation, string part) =>
+        _db.Get(StoreLayout.RecordKey(generation, part), _families[family]) ?? throw new CheckpointCorruptException(
             $"the store at '{Path}' has checkpoint metadata but its '{part}' value is missing; the store is damaged");
 
     private T Decode<T>(byte[] bytes, string part, Func<T, int> version)
@@ -427,46 +550,6 @@ public sealed class CheckpointStore : IDisposable
         {
             throw new CheckpointCorruptException($"the checkpoint's '{part}' value in '{Path}' is inconsistent: {problem}; the store is damaged");
         }
-    }
-
-    private static string PrefixOf(long generation) => GenerationPrefix + generation.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + "/";
-
-    private static byte[] Key(string prefix, string part) => Encoding.UTF8.GetBytes(prefix + part);
-
-    private List<byte[]> KeysUnder(string prefix)
-    {
-        var keys = new List<byte[]>();
-        var start = Encoding.UTF8.GetBytes(prefix);
-        using var iterator = _db.NewIterator();
-        for (iterator.Seek(start); iterator.Valid() && iterator.Key().AsSpan().StartsWith(start); iterator.Next())
-        {
-            keys.Add(iterator.Key());
-        }
-
-        return keys;
-    }
-
-    private static byte[] FloatsToBytes(float[] values)
-    {
-        var bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-        if (!BitConverter.IsLittleEndian)
-        {
-            ReverseEach(bytes);
-        }
-
-        return bytes;
-    }
-
-    private float[] BytesToFloats(byte[] bytes, string part)
-    {
-        Check(bytes is not null && bytes.Length % sizeof(float) == 0, part, "a float array's length is not a whole number of floats");
-        var copy = (byte[])bytes!.Clone();
-        if (!BitConverter.IsLittleEndian)
-        {
-            ReverseEach(copy);
-        }
-
-        return MemoryMarshal.Cast<byte, float>(copy).ToArray();
     }
 
     private static void ReverseEach(byte[] bytes)

@@ -138,6 +138,11 @@ internal static class WorkerCommand
         {
             store = CheckpointStore.Open(settings.Storage.Path, settings.Storage.SyncWrites, settings.Storage.KeepCheckpoints);
         }
+        catch (CheckpointCorruptException ex)
+        {
+            Console.Error.WriteLine($"recostream: refusing to start: {ex.Message}");
+            return 1;
+        }
         catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"recostream: cannot open the store at '{Path.GetFullPath(settings.Storage.Path)}' " +
@@ -150,7 +155,8 @@ internal static class WorkerCommand
             try
             {
                 var restoreStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-                var snapshot = store.ReadLatest();
+                var rowsInStore = settings.Learners.Where(l => l.RowsInStore).Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+                var snapshot = store.ReadLatest(rowsInStore.Contains);
                 foreach (var fallback in store.Fallbacks)
                 {
                     Console.Error.WriteLine($"recostream: warning: {fallback}; falling back to an older checkpoint");
@@ -159,6 +165,15 @@ internal static class WorkerCommand
                 if (snapshot is not null)
                 {
                     state.Restore(snapshot);
+                }
+
+                foreach (var slot in state.Learners)
+                {
+                    slot.Learner.AttachRowStore(store.RowsOf(slot.Name));
+                }
+
+                if (snapshot is not null)
+                {
                     Console.Error.WriteLine($"recostream: restored checkpoint {store.Generation} from '{settings.Storage.Path}': {snapshot.EventsApplied} events applied, " +
                                             $"{snapshot.Catalog.Ids.Count} items, {snapshot.History.Users.Count} users " +
                                             $"in {System.Diagnostics.Stopwatch.GetElapsedTime(restoreStarted).TotalSeconds:F2} s");

@@ -34,11 +34,11 @@ public class BiasedMatrixFactorizationTests
         {
             Doubles = { ["mean"] = [3.0] },
             Longs = { ["count"] = [10], ["rank"] = [1] },
-            Strings = { ["userIds"] = ["u"], ["itemIds"] = ["i"] },
-            Floats =
+            // Packed rows: bias, bias accumulator, factors, factor accumulators.
+            Rows =
             {
-                ["userFactors"] = [0.5f], ["userFactorSquares"] = [0f], ["userBias"] = [0f], ["userBiasSquares"] = [0.1f],
-                ["itemFactors"] = [0.4f], ["itemFactorSquares"] = [0f], ["itemBias"] = [0f], ["itemBiasSquares"] = [0.1f],
+                ["user"] = new RowSet(4, ["u"], [0f, 0.1f, 0.5f, 0f], [0], [], 1, ChangesOnly: false),
+                ["item"] = new RowSet(4, ["i"], [0f, 0.1f, 0.4f, 0f], [0], [], 1, ChangesOnly: false),
             },
         });
 

@@ -12,11 +12,11 @@ public class ImplicitMatrixFactorizationTests
         mf.Restore(new LearnerSnapshot(ImplicitMatrixFactorization.KindName, 1)
         {
             Longs = { ["rank"] = [1] },
-            Strings = { ["userIds"] = ["u"], ["itemIds"] = ["i"] },
-            Floats =
+            // Packed rows: bias, bias accumulator, factors, factor accumulators.
+            Rows =
             {
-                ["userFactors"] = [0.5f], ["userFactorSquares"] = [0f], ["userBias"] = [0f], ["userBiasSquares"] = [0f],
-                ["itemFactors"] = [0.4f], ["itemFactorSquares"] = [0f], ["itemBias"] = [0f], ["itemBiasSquares"] = [0f],
+                ["user"] = new RowSet(4, ["u"], [0f, 0f, 0.5f, 0f], [0], [], 1, ChangesOnly: false),
+                ["item"] = new RowSet(4, ["i"], [0f, 0f, 0.4f, 0f], [0], [], 1, ChangesOnly: false),
             },
         });
 

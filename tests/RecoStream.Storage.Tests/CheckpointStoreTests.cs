@@ -12,8 +12,9 @@ public sealed class CheckpointStoreTests : IDisposable
 {
     private static readonly string[] LinearOnly = ["linear"];
 
-    /// <summary>The key prefix of a store's first checkpoint.</summary>
-    private const string Gen1 = "cp/0000000000000000001/";
+    /// <summary>The key prefixes of a store's first two checkpoints' whole records.</summary>
+    private const string Gen1 = "0000000000000000001/";
+    private const string Gen2 = "0000000000000000002/";
 
     private readonly string _path = Path.Combine(Path.GetTempPath(), "recostream-store-tests", Guid.NewGuid().ToString("N"));
 
@@ -106,17 +107,13 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal(state.EventsApplied, store.ReadLatest()!.EventsApplied);
     }
 
-    private void Tamper(string key, byte[]? value)
+    /// <summary>Opens the store's RocksDB folder directly, with every column family, as a tool that damages it would.</summary>
+    private RawStore Raw() => new(_path);
+
+    private void Tamper(string family, string key, byte[]? value)
     {
-        using var db = RocksDb.Open(new DbOptions(), _path);
-        if (value is null)
-        {
-            db.Remove(Encoding.ASCII.GetBytes(key));
-        }
-        else
-        {
-            db.Put(Encoding.ASCII.GetBytes(key), value);
-        }
+        using var raw = Raw();
+        raw.Set(family, Encoding.ASCII.GetBytes(key), value);
     }
 
     private CheckpointCorruptException ReadCorrupt()
@@ -135,30 +132,41 @@ public sealed class CheckpointStoreTests : IDisposable
     public void ReadLatest_GarbageValue_IsDetected()
     {
         WriteCheckpoint();
-        Tamper(Gen1 + "catalog", [0xC1, 0x00, 0xFF, 0x13]);
+        Tamper("serving", Gen1 + "catalog", [0xC1, 0x00, 0xFF, 0x13]);
 
         Assert.Contains("'catalog'", ReadCorrupt().Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ReadLatest_TruncatedWeights_AreDetected()
+    public void ReadLatest_TruncatedWeightPage_IsDetected()
     {
         WriteCheckpoint();
-        using (var db = RocksDb.Open(new DbOptions(), _path))
+        using (var raw = Raw())
         {
-            var key = Encoding.ASCII.GetBytes(Gen1 + "learner/linear");
-            var bytes = db.Get(key);
-            db.Put(key, bytes[..(bytes.Length / 2)]);
+            var (key, value) = raw.Entries("dense").First();
+            raw.Set("dense", key, value[..(value.Length / 2)]);
         }
 
         Assert.Contains("'learner/linear'", ReadCorrupt().Message, StringComparison.Ordinal);
     }
 
     [Fact]
+    public void ReadLatest_MissingWeightPage_IsDetected()
+    {
+        WriteCheckpoint();
+        using (var raw = Raw())
+        {
+            raw.Set("dense", raw.Entries("dense").Last().Key, null);
+        }
+
+        Assert.Contains("page 0 of its 'weights' array is missing", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReadLatest_MissingPart_IsDetected()
     {
         WriteCheckpoint();
-        Tamper(Gen1 + "history", null);
+        Tamper("serving", Gen1 + "history", null);
 
         Assert.Contains("'history' value is missing", ReadCorrupt().Message, StringComparison.Ordinal);
     }
@@ -167,7 +175,7 @@ public sealed class CheckpointStoreTests : IDisposable
     public void ReadLatest_MissingStreamState_IsDetected()
     {
         WriteCheckpoint();
-        Tamper(Gen1 + "stream", null);
+        Tamper("features", Gen1 + "stream", null);
 
         Assert.Contains("'stream' value is missing", ReadCorrupt().Message, StringComparison.Ordinal);
     }
@@ -176,45 +184,49 @@ public sealed class CheckpointStoreTests : IDisposable
     public void ReadLatest_StreamStateWithColumnsOfDifferentLengths_IsDetected()
     {
         WriteCheckpoint();
-        using (var db = RocksDb.Open(new DbOptions(), _path))
+        using (var raw = Raw())
         {
             // The stream record is a MessagePack array; drop one user's count (key 9) so the user columns disagree.
             var key = Encoding.ASCII.GetBytes(Gen1 + "stream");
-            var fields = MessagePackSerializer.Deserialize<object[]>(db.Get(key));
+            var fields = MessagePackSerializer.Deserialize<object[]>(raw.Get("features", key));
             fields[9] = ((object[])fields[9]).Skip(1).ToArray();
-            db.Put(key, MessagePackSerializer.Serialize(fields));
+            raw.Set("features", key, MessagePackSerializer.Serialize(fields));
         }
 
         Assert.Contains("user statistics columns differ in length", ReadCorrupt().Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ReadLatest_StoreWrittenBeforeStreamState_RestoresWithFreshStages()
+    public void Open_StoreMissingAColumnFamily_IsRefusedNamingIt()
     {
         WriteCheckpoint();
-        Tamper(Gen1 + "stream", null);
-        // Metadata as an earlier release wrote it: eight fields, no stream flag.
-        using (var db = RocksDb.Open(new DbOptions(), _path))
+        using (var raw = Raw())
         {
-            var key = Encoding.ASCII.GetBytes(Gen1 + "meta");
-            var fields = MessagePackSerializer.Deserialize<object[]>(db.Get(key));
-            db.Put(key, MessagePackSerializer.Serialize(fields[..8]));
+            raw.Db.DropColumnFamily("user_rows");
         }
 
-        using var store = CheckpointStore.Open(_path, syncWrites: true);
-        var snapshot = store.ReadLatest()!;
-        Assert.Null(snapshot.Stream);
-        var state = new ModelState(new FeatureOptions(), new LinearLearnerOptions { HashBits = 12 }, 50);
-        state.Restore(snapshot);
-        Assert.Equal(500, state.EventsApplied);
-        Assert.False(state.Preprocessing.Clock.Started);
+        var ex = Assert.Throws<CheckpointCorruptException>(() => CheckpointStore.Open(_path, syncWrites: true));
+        Assert.Contains("no 'user_rows' column family", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_StoreOfTheEarlierSingleFamilyLayout_IsRefusedWithWhatToDo()
+    {
+        using (var db = RocksDb.Open(new DbOptions().SetCreateIfMissing(true), _path))
+        {
+            db.Put(Encoding.ASCII.GetBytes("cp/0000000000000000001/meta"), new byte[] { 0x91, 0x02 });
+        }
+
+        var ex = Assert.Throws<CheckpointCorruptException>(() => CheckpointStore.Open(_path, syncWrites: true));
+        Assert.Contains("earlier RecoStream", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("start on a new store", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ReadLatest_OtherSchemaVersion_IsRefused()
     {
         WriteCheckpoint();
-        Tamper(Gen1 + "meta", MessagePackSerializer.Serialize(new object[] { 99, 1L, 1L, 0L, 0, 0, 0, LinearOnly }));
+        Tamper("meta", Gen1 + "meta", MessagePackSerializer.Serialize(new object[] { 99, 1L, 1L, 0L, 0, 0, 0, LinearOnly, false, false }));
 
         Assert.Contains("schema version 99", ReadCorrupt().Message, StringComparison.Ordinal);
     }
@@ -224,9 +236,9 @@ public sealed class CheckpointStoreTests : IDisposable
     {
         WriteCheckpoint();
         byte[] oldCatalog;
-        using (var db = RocksDb.Open(new DbOptions(), _path))
+        using (var raw = Raw())
         {
-            oldCatalog = db.Get(Encoding.ASCII.GetBytes(Gen1 + "catalog"));
+            oldCatalog = raw.Get("serving", Encoding.ASCII.GetBytes(Gen1 + "catalog"));
         }
 
         using (var store = CheckpointStore.Open(_path, syncWrites: true, keep: 1))
@@ -237,7 +249,7 @@ public sealed class CheckpointStoreTests : IDisposable
             store.Write(state.Snapshot(), 2);
         }
 
-        Tamper("cp/0000000000000000002/catalog", oldCatalog);
+        Tamper("serving", Gen2 + "catalog", oldCatalog);
 
         Assert.Contains("inconsistent", ReadCorrupt().Message, StringComparison.Ordinal);
     }
@@ -256,7 +268,7 @@ public sealed class CheckpointStoreTests : IDisposable
             Assert.Equal([2L, 3L], store.Generations());
         }
 
-        Tamper("cp/0000000000000000003/history", [0xC1]);
+        Tamper("serving", "0000000000000000003/history", [0xC1]);
 
         using var reopened = CheckpointStore.Open(_path, syncWrites: true, keep: 2);
         var snapshot = reopened.ReadLatest()!;
@@ -264,6 +276,7 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal(2, reopened.Generation);
         Assert.Contains("checkpoint 3 is unusable: ", reopened.Fallbacks.Single(), StringComparison.Ordinal);
         Assert.Contains("'history'", reopened.Fallbacks.Single(), StringComparison.Ordinal);
+        Assert.Equal([2L], reopened.Generations());
 
         // The next checkpoint supersedes the damaged one.
         var state2 = new ModelState(new FeatureOptions(), new LinearLearnerOptions { HashBits = 12 }, 50);
@@ -282,46 +295,13 @@ public sealed class CheckpointStoreTests : IDisposable
             store.Write(TrainedState().Snapshot(), 2);
         }
 
-        Tamper(Gen1 + "catalog", [0xC1]);
-        Tamper("cp/0000000000000000002/catalog", null);
+        Tamper("serving", Gen1 + "catalog", [0xC1]);
+        Tamper("serving", Gen2 + "catalog", null);
 
         var message = ReadCorrupt().Message;
         Assert.Contains("none of the 2 checkpoints", message, StringComparison.Ordinal);
         Assert.Contains("checkpoint 1 is unusable: ", message, StringComparison.Ordinal);
         Assert.Contains("checkpoint 2 is unusable: ", message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void ReadLatest_StoreWithTheEarlierSingleCheckpointLayout_IsReadAndReplacedByTheNextWrite()
-    {
-        WriteCheckpoint();
-        using (var db = RocksDb.Open(new DbOptions(), _path))
-        {
-            // Move the checkpoint to the keys an earlier release used.
-            using var iterator = db.NewIterator();
-            var moves = new List<(byte[] Key, byte[] Value)>();
-            for (iterator.Seek(Encoding.ASCII.GetBytes(Gen1)); iterator.Valid() && Encoding.ASCII.GetString(iterator.Key()).StartsWith(Gen1, StringComparison.Ordinal); iterator.Next())
-            {
-                moves.Add((iterator.Key(), iterator.Value()));
-            }
-
-            foreach (var (key, value) in moves)
-            {
-                db.Remove(key);
-                db.Put(Encoding.ASCII.GetBytes("checkpoint/" + Encoding.ASCII.GetString(key)[Gen1.Length..]), value);
-            }
-        }
-
-        using (var store = CheckpointStore.Open(_path, syncWrites: true))
-        {
-            var snapshot = store.ReadLatest()!;
-            Assert.Equal(500, snapshot.EventsApplied);
-            store.Write(snapshot, 5);
-            Assert.Equal([1L], store.Generations());
-        }
-
-        using var reopened = CheckpointStore.Open(_path, syncWrites: true);
-        Assert.Equal(500, reopened.ReadLatest()!.EventsApplied);
     }
 
     [Fact]

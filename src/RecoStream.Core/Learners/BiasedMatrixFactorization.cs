@@ -16,7 +16,7 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     /// <summary>The <see cref="Kind"/> of this learner.</summary>
     public const string KindName = "BiasedMF";
 
-    private const int SnapshotVersion = 1;
+    private const int SnapshotVersion = 2;
 
     private readonly BiasedMatrixFactorizationOptions _options;
     private readonly int _rank;
@@ -42,8 +42,9 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         _biasLr = (float)options.BiasLearningRate;
         _biasReg = (float)options.BiasRegularization;
         _epsilon = (float)options.AdaGradEpsilon;
-        _users = new FactorTable(_rank);
-        _items = new FactorTable(_rank);
+        options.Rows.Validate(name);
+        _users = new FactorTable(_rank, "user", options.Rows);
+        _items = new FactorTable(_rank, "item", options.Rows);
         _initialiseUser = FactorInitializer.For(FeatureHasher.UserNamespace, options.Seed, options.InitialStd);
         _initialiseItem = FactorInitializer.For(FeatureHasher.ItemNamespace, options.Seed, options.InitialStd);
     }
@@ -78,15 +79,8 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         var knownUser = _users.TryGetRow(e.User, out var u);
         var knownItem = _items.TryGetRow(e.Item, out var i);
         var prediction = Clip(Raw(knownUser, u, knownItem, i));
-        if (!knownUser)
-        {
-            u = _users.GetOrAdd(e.User, _initialiseUser, _epsilon);
-        }
-
-        if (!knownItem)
-        {
-            i = _items.GetOrAdd(e.Item, _initialiseItem, _epsilon);
-        }
+        u = knownUser ? _users.Update(u, e.TimestampMs) : _users.GetOrAdd(e.User, _initialiseUser, _epsilon, e.TimestampMs);
+        i = knownItem ? _items.Update(i, e.TimestampMs) : _items.GetOrAdd(e.Item, _initialiseItem, _epsilon, e.TimestampMs);
 
         _count++;
         _mean += (label - _mean) / _count;
@@ -165,14 +159,29 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     }
 
     /// <inheritdoc />
-    public LearnerSnapshot Snapshot()
+    public LearnerSnapshot Snapshot() => Copy(changesOnly: false);
+
+    /// <inheritdoc />
+    public LearnerSnapshot SnapshotChanges() => Copy(changesOnly: true);
+
+    /// <inheritdoc />
+    public void AttachRowStore(IRowStore store)
+    {
+        _users.AttachStore(store);
+        _items.AttachStore(store);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<RowTableStatistics> RowTables => [_users.Statistics, _items.Statistics];
+
+    private LearnerSnapshot Copy(bool changesOnly)
     {
         var snapshot = new LearnerSnapshot(KindName, SnapshotVersion)
         {
             Doubles = { ["mean"] = [_mean] },
             Longs = { ["count"] = [_count] },
         };
-        FactorTable.WritePair(snapshot, _users, _items);
+        FactorTable.WritePair(snapshot, _users, _items, changesOnly);
         return snapshot;
     }
 

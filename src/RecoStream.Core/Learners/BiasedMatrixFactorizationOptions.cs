@@ -36,4 +36,7 @@ public sealed class BiasedMatrixFactorizationOptions
 
     /// <summary>Seed of the factor initialisation (each id's initial factors derive from it and the id). Default 42.</summary>
     public int Seed { get; set; } = 42;
+
+    /// <summary>How the user and item rows are kept: in memory, or a hot set over the store; TTL; admission.</summary>
+    public RowTableOptions Rows { get; set; } = new();
 }

@@ -1,63 +1,173 @@
+using System.Runtime.InteropServices;
+
 namespace RecoStream.Core.Learners;
 
 /// <summary>
 /// Rows of latent factors keyed by their real ids (no hashing, no collisions), added on the fly: a bias and
-/// <c>rank</c> factors per row, with AdaGrad accumulators for both. Rows are contiguous, so a row is a span.
+/// <c>rank</c> factors per row, with AdaGrad accumulators for both. Rows live in slots of contiguous arrays, so a row
+/// is a span. The table remembers which rows changed since the last snapshot of changes (a checkpoint writes only
+/// those), expires rows inactive longer than a TTL, admits new ids after N sightings, and, with a hot-set limit and a
+/// store, keeps only the most recently used rows in memory (CLOCK eviction; a changed row is written before it goes).
+/// Slot 0 is scratch: the row a not-yet-admitted id is updated in and then forgotten.
 /// </summary>
 internal sealed class FactorTable
 {
+    private const byte Changed = 1;
+    private const byte Referenced = 2;
+    private const byte InLastCopy = 4;
+
     private readonly int _rank;
+    private readonly int _width;
+    private readonly string _name;
+    private readonly RowTableOptions _options;
     private readonly Dictionary<string, int> _rows = new(StringComparer.Ordinal);
-    private readonly List<string> _ids = [];
+    private readonly Stack<int> _free = new();
+    private readonly List<int> _changed = [];
+    private readonly List<int> _lastCopy = [];
+    private readonly List<string> _removed = [];
     private readonly List<int> _rowsOfCatalog = [];
+    private readonly AdmissionSketch? _admission;
+    private readonly float[] _packed;
+    private readonly float[] _loaded;
+    private string?[] _ids;
     private float[] _factors;
     private float[] _factorSquares;
     private float[] _bias;
     private float[] _biasSquares;
+    private long[] _lastActive;
+    private byte[] _flags;
+    private int[] _catalogIndex;
+    private int _slots = 1;
+    private int _hand = 1;
+    private long _total;
+    private long _newestMs;
+    private IRowStore? _store;
 
-    public FactorTable(int rank, int capacity = 1024)
+    public FactorTable(int rank, string name = "rows", RowTableOptions? options = null, int capacity = 1024)
     {
         _rank = rank;
+        _width = 2 + 2 * rank;
+        _name = name;
+        _options = options ?? new RowTableOptions();
+        _admission = _options.AdmitAfter > 1 ? new AdmissionSketch(_options.AdmitAfter) : null;
+        _packed = new float[_width];
+        _loaded = new float[_width];
+        capacity = Math.Max(capacity, 2);
+        _ids = new string?[capacity];
         _factors = new float[capacity * rank];
         _factorSquares = new float[capacity * rank];
         _bias = new float[capacity];
         _biasSquares = new float[capacity];
+        _lastActive = new long[capacity];
+        _flags = new byte[capacity];
+        _catalogIndex = new int[capacity];
     }
 
-    public int Count => _ids.Count;
+    /// <summary>Rows in all: in memory and, with a store, in the store.</summary>
+    public long Count => _total;
 
-    public IReadOnlyList<string> Ids => _ids;
+    /// <summary>Floats per packed row (<see cref="RowSet.Width"/>).</summary>
+    public int Width => _width;
 
-    public bool TryGetRow(string id, out int row) => _rows.TryGetValue(id, out row);
+    /// <summary>Rows held in memory.</summary>
+    public int HotCount => _rows.Count;
 
-    /// <summary>The row of an id, added with <paramref name="initialise"/> filling its factors when new.</summary>
-    public int GetOrAdd(string id, Action<string, Span<float>> initialise, float biasSquaresStart)
+    /// <summary>Lookups answered from memory.</summary>
+    public long Hits { get; private set; }
+
+    /// <summary>Lookups that went to the store (found there or not).</summary>
+    public long Misses { get; private set; }
+
+    /// <summary>Rows evicted from memory to the store.</summary>
+    public long Evictions { get; private set; }
+
+    /// <summary>Rows removed for inactivity.</summary>
+    public long Expiries { get; private set; }
+
+    /// <summary>Updates dropped because their id was not admitted yet.</summary>
+    public long NotAdmitted { get; private set; }
+
+    /// <summary>The table's counts for the gauges.</summary>
+    public RowTableStatistics Statistics => new(_name, _total, _rows.Count, Hits, Misses, Evictions, Expiries, NotAdmitted);
+
+    /// <summary>Keeps rows beyond the hot set in <paramref name="store"/> and reads them back from it on use.</summary>
+    public void AttachStore(IRowStore store)
     {
-        if (_rows.TryGetValue(id, out var row))
+        if (_options.HotRows > 0)
         {
-            return row;
+            _store = store;
+        }
+    }
+
+    /// <summary>The row of an id in memory, read from the store when it is there; false when the table has none.</summary>
+    public bool TryGetRow(string id, out int row)
+    {
+        if (_rows.TryGetValue(id, out row))
+        {
+            _flags[row] |= Referenced;
+            Hits++;
+            return true;
         }
 
-        row = _ids.Count;
-        if (row == _bias.Length)
+        return _store is not null && TryLoad(id, out row);
+    }
+
+    /// <summary>Marks a row as updated at <paramref name="timeMs"/> (so the next checkpoint writes it); returns it.</summary>
+    public int Update(int row, long timeMs)
+    {
+        if (row == 0)
         {
-            var capacity = row * 2;
-            Array.Resize(ref _factors, capacity * _rank);
-            Array.Resize(ref _factorSquares, capacity * _rank);
-            Array.Resize(ref _bias, capacity);
-            Array.Resize(ref _biasSquares, capacity);
+            return 0;
         }
 
-        _rows.Add(id, row);
-        _ids.Add(id);
-        initialise(id, Factors(row));
-        _biasSquares[row] = biasSquaresStart;
+        ref var flags = ref _flags[row];
+        if ((flags & Changed) == 0)
+        {
+            flags |= Changed;
+            _changed.Add(row);
+        }
+
+        flags |= Referenced;
+        _lastActive[row] = Math.Max(_lastActive[row], timeMs);
+        _newestMs = Math.Max(_newestMs, timeMs);
         return row;
     }
 
     /// <summary>
+    /// The row of an id to update at <paramref name="timeMs"/>, added with <paramref name="initialise"/> filling its
+    /// factors when new; the scratch row 0 (freshly initialised) when the id is not admitted yet.
+    /// </summary>
+    public int GetOrAdd(string id, Action<string, Span<float>> initialise, float biasSquaresStart, long timeMs)
+    {
+        if (TryGetRow(id, out var row))
+        {
+            return Update(row, timeMs);
+        }
+
+        if (_admission is not null && !_admission.Sighted(id))
+        {
+            NotAdmitted++;
+            initialise(id, Factors(0));
+            FactorSquares(0).Clear();
+            _bias[0] = 0;
+            _biasSquares[0] = biasSquaresStart;
+            return 0;
+        }
+
+        row = Allocate();
+        Place(id, row);
+        _total++;
+        initialise(id, Factors(row));
+        FactorSquares(row).Clear();
+        _bias[row] = 0;
+        _biasSquares[row] = biasSquaresStart;
+        _lastActive[row] = 0;
+        return Update(row, timeMs);
+    }
+
+    /// <summary>
     /// The row of the item at <paramref name="index"/> of an append-only catalog, or -1 when the table has none;
-    /// found rows are remembered, so scoring a catalog repeatedly costs no lookups.
+    /// found rows are remembered (until evicted), so scoring a catalog repeatedly costs no lookups.
     /// </summary>
     public int RowOfCatalogItem(IReadOnlyList<string> catalog, int index)
     {
@@ -67,10 +177,11 @@ internal sealed class FactorTable
         }
 
         var row = _rowsOfCatalog[index];
-        if (row < 0 && _rows.TryGetValue(catalog[index], out var found))
+        if (row < 0 && TryGetRow(catalog[index], out var found))
         {
             row = found;
             _rowsOfCatalog[index] = row;
+            _catalogIndex[row] = index;
         }
 
         return row;
@@ -84,12 +195,21 @@ internal sealed class FactorTable
 
     public ref float BiasSquares(int row) => ref _biasSquares[row];
 
-    /// <summary>Writes a learner's user and item tables and its rank into its snapshot.</summary>
-    public static void WritePair(LearnerSnapshot snapshot, FactorTable users, FactorTable items)
+    /// <summary>Writes a learner's user and item tables and its rank into its snapshot (every row, or the changes).</summary>
+    public static void WritePair(LearnerSnapshot snapshot, FactorTable users, FactorTable items, bool changesOnly)
     {
         snapshot.Longs["rank"] = [users._rank];
-        users.WriteTo(snapshot, "user");
-        items.WriteTo(snapshot, "item");
+        snapshot.Rows["user"] = changesOnly ? users.Changes() : users.All();
+        snapshot.Rows["item"] = changesOnly ? items.Changes() : items.All();
+        if (users._admission is not null)
+        {
+            snapshot.Floats["userAdmission"] = users._admission.Save();
+        }
+
+        if (items._admission is not null)
+        {
+            snapshot.Floats["itemAdmission"] = items._admission.Save();
+        }
     }
 
     /// <summary>Reads a learner's user and item tables, refusing a snapshot of another rank.</summary>
@@ -103,47 +223,318 @@ internal sealed class FactorTable
                 "use the stored value or start on a new store");
         }
 
-        users.ReadFrom(snapshot, "user");
-        items.ReadFrom(snapshot, "item");
-    }
-
-    public void WriteTo(LearnerSnapshot snapshot, string prefix)
-    {
-        snapshot.Strings[prefix + "Ids"] = [.. _ids];
-        snapshot.Floats[prefix + "Factors"] = _factors[..(Count * _rank)];
-        snapshot.Floats[prefix + "FactorSquares"] = _factorSquares[..(Count * _rank)];
-        snapshot.Floats[prefix + "Bias"] = _bias[..Count];
-        snapshot.Floats[prefix + "BiasSquares"] = _biasSquares[..Count];
-    }
-
-    public void ReadFrom(LearnerSnapshot snapshot, string prefix)
-    {
-        var ids = snapshot.Require(snapshot.Strings, prefix + "Ids");
-        var factors = snapshot.Require(snapshot.Floats, prefix + "Factors");
-        var squares = snapshot.Require(snapshot.Floats, prefix + "FactorSquares");
-        var bias = snapshot.Require(snapshot.Floats, prefix + "Bias");
-        var biasSquares = snapshot.Require(snapshot.Floats, prefix + "BiasSquares");
-        if (factors.Length != ids.Length * _rank || squares.Length != factors.Length || bias.Length != ids.Length || biasSquares.Length != ids.Length)
+        users.Restore(snapshot.Rows.TryGetValue("user", out var u) ? u : throw new InvalidOperationException($"the stored learner '{learnerName}' has no user rows"));
+        items.Restore(snapshot.Rows.TryGetValue("item", out var i) ? i : throw new InvalidOperationException($"the stored learner '{learnerName}' has no item rows"));
+        if (snapshot.Floats.TryGetValue("userAdmission", out var userSightings))
         {
-            throw new InvalidOperationException($"the stored {snapshot.Kind} learner's {prefix} table is inconsistent");
+            users._admission?.Load(userSightings);
         }
 
-        var capacity = Math.Max(1024, ids.Length * 2);
-        _factors = new float[capacity * _rank];
-        _factorSquares = new float[capacity * _rank];
-        _bias = new float[capacity];
-        _biasSquares = new float[capacity];
-        factors.CopyTo(_factors, 0);
-        squares.CopyTo(_factorSquares, 0);
-        bias.CopyTo(_bias, 0);
-        biasSquares.CopyTo(_biasSquares, 0);
+        if (snapshot.Floats.TryGetValue("itemAdmission", out var itemSightings))
+        {
+            items._admission?.Load(itemSightings);
+        }
+    }
+
+    /// <summary>Every row in memory; refused when rows live in the store (only changes can be written then).</summary>
+    private RowSet All()
+    {
+        if (_store is not null)
+        {
+            throw new InvalidOperationException($"the {_name} rows live in the store beyond the hot set: only the changed rows can be copied");
+        }
+
+        var slots = _rows.Values.Order().ToArray();
+        return Pack(slots, [], changesOnly: false);
+    }
+
+    /// <summary>
+    /// The rows changed since the last call and the ids removed since, after expiring rows inactive longer than the TTL.
+    /// The returned rows count as copied: until the next call, evicting one writes it to the store (its checkpoint may
+    /// still be in flight).
+    /// </summary>
+    private RowSet Changes()
+    {
+        Expire();
+        foreach (var slot in _lastCopy)
+        {
+            _flags[slot] = (byte)(_flags[slot] & ~InLastCopy);
+        }
+
+        _lastCopy.Clear();
+        foreach (var slot in _changed)
+        {
+            ref var flags = ref _flags[slot];
+            if ((flags & Changed) != 0)
+            {
+                flags = (byte)((flags & ~Changed) | InLastCopy);
+                _lastCopy.Add(slot);
+            }
+        }
+
+        _changed.Clear();
+        var removed = _removed.ToArray();
+        _removed.Clear();
+        return Pack([.. _lastCopy], removed, changesOnly: true);
+    }
+
+    private RowSet Pack(int[] slots, string[] removed, bool changesOnly)
+    {
+        var ids = new string[slots.Length];
+        var values = new float[slots.Length * _width];
+        var lastActive = new long[slots.Length];
+        for (var r = 0; r < slots.Length; r++)
+        {
+            ids[r] = _ids[slots[r]]!;
+            PackRow(slots[r], values.AsSpan(r * _width, _width));
+            lastActive[r] = _lastActive[slots[r]];
+        }
+
+        return new RowSet(_width, ids, values, lastActive, removed, _total, changesOnly);
+    }
+
+    private void Restore(RowSet set)
+    {
+        if (set.ChangesOnly || set.Width != _width || set.Ids.Length * _width != set.Values.Length || set.LastActiveMs.Length != set.Ids.Length)
+        {
+            throw new InvalidOperationException($"the stored {_name} table is inconsistent (width {set.Width}, {set.Ids.Length} rows)");
+        }
+
+        Array.Clear(_ids);
+        Array.Clear(_flags);
         _rows.Clear();
-        _ids.Clear();
+        _free.Clear();
+        _changed.Clear();
+        _lastCopy.Clear();
+        _removed.Clear();
         _rowsOfCatalog.Clear();
-        foreach (var id in ids)
+        _slots = 1;
+        _hand = 1;
+        _newestMs = 0;
+        for (var r = 0; r < set.Ids.Length; r++)
         {
-            _rows.Add(id, _ids.Count);
-            _ids.Add(id);
+            var slot = Allocate(evict: false);
+            Place(set.Ids[r], slot);
+            UnpackRow(set.Row(r), slot);
+            _lastActive[slot] = set.LastActiveMs[r];
+            _newestMs = Math.Max(_newestMs, set.LastActiveMs[r]);
         }
+
+        _total = set.InStore ? set.Total : set.Ids.Length;
+    }
+
+    private bool TryLoad(string id, out int row)
+    {
+        Misses++;
+        // Read into its own buffer: making room for the row may evict another, which is packed into _packed.
+        if (!_store!.TryRead(_name, id, _loaded, out var lastActive))
+        {
+            row = -1;
+            return false;
+        }
+
+        row = Allocate();
+        Place(id, row);
+        UnpackRow(_loaded, row);
+        _lastActive[row] = lastActive;
+        _flags[row] = Referenced;
+        return true;
+    }
+
+    private void Place(string id, int row)
+    {
+        _rows.Add(id, row);
+        _ids[row] = id;
+        _catalogIndex[row] = -1;
+    }
+
+    /// <summary>A free slot: a released one, a new one while under the hot-set limit, else the CLOCK victim's.</summary>
+    private int Allocate(bool evict = true)
+    {
+        if (_free.Count > 0)
+        {
+            return _free.Pop();
+        }
+
+        if (!evict || _options.HotRows == 0 || _rows.Count < _options.HotRows)
+        {
+            if (_slots == _ids.Length)
+            {
+                Grow(_slots * 2);
+            }
+
+            return _slots++;
+        }
+
+        while (true)
+        {
+            var slot = _hand;
+            _hand = _hand + 1 >= _slots ? 1 : _hand + 1;
+            if (_ids[slot] is null)
+            {
+                continue;
+            }
+
+            if ((_flags[slot] & Referenced) != 0)
+            {
+                _flags[slot] = (byte)(_flags[slot] & ~Referenced);
+                continue;
+            }
+
+            Evict(slot);
+            return slot;
+        }
+    }
+
+    private void Evict(int slot)
+    {
+        var id = _ids[slot]!;
+        if ((_flags[slot] & (Changed | InLastCopy)) != 0)
+        {
+            if (_store is null)
+            {
+                throw new InvalidOperationException($"the {_name} table has a hot-set limit but no store to evict to");
+            }
+
+            PackRow(slot, _packed);
+            _store.WriteEvicted(_name, id, _packed, _lastActive[slot]);
+        }
+
+        Release(slot, id);
+        Evictions++;
+    }
+
+    private void Release(int slot, string id)
+    {
+        _rows.Remove(id);
+        _ids[slot] = null;
+        _flags[slot] = 0;
+        if (_catalogIndex[slot] >= 0)
+        {
+            _rowsOfCatalog[_catalogIndex[slot]] = -1;
+            _catalogIndex[slot] = -1;
+        }
+    }
+
+    /// <summary>Removes rows not updated for longer than the TTL, in memory and (a bounded scan per call) in the store.</summary>
+    private void Expire()
+    {
+        if (_options.TtlSeconds <= 0 || _newestMs == 0)
+        {
+            return;
+        }
+
+        var cutoff = _newestMs - (long)(_options.TtlSeconds * 1000);
+        for (var slot = 1; slot < _slots; slot++)
+        {
+            if (_ids[slot] is { } id && _lastActive[slot] < cutoff)
+            {
+                Release(slot, id);
+                _free.Push(slot);
+                Removed(id);
+            }
+        }
+
+        if (_store is not null)
+        {
+            var removedHere = _removed.ToHashSet(StringComparer.Ordinal);
+            foreach (var id in _store.ScanExpired(_name, cutoff, _options.ExpiryScanRows))
+            {
+                // A row in memory is newer than the store's copy and was checked above.
+                if (!_rows.ContainsKey(id) && removedHere.Add(id))
+                {
+                    Removed(id);
+                }
+            }
+        }
+    }
+
+    private void Removed(string id)
+    {
+        _removed.Add(id);
+        _total--;
+        Expiries++;
+    }
+
+    private void PackRow(int slot, Span<float> packed)
+    {
+        packed[0] = _bias[slot];
+        packed[1] = _biasSquares[slot];
+        Factors(slot).CopyTo(packed[2..]);
+        FactorSquares(slot).CopyTo(packed[(2 + _rank)..]);
+    }
+
+    private void UnpackRow(ReadOnlySpan<float> packed, int slot)
+    {
+        _bias[slot] = packed[0];
+        _biasSquares[slot] = packed[1];
+        packed.Slice(2, _rank).CopyTo(Factors(slot));
+        packed.Slice(2 + _rank, _rank).CopyTo(FactorSquares(slot));
+    }
+
+    private void Grow(int capacity)
+    {
+        Array.Resize(ref _ids, capacity);
+        Array.Resize(ref _factors, capacity * _rank);
+        Array.Resize(ref _factorSquares, capacity * _rank);
+        Array.Resize(ref _bias, capacity);
+        Array.Resize(ref _biasSquares, capacity);
+        Array.Resize(ref _lastActive, capacity);
+        Array.Resize(ref _flags, capacity);
+        Array.Resize(ref _catalogIndex, capacity);
+    }
+
+    /// <summary>
+    /// A counting sketch of sightings (count-min with conservative update, four rows of 2^18 byte counters): an id is
+    /// admitted once its estimated count reaches the threshold. It can overestimate (admit early), never underestimate.
+    /// </summary>
+    private sealed class AdmissionSketch(int threshold)
+    {
+        private const int Bits = 18;
+        private const int Depth = 4;
+        private readonly byte[] _counts = new byte[Depth << Bits];
+
+        /// <summary>Counts one sighting; true when the id has now been seen <c>threshold</c> times.</summary>
+        public bool Sighted(string id)
+        {
+            var hash = KeyHashOf(id);
+            var h1 = (uint)hash;
+            var h2 = (uint)(hash >> 32) | 1;
+            Span<int> cells = stackalloc int[Depth];
+            var min = byte.MaxValue;
+            for (var d = 0; d < Depth; d++)
+            {
+                cells[d] = (d << Bits) | (int)((h1 + (uint)d * h2) & ((1u << Bits) - 1));
+                min = Math.Min(min, _counts[cells[d]]);
+            }
+
+            if (min < byte.MaxValue)
+            {
+                foreach (var cell in cells)
+                {
+                    if (_counts[cell] == min)
+                    {
+                        _counts[cell]++;
+                    }
+                }
+
+                min++;
+            }
+
+            return min >= threshold;
+        }
+
+        public float[] Save() => MemoryMarshal.Cast<byte, float>(_counts).ToArray();
+
+        public void Load(float[] saved)
+        {
+            var bytes = MemoryMarshal.AsBytes(saved.AsSpan());
+            if (bytes.Length == _counts.Length)
+            {
+                bytes.CopyTo(_counts);
+            }
+        }
+
+        private static ulong KeyHashOf(string id) => Processing.KeyHash.Of('a', id);
     }
 }

@@ -148,6 +148,7 @@ public sealed class FtrlProximal : IOnlineLearner, ILabelledLearner, IHashedLear
     {
         Floats = { ["z"] = (float[])_z.Clone(), ["n"] = (float[])_n.Clone() },
         Longs = { ["hashBits"] = [_bits] },
+        OptimizerState = { "z", "n" },
     };
 
     /// <inheritdoc />

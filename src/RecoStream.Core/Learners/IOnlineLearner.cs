@@ -38,6 +38,20 @@ public interface IOnlineLearner
     /// <summary>A copy of the whole state, optimizer state included.</summary>
     LearnerSnapshot Snapshot();
 
+    /// <summary>
+    /// A copy for the next checkpoint: like <see cref="Snapshot"/>, except that keyed row tables hold only the rows changed
+    /// since the previous call (the store keeps the others). Learners without row tables copy everything.
+    /// </summary>
+    LearnerSnapshot SnapshotChanges() => Snapshot();
+
+    /// <summary>The learner's keyed tables (none for learners over hashed features).</summary>
+    IReadOnlyList<RowTableStatistics> RowTables => [];
+
+    /// <summary>Lets the learner keep rows beyond its hot set in the store; learners without row tables ignore it.</summary>
+    void AttachRowStore(IRowStore store)
+    {
+    }
+
     /// <summary>Replaces the state with a snapshot's; refuses one written with incompatible settings.</summary>
     void Restore(LearnerSnapshot snapshot);
 }

@@ -15,7 +15,7 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     /// <summary>The <see cref="Kind"/> of this learner.</summary>
     public const string KindName = "ImplicitMF";
 
-    private const int SnapshotVersion = 1;
+    private const int SnapshotVersion = 2;
 
     private readonly ImplicitMatrixFactorizationOptions _options;
     private readonly int _rank;
@@ -29,8 +29,9 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
         Name = name;
         _options = options;
         _rank = options.Rank;
-        _users = new FactorTable(_rank);
-        _items = new FactorTable(_rank);
+        options.Rows.Validate(name);
+        _users = new FactorTable(_rank, "user", options.Rows);
+        _items = new FactorTable(_rank, "item", options.Rows);
         _initialiseUser = FactorInitializer.For(FeatureHasher.UserNamespace, options.Seed, options.InitialStd);
         _initialiseItem = FactorInitializer.For(FeatureHasher.ItemNamespace, options.Seed, options.InitialStd);
     }
@@ -58,8 +59,8 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     public double Learn(UserEvent e, double label)
     {
         var before = Predict(e);
-        var p = _users.Factors(_users.GetOrAdd(e.User, _initialiseUser, 0f));
-        var q = _items.Factors(_items.GetOrAdd(e.Item, _initialiseItem, 0f));
+        var p = _users.Factors(_users.GetOrAdd(e.User, _initialiseUser, 0f, e.TimestampMs));
+        var q = _items.Factors(_items.GetOrAdd(e.Item, _initialiseItem, 0f, e.TimestampMs));
         var weight = (float)Math.Clamp(label / _options.FullStrength, 0.1, 1.0);
         var eta = (float)_options.LearningRate * weight;
         var lambda = (float)_options.Regularization;
@@ -92,10 +93,25 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     }
 
     /// <inheritdoc />
-    public LearnerSnapshot Snapshot()
+    public LearnerSnapshot Snapshot() => Copy(changesOnly: false);
+
+    /// <inheritdoc />
+    public LearnerSnapshot SnapshotChanges() => Copy(changesOnly: true);
+
+    /// <inheritdoc />
+    public void AttachRowStore(IRowStore store)
+    {
+        _users.AttachStore(store);
+        _items.AttachStore(store);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<RowTableStatistics> RowTables => [_users.Statistics, _items.Statistics];
+
+    private LearnerSnapshot Copy(bool changesOnly)
     {
         var snapshot = new LearnerSnapshot(KindName, SnapshotVersion);
-        FactorTable.WritePair(snapshot, _users, _items);
+        FactorTable.WritePair(snapshot, _users, _items, changesOnly);
         return snapshot;
     }
 

@@ -27,4 +27,7 @@ public sealed class ImplicitMatrixFactorizationOptions
 
     /// <summary>Seed of the factor initialisation. Default 42.</summary>
     public int Seed { get; set; } = 42;
+
+    /// <summary>How the user and item rows are kept: in memory, or a hot set over the store; TTL; admission.</summary>
+    public RowTableOptions Rows { get; set; } = new();
 }

@@ -20,6 +20,12 @@ public sealed record LearnerSnapshot(string Kind, int Version)
     /// <summary>Whole-number arrays (counts, settings that must match).</summary>
     public Dictionary<string, long[]> Longs { get; init; } = [];
 
+    /// <summary>Keyed tables of rows (a factorization learner's users and items), stored row by row.</summary>
+    public Dictionary<string, RowSet> Rows { get; init; } = [];
+
+    /// <summary>The names of the <see cref="Floats"/> arrays that are optimizer state (stored apart from the weights).</summary>
+    public HashSet<string> OptimizerState { get; init; } = [];
+
     /// <summary>An array that must be present, or a clear error naming the learner kind and the part.</summary>
     public T[] Require<T>(Dictionary<string, T[]> part, string name) =>
         part.TryGetValue(name, out var value) ? value : throw new InvalidOperationException($"the stored {Kind} learner has no '{name}'");

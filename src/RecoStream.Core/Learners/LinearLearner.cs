@@ -147,6 +147,7 @@ public sealed class LinearLearner : IOnlineLearner, IHashedLearner
         if (_squares is not null)
         {
             snapshot.Floats["squares"] = (float[])_squares.Clone();
+            snapshot.OptimizerState.Add("squares");
         }
 
         return snapshot;

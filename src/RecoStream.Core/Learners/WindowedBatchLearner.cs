@@ -105,9 +105,19 @@ public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner
     public double ScoreItem(string user, string item) => _inner.ScoreItem(user, item);
 
     /// <inheritdoc />
-    public LearnerSnapshot Snapshot()
+    public LearnerSnapshot Snapshot() => WithWindow(_inner.Snapshot());
+
+    /// <inheritdoc />
+    public LearnerSnapshot SnapshotChanges() => WithWindow(_inner.SnapshotChanges());
+
+    /// <inheritdoc />
+    public void AttachRowStore(IRowStore store) => _inner.AttachRowStore(store);
+
+    /// <inheritdoc />
+    public IReadOnlyList<RowTableStatistics> RowTables => _inner.RowTables;
+
+    private LearnerSnapshot WithWindow(LearnerSnapshot snapshot)
     {
-        var snapshot = _inner.Snapshot();
         WindowedEvents.Write(snapshot, "window", _window);
         WindowedEvents.Write(snapshot, "reservoir", _reservoir);
         snapshot.Longs["reservoirSeen"] = [_seenForReservoir];

@@ -104,12 +104,20 @@ public sealed class ModelState
     public long PositionLine { get; set; }
 
     /// <summary>A consistent copy of the whole state, safe to encode while learning goes on.</summary>
-    public ModelSnapshot Snapshot() => new(
+    public ModelSnapshot Snapshot() => Copy(changesOnly: false);
+
+    /// <summary>
+    /// A copy for the next checkpoint: as <see cref="Snapshot"/>, but the learners' keyed row tables hold only the rows
+    /// changed since the previous call; the store already has the others.
+    /// </summary>
+    public ModelSnapshot SnapshotChanges() => Copy(changesOnly: true);
+
+    private ModelSnapshot Copy(bool changesOnly) => new(
         LinesConsumed,
         EventsApplied,
         Normalizer.Snapshot(),
         Preprocessing.Snapshot(),
-        [.. _learners.Select(l => new LearnerEntry(l.Name, l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
+        [.. _learners.Select(l => new LearnerEntry(l.Name, changesOnly ? l.Learner.SnapshotChanges() : l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
         Catalog.Snapshot(),
         History.Snapshot(),
         Position is null ? null : Position with { Line = PositionLine });

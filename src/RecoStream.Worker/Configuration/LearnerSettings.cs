@@ -25,6 +25,14 @@ internal sealed record LearnerSettings(string Name, string Kind, object Options,
         _ => throw new InvalidOperationException($"no learner for {Options.GetType().Name}"),
     };
 
+    /// <summary>True when the learner keeps only a hot set of its rows in memory and the rest in the store.</summary>
+    public bool RowsInStore => Options switch
+    {
+        BiasedMatrixFactorizationOptions mf => mf.Rows.HotRows > 0,
+        ImplicitMatrixFactorizationOptions implicitMf => implicitMf.Rows.HotRows > 0,
+        _ => false,
+    };
+
     /// <summary>The same learner in another mode.</summary>
     public LearnerSettings WithMode(LearnerMode mode) => this with { Mode = mode };
 

@@ -121,6 +121,7 @@ internal sealed class WorkerSettings
                 implicitMf.FullStrength = r.Double(prefix + "FullStrength", implicitMf.FullStrength, 0, 1e6, minExclusive: true);
                 implicitMf.PositiveRatingThreshold = r.Double(prefix + "PositiveRatingThreshold", implicitMf.PositiveRatingThreshold, -1e6, 1e6);
                 implicitMf.Seed = r.Int(prefix + "Seed", implicitMf.Seed, int.MinValue, int.MaxValue);
+                implicitMf.Rows = ReadRows(r, prefix + "Rows:");
                 return implicitMf;
             default:
                 var mf = new BiasedMatrixFactorizationOptions();
@@ -134,6 +135,7 @@ internal sealed class WorkerSettings
                 mf.MinRating = r.Double(prefix + "MinRating", mf.MinRating, -1e6, 1e6);
                 mf.MaxRating = r.Double(prefix + "MaxRating", mf.MaxRating, -1e6, 1e6);
                 mf.Seed = r.Int(prefix + "Seed", mf.Seed, int.MinValue, int.MaxValue);
+                mf.Rows = ReadRows(r, prefix + "Rows:");
                 if (mf.MaxRating <= mf.MinRating)
                 {
                     r.Missing(prefix + "MaxRating", $"a number greater than {prefix}MinRating ({mf.MinRating})");
@@ -141,6 +143,22 @@ internal sealed class WorkerSettings
 
                 return mf;
         }
+    }
+
+    /// <summary>How a factorization learner keeps its rows (<c>...:Rows:HotRows</c>, <c>TtlSeconds</c>, <c>AdmitAfter</c>, <c>ExpiryScanRows</c>).</summary>
+    private static RowTableOptions ReadRows(SettingsReader r, string prefix)
+    {
+        var rows = new RowTableOptions();
+        rows.HotRows = r.Int(prefix + "HotRows", rows.HotRows, 0, int.MaxValue);
+        if (rows.HotRows is > 0 and < 16)
+        {
+            r.Missing(prefix + "HotRows", "0 (every row in memory) or at least 16");
+        }
+
+        rows.TtlSeconds = r.Double(prefix + "TtlSeconds", rows.TtlSeconds, 0, 1e12);
+        rows.AdmitAfter = r.Int(prefix + "AdmitAfter", rows.AdmitAfter, 1, 255);
+        rows.ExpiryScanRows = r.Int(prefix + "ExpiryScanRows", rows.ExpiryScanRows, 1, int.MaxValue);
+        return rows;
     }
 
     private const string TypesAllowed = "comma-separated event types among view, click, add_to_cart, purchase, rating";

@@ -11,7 +11,7 @@ namespace RecoStream.Worker.Pipeline;
 /// Writes the model state to the store as one checkpoint. The pipeline pauses only to copy the state
 /// (<see cref="ModelState.Snapshot"/>); encoding and the durable write then run on a background thread while ingest
 /// goes on, unless the caller needs the checkpoint durable before it continues (a flush, a snapshot, the end of the
-/// run). At most one write is in flight: the next checkpoint waits for it, so at most two copies of the model exist.
+/// run). At most one write is in flight: the next checkpoint waits for it.
 /// </summary>
 internal sealed partial class Checkpointer
 {
@@ -21,6 +21,7 @@ internal sealed partial class Checkpointer
     private readonly WorkerStatus _status;
     private readonly TimeProvider _time;
     private readonly ILogger<Checkpointer> _logger;
+    private readonly Queue<Copy> _unwritten = new();
     private Task _inFlight = Task.CompletedTask;
 
     public Checkpointer(CheckpointStore store, ModelState state, WorkerMetrics metrics, WorkerStatus status, TimeProvider time, ILogger<Checkpointer> logger)
@@ -35,23 +36,28 @@ internal sealed partial class Checkpointer
 
     /// <summary>
     /// Copies the state and writes it; on the pipeline thread, so the state is quiescent while it is copied. With
-    /// <paramref name="durable"/> it returns once the checkpoint is on disk; otherwise once it is copied.
+    /// <paramref name="durable"/> it returns once the checkpoint is on disk; otherwise once it is copied. A copy holds
+    /// only the rows changed since the previous one, so a copy whose write failed is kept and written (in order) before
+    /// any newer one: nothing copied is skipped.
     /// </summary>
     /// <exception cref="Exception">This write, or an earlier background one, failed.</exception>
     public void Write(string trigger, bool durable)
     {
         AwaitInFlight();
+        WriteUnwritten();
         var start = _time.GetTimestamp();
-        var snapshot = _state.Snapshot();
+        var snapshot = _state.SnapshotChanges();
+        var generation = _store.ReserveGeneration();
         var pause = _time.GetElapsedTime(start);
         _metrics.CheckpointPause.Observe(pause.TotalSeconds);
+        _unwritten.Enqueue(new Copy(snapshot, generation, trigger, start, pause));
         if (durable)
         {
-            WriteCopy(snapshot, trigger, start, pause);
+            WriteUnwritten();
             return;
         }
 
-        _inFlight = Task.Run(() => WriteCopy(snapshot, trigger, start, pause));
+        _inFlight = Task.Run(WriteUnwritten);
     }
 
     /// <summary>Waits for the background write, if any; rethrows its failure.</summary>
@@ -69,12 +75,22 @@ internal sealed partial class Checkpointer
         }
     }
 
-    private void WriteCopy(ModelSnapshot snapshot, string trigger, long start, TimeSpan pause)
+    /// <summary>Writes the copies not yet written, oldest first; a failure leaves the failed copy first in line.</summary>
+    private void WriteUnwritten()
+    {
+        while (_unwritten.TryPeek(out var copy))
+        {
+            WriteCopy(copy);
+            _unwritten.Dequeue();
+        }
+    }
+
+    private void WriteCopy(Copy copy)
     {
         long bytes;
         try
         {
-            bytes = _store.Write(snapshot, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            bytes = _store.Write(copy.Snapshot, _time.GetUtcNow().ToUnixTimeMilliseconds(), copy.Generation);
         }
         catch (Exception ex)
         {
@@ -84,19 +100,23 @@ internal sealed partial class Checkpointer
             throw;
         }
 
-        var elapsed = _time.GetElapsedTime(start);
+        var elapsed = _time.GetElapsedTime(copy.Start);
         _status.StorageRecovered();
         _metrics.Checkpoints.Inc();
         _metrics.CheckpointDuration.Observe(elapsed.TotalSeconds);
         _metrics.CheckpointSize.Set(bytes);
         _metrics.LastCheckpoint.Set(_time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
-        LogWritten(_logger, trigger, snapshot.EventsApplied, snapshot.LinesConsumed, bytes, elapsed.TotalMilliseconds, pause.TotalMilliseconds);
+        LogWritten(_logger, copy.Trigger, copy.Generation, copy.Snapshot.EventsApplied, copy.Snapshot.LinesConsumed, bytes, elapsed.TotalMilliseconds,
+            copy.Pause.TotalMilliseconds);
     }
 
+    private sealed record Copy(ModelSnapshot Snapshot, long Generation, string Trigger, long Start, TimeSpan Pause);
+
     [LoggerMessage(EventId = 400, Level = LogLevel.Information,
-        Message = "Checkpoint ({Trigger}): {Events} events applied, {Lines} lines consumed, {Bytes} bytes in {Milliseconds:F1} ms " +
-                  "(ingest paused {PauseMilliseconds:F1} ms to copy the state)")]
-    private static partial void LogWritten(ILogger logger, string trigger, long events, long lines, long bytes, double milliseconds, double pauseMilliseconds);
+        Message = "Checkpoint {Generation} ({Trigger}): {Events} events applied, {Lines} lines consumed, {Bytes} bytes changed, in {Milliseconds:F1} ms " +
+                  "(ingest paused {PauseMilliseconds:F1} ms to copy the changes)")]
+    private static partial void LogWritten(ILogger logger, string trigger, long generation, long events, long lines, long bytes, double milliseconds,
+        double pauseMilliseconds);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Critical, Message = "Checkpoint to {Path} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string path);

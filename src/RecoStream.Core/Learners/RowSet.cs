@@ -1,0 +1,22 @@
+namespace RecoStream.Core.Learners;
+
+/// <summary>
+/// The rows of one keyed table (a learner's users or items) in a snapshot: row r's values are
+/// <c>Values[r * Width .. (r + 1) * Width]</c>, packed as bias, bias accumulator, factors, factor accumulators.
+/// </summary>
+/// <param name="Width">Floats per row.</param>
+/// <param name="Ids">The rows' ids.</param>
+/// <param name="Values">The rows' values, row after row.</param>
+/// <param name="LastActiveMs">When each row was last updated (event time, Unix ms).</param>
+/// <param name="Removed">Ids whose rows were removed (expired) since the last snapshot of changes.</param>
+/// <param name="Total">Rows the table holds in all (in memory and in the store).</param>
+/// <param name="ChangesOnly">
+/// True when the set holds only the rows changed since the previous snapshot of changes (a checkpoint's increment);
+/// false when it holds every row, or, with <see cref="InStore"/>, none because they stay in the store.
+/// </param>
+/// <param name="InStore">The rows were not read into memory: they stay in the store and are read on use.</param>
+public sealed record RowSet(int Width, string[] Ids, float[] Values, long[] LastActiveMs, string[] Removed, long Total, bool ChangesOnly, bool InStore = false)
+{
+    /// <summary>The values of row <paramref name="row"/>.</summary>
+    public ReadOnlySpan<float> Row(int row) => Values.AsSpan(row * Width, Width);
+}

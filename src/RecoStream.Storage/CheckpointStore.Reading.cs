@@ -1,0 +1,480 @@
+using RecoStream.Core.Evaluation;
+using RecoStream.Core.Learners;
+using RecoStream.Core.Processing;
+using RecoStream.Core.Ranking;
+using RecoStream.Core.Routing;
+using RocksDbSharp;
+
+namespace RecoStream.Storage;
+
+// Reading a generation back, collecting row versions no kept checkpoint needs, and the rows of learners whose tables
+// stay in the store.
+public sealed partial class CheckpointStore
+{
+    private ModelSnapshot Read(long generation, long oldestGeneration, Func<string, bool> rowsInStore)
+    {
+        var meta = Decode<MetaRecord>(Require(StoreLayout.Meta, generation, "meta"), "meta", m => m.SchemaVersion);
+        var learners = new Dictionary<string, LearnerReader>(StringComparer.Ordinal);
+        foreach (var name in meta.Learners)
+        {
+            var part = "learner/" + name;
+            var record = Decode<LearnerRecord>(Require(StoreLayout.Meta, generation, part), part, r => r.SchemaVersion);
+            Check(record.Name == name && record.Kind.Length > 0, part, "the value belongs to another learner");
+            Check(record.ArrayLengths.Values.All(l => l >= 0) && record.RowCounts.Keys.All(record.RowWidths.ContainsKey)
+                  && record.RowWidths.Values.All(w => w > 0) && record.RowCounts.Values.All(c => c >= 0), part, "array lengths or row tables are invalid");
+            learners.Add(name, new LearnerReader(record, rowsInStore(name)));
+        }
+
+        var normalizer = Decode<NormalizerRecord>(Require(StoreLayout.Features, generation, "normalizer"), "normalizer", r => r.SchemaVersion);
+        var catalog = Decode<CatalogRecord>(Require(StoreLayout.Serving, generation, "catalog"), "catalog", r => r.SchemaVersion);
+        var history = Decode<HistoryRecord>(Require(StoreLayout.Serving, generation, "history"), "history", r => r.SchemaVersion);
+        var stream = meta.HasStream
+            ? StreamSnapshotOf(Decode<StreamRecord>(Require(StoreLayout.Features, generation, "stream"), "stream", r => r.SchemaVersion))
+            : null;
+        SourcePosition? position = null;
+        if (meta.HasPosition)
+        {
+            var record = Decode<PositionRecord>(Require(StoreLayout.Offsets, generation, "position"), "position", r => r.SchemaVersion);
+            position = new SourcePosition(record.Source, record.Fingerprint, record.Line);
+        }
+
+        var collect = new List<(string Family, byte[] Key)>();
+        foreach (var family in StoreLayout.VersionedFamilies)
+        {
+            ReadVersions(family, generation, oldestGeneration, learners, collect);
+        }
+
+        var entries = new List<LearnerEntry>(learners.Count);
+        foreach (var (name, reader) in learners)
+        {
+            entries.Add(new LearnerEntry(name, reader.Finish(this), reader.Evaluator));
+            foreach (var (array, values) in reader.Arrays)
+            {
+                _lastArrays[(name, array)] = (float[])values.Clone();
+            }
+        }
+
+        Check(normalizer.Names.Length == meta.FeatureCount && normalizer.Counts.Length == normalizer.Names.Length
+              && normalizer.Means.Length == normalizer.Names.Length && normalizer.M2s.Length == normalizer.Names.Length
+              && normalizer.Mins.Length == normalizer.Names.Length && normalizer.Maxs.Length == normalizer.Names.Length
+              && normalizer.Modes.Length == normalizer.Names.Length,
+            "normalizer", "feature statistics do not match the checkpoint's metadata");
+        Check(catalog.Ids.Length == meta.ItemCount && catalog.Counts.Length == catalog.Ids.Length,
+            "catalog", "item count does not match the checkpoint's metadata");
+        Check(history.Users.Length == meta.UserCount && history.Items.Length == history.Users.Length,
+            "history", "user count does not match the checkpoint's metadata");
+        foreach (var items in history.Items)
+        {
+            foreach (var index in items ?? [])
+            {
+                Check((uint)index < (uint)catalog.Ids.Length, "history", $"item index {index} is outside the catalog");
+            }
+        }
+
+        var featureEntries = new FeatureStatisticsEntry[normalizer.Names.Length];
+        for (var i = 0; i < featureEntries.Length; i++)
+        {
+            featureEntries[i] = new FeatureStatisticsEntry(normalizer.Names[i], normalizer.Counts[i], normalizer.Means[i], normalizer.M2s[i],
+                normalizer.Mins[i], normalizer.Maxs[i], CheckedMode(normalizer.Modes[i]));
+        }
+
+        var users = new UserHistoryEntry[history.Users.Length];
+        for (var i = 0; i < users.Length; i++)
+        {
+            users[i] = new UserHistoryEntry(history.Users[i], history.Items[i] ?? []);
+        }
+
+        Delete(collect);
+        return new ModelSnapshot(
+            meta.LinesConsumed,
+            meta.EventsApplied,
+            new NormalizerSnapshot(featureEntries, normalizer.IgnoredFeatures),
+            stream,
+            entries,
+            new CatalogSnapshot(catalog.Ids, catalog.Counts),
+            new HistorySnapshot(users),
+            position);
+    }
+
+    /// <summary>
+    /// Reads, for every row and page of a column family, its newest version not newer than <paramref name="generation"/>,
+    /// and notes for deletion the versions newer than it (written by a checkpoint that never committed, or by damaged
+    /// ones) and those older than what the oldest kept checkpoint reads.
+    /// </summary>
+    private void ReadVersions(string family, long generation, long oldestGeneration, Dictionary<string, LearnerReader> learners,
+        List<(string Family, byte[] Key)> collect)
+    {
+        var isRows = family is StoreLayout.UserRows or StoreLayout.ItemRows;
+        var table = family == StoreLayout.UserRows ? "user" : "item";
+        byte[]? currentBase = null;
+        var state = VersionState.Start;
+        using var iterator = _db.NewIterator(_families[family]);
+        for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
+        {
+            var key = iterator.Key();
+            Check(StoreLayout.TryParseVersioned(key, out var rowBase, out var learner, out var id, out var version), family, "a key has an unknown shape");
+            if (currentBase is null || !rowBase.SequenceEqual(currentBase))
+            {
+                currentBase = rowBase.ToArray();
+                state = VersionState.Start;
+            }
+
+            switch (Classify(ref state, version, generation, oldestGeneration, iterator.Value().Length == 0))
+            {
+                case VersionFate.Delete:
+                    collect.Add((family, key));
+                    continue;
+                case VersionFate.Keep:
+                    continue;
+            }
+
+            // The version this generation reads.
+            var value = iterator.Value();
+            if (value.Length == 0 || !learners.TryGetValue(learner, out var reader))
+            {
+                continue; // removed, or a learner no longer configured
+            }
+
+            if (isRows)
+            {
+                reader.AddRow(this, table, id, value);
+            }
+            else
+            {
+                reader.AddPage(this, family == StoreLayout.Optimizer, id, value);
+            }
+        }
+    }
+
+    private enum VersionState
+    {
+        Start,
+        Read,
+        KeptOldest,
+    }
+
+    private enum VersionFate
+    {
+        Read,
+        Keep,
+        Delete,
+    }
+
+    /// <summary>
+    /// The fate of one version of a row, versions coming newest first: the newest not newer than the generation read is
+    /// the one read; those between the oldest kept generation and it stay (older checkpoints read them); of the older
+    /// ones only the newest stays (the oldest kept checkpoint reads it), the rest go.
+    /// </summary>
+    private static VersionFate Classify(ref VersionState state, long version, long generation, long oldestGeneration, bool removal)
+    {
+        if (version > generation)
+        {
+            return VersionFate.Delete;
+        }
+
+        if (state == VersionState.KeptOldest)
+        {
+            return VersionFate.Delete;
+        }
+
+        var first = state == VersionState.Start;
+        if (version <= oldestGeneration)
+        {
+            state = VersionState.KeptOldest;
+            // A removal that every kept checkpoint reads is the same as no row at all.
+            return first && removal ? VersionFate.Delete : first ? VersionFate.Read : VersionFate.Keep;
+        }
+
+        state = VersionState.Read;
+        return first ? VersionFate.Read : VersionFate.Keep;
+    }
+
+    /// <summary>
+    /// Deletes, in up to <paramref name="budget"/> rows per column family from where the last pass stopped, the versions no
+    /// kept checkpoint reads. Versions newer than the last checkpoint (rows evicted since) are never touched.
+    /// </summary>
+    private void CollectVersions(long oldestGeneration, long budget)
+    {
+        var collect = new List<(string Family, byte[] Key)>();
+        foreach (var family in StoreLayout.VersionedFamilies)
+        {
+            _sweepCursors.TryGetValue(family, out var cursor);
+            byte[]? currentBase = null;
+            var state = VersionState.Start;
+            long rows = 0;
+            byte[]? stoppedAt = null;
+            using var iterator = _db.NewIterator(_families[family]);
+            for (SeekFrom(iterator, cursor); iterator.Valid(); iterator.Next())
+            {
+                var key = iterator.Key();
+                if (!StoreLayout.TryParseVersioned(key, out var rowBase, out _, out _, out var version))
+                {
+                    continue;
+                }
+
+                if (currentBase is null || !rowBase.SequenceEqual(currentBase))
+                {
+                    if (++rows > budget)
+                    {
+                        stoppedAt = rowBase.ToArray();
+                        break;
+                    }
+
+                    currentBase = rowBase.ToArray();
+                    state = VersionState.Start;
+                }
+
+                if (version > Generation)
+                {
+                    continue; // evicted after the last checkpoint's copy: belongs to the next one
+                }
+
+                if (Classify(ref state, version, Generation, oldestGeneration, iterator.Value().Length == 0) == VersionFate.Delete)
+                {
+                    collect.Add((family, key));
+                }
+            }
+
+            _sweepCursors[family] = stoppedAt;
+        }
+
+        Delete(collect);
+
+        static void SeekFrom(Iterator iterator, byte[]? cursor)
+        {
+            if (cursor is null)
+            {
+                iterator.SeekToFirst();
+            }
+            else
+            {
+                iterator.Seek(cursor);
+            }
+        }
+    }
+
+    /// <summary>Deletes what checkpoints newer than <paramref name="generation"/> wrote (they are damaged or never committed).</summary>
+    private void DiscardNewerThan(long generation)
+    {
+        using var batch = new WriteBatch();
+        var start = StoreLayout.RecordKey(generation + 1, "");
+        var end = new byte[] { (byte)'9' + 1 };
+        foreach (var family in new[] { StoreLayout.Meta, StoreLayout.Features, StoreLayout.Serving, StoreLayout.Offsets })
+        {
+            batch.DeleteRange(start, (ulong)start.Length, end, (ulong)end.Length, _families[family]);
+        }
+
+        foreach (var family in StoreLayout.VersionedFamilies)
+        {
+            using var iterator = _db.NewIterator(_families[family]);
+            for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
+            {
+                var key = iterator.Key();
+                if (StoreLayout.TryParseVersioned(key, out _, out _, out _, out var version) && version > generation)
+                {
+                    batch.Delete(key, _families[family]);
+                }
+            }
+        }
+
+        _db.Write(batch, _writeOptions);
+    }
+
+    private void Delete(List<(string Family, byte[] Key)> keys)
+    {
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        using var batch = new WriteBatch();
+        foreach (var (family, key) in keys)
+        {
+            batch.Delete(key, _families[family]);
+        }
+
+        _db.Write(batch, _unsyncedWrites);
+        VersionsCollected += keys.Count;
+    }
+
+    private NormalizationMode CheckedMode(int mode)
+    {
+        Check(Enum.IsDefined((NormalizationMode)mode), "normalizer", $"unknown normalization mode {mode}");
+        return (NormalizationMode)mode;
+    }
+
+    private static StreamRecord StreamRecordOf(StreamStateSnapshot s)
+    {
+        var b = s.Behaviour;
+        var w = s.Window;
+        return new StreamRecord
+        {
+            SchemaVersion = SchemaVersion,
+            NewestEventMs = s.NewestEventMs,
+            DedupWindows = [.. s.Deduplication.Select(d => d.Window)],
+            DedupKeys = [.. s.Deduplication.Select(d => d.Keys)],
+            QuarantineUsers = [.. s.Quarantine.Select(q => q.User)],
+            QuarantineSeconds = [.. s.Quarantine.Select(q => q.Second)],
+            QuarantineCounts = [.. s.Quarantine.Select(q => q.Count)],
+            QuarantineUntils = [.. s.Quarantine.Select(q => q.UntilMs)],
+            Users = [.. b.Users.Select(u => u.User)],
+            UserCounts = [.. b.Users.Select(u => u.Count)],
+            UserFirstMs = [.. b.Users.Select(u => u.FirstMs)],
+            UserLastMs = [.. b.Users.Select(u => u.LastMs)],
+            UserPurchases = [.. b.Users.Select(u => u.Purchases)],
+            UserPurchaseTotals = [.. b.Users.Select(u => u.PurchaseTotal)],
+            Items = [.. b.Items.Select(i => i.Item)],
+            ItemCounts = [.. b.Items.Select(i => i.Count)],
+            ItemLastMs = [.. b.Items.Select(i => i.LastMs)],
+            KeySketch = b.KeySketch,
+            Window = [w.Closed, w.Events, w.StartMs, w.EndMs, w.FirstMs, w.LastMs],
+        };
+    }
+
+    private StreamStateSnapshot StreamSnapshotOf(StreamRecord r)
+    {
+        const string Part = "stream";
+        Check(r.DedupKeys.Length == r.DedupWindows.Length && r.DedupKeys.All(k => k is not null), Part, "deduplication windows do not match their keys");
+        var q = r.QuarantineUsers.Length;
+        Check(r.QuarantineSeconds.Length == q && r.QuarantineCounts.Length == q && r.QuarantineUntils.Length == q, Part, "quarantine columns differ in length");
+        var u = r.Users.Length;
+        Check(r.UserCounts.Length == u && r.UserFirstMs.Length == u && r.UserLastMs.Length == u && r.UserPurchases.Length == u
+              && r.UserPurchaseTotals.Length == u, Part, "user statistics columns differ in length");
+        var n = r.Items.Length;
+        Check(r.ItemCounts.Length == n && r.ItemLastMs.Length == n, Part, "item statistics columns differ in length");
+        Check(r.Window.Length == 6, Part, "the open window is incomplete");
+        return new StreamStateSnapshot(
+            r.NewestEventMs,
+            [.. r.DedupWindows.Select((w, i) => (w, r.DedupKeys[i]))],
+            [.. Enumerable.Range(0, q).Select(i => new QuarantineEntry(r.QuarantineUsers[i], r.QuarantineSeconds[i], r.QuarantineCounts[i], r.QuarantineUntils[i]))],
+            new BehaviourSnapshot(
+                [.. Enumerable.Range(0, u).Select(i => new UserStatisticsEntry(r.Users[i], r.UserCounts[i], r.UserFirstMs[i], r.UserLastMs[i], r.UserPurchases[i], r.UserPurchaseTotals[i]))],
+                [.. Enumerable.Range(0, n).Select(i => new ItemStatisticsEntry(r.Items[i], r.ItemCounts[i], r.ItemLastMs[i]))],
+                r.KeySketch),
+            new WindowTrackerSnapshot(r.Window[0], r.Window[1], r.Window[2], r.Window[3], r.Window[4], r.Window[5]));
+    }
+
+    /// <summary>Assembles one learner's snapshot from its record, its array pages and its rows.</summary>
+    private sealed class LearnerReader
+    {
+        private readonly LearnerRecord _record;
+        private readonly bool _rowsInStore;
+        private readonly Dictionary<string, bool[]> _pagesSeen = [];
+        private readonly Dictionary<string, RowsBuilder> _rows = [];
+
+        public LearnerReader(LearnerRecord record, bool rowsInStore)
+        {
+            _record = record;
+            _rowsInStore = rowsInStore;
+            foreach (var (name, length) in record.ArrayLengths)
+            {
+                Arrays[name] = new float[length];
+                _pagesSeen[name] = new bool[(length + StoreLayout.PageFloats - 1) / StoreLayout.PageFloats];
+            }
+
+            foreach (var (table, width) in record.RowWidths)
+            {
+                _rows[table] = new RowsBuilder(width);
+            }
+        }
+
+        public Dictionary<string, float[]> Arrays { get; } = [];
+
+        public EvaluatorSnapshot Evaluator => new(_record.EvaluatedCount, _record.SumSquaredError, _record.SumAbsoluteError, _record.Ranked, _record.Hits,
+            _record.DiscountedGain, _record.Classified, _record.SumLogLoss, _record.Learned);
+
+        private string Part => "learner/" + _record.Name;
+
+        public void AddPage(CheckpointStore store, bool optimizer, string id, byte[] value)
+        {
+            if (!StoreLayout.TryParsePageId(id, out var array, out var page) || !Arrays.TryGetValue(array, out var values)
+                || _record.Optimizer.Contains(array) != optimizer || page >= _pagesSeen[array].Length)
+            {
+                return; // a page of an array this checkpoint does not have
+            }
+
+            var start = page * StoreLayout.PageFloats;
+            var length = Math.Min(StoreLayout.PageFloats, values.Length - start);
+            store.DecodeRow(value, values.AsSpan(start, length), Part, out _);
+            _pagesSeen[array][page] = true;
+        }
+
+        public void AddRow(CheckpointStore store, string table, string id, byte[] value)
+        {
+            if (!_rows.TryGetValue(table, out var rows))
+            {
+                return;
+            }
+
+            var row = rows.Next(_rowsInStore);
+            store.DecodeRow(value, row, Part, out var lastActive);
+            rows.Add(id, lastActive, _rowsInStore);
+        }
+
+        public LearnerSnapshot Finish(CheckpointStore store)
+        {
+            foreach (var (array, seen) in _pagesSeen)
+            {
+                var missing = Array.IndexOf(seen, false);
+                store.Check(missing < 0, Part, $"page {missing} of its '{array}' array is missing");
+            }
+
+            var snapshot = new LearnerSnapshot(_record.Kind, _record.KindVersion)
+            {
+                Floats = Arrays,
+                Doubles = _record.Doubles,
+                Strings = _record.Strings,
+                Longs = _record.Longs,
+                OptimizerState = [.. _record.Optimizer],
+            };
+            foreach (var (table, rows) in _rows)
+            {
+                var expected = _record.RowCounts.GetValueOrDefault(table);
+                store.Check(rows.Count == expected, Part, $"its {table} table has {rows.Count} rows where the checkpoint wrote {expected}");
+                snapshot.Rows[table] = rows.Build(expected, _rowsInStore);
+            }
+
+            return snapshot;
+        }
+    }
+
+    /// <summary>Rows read in key order, packed as <see cref="RowSet"/> wants them.</summary>
+    private sealed class RowsBuilder(int width)
+    {
+        private readonly List<string> _ids = [];
+        private readonly List<long> _lastActive = [];
+        private readonly float[] _scratch = new float[width];
+        private float[] _values = new float[width * 64];
+
+        public long Count { get; private set; }
+
+        public Span<float> Next(bool countOnly)
+        {
+            if (countOnly)
+            {
+                return _scratch;
+            }
+
+            if ((_ids.Count + 1) * width > _values.Length)
+            {
+                Array.Resize(ref _values, _values.Length * 2);
+            }
+
+            return _values.AsSpan(_ids.Count * width, width);
+        }
+
+        public void Add(string id, long lastActive, bool countOnly)
+        {
+            Count++;
+            if (!countOnly)
+            {
+                _ids.Add(id);
+                _lastActive.Add(lastActive);
+            }
+        }
+
+        public RowSet Build(long total, bool inStore) => inStore
+            ? new RowSet(width, [], [], [], [], total, ChangesOnly: false, InStore: true)
+            : new RowSet(width, [.. _ids], _values[..(_ids.Count * width)], [.. _lastActive], [], total, ChangesOnly: false);
+    }
+}

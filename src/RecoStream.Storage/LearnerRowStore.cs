@@ -1,0 +1,79 @@
+using RecoStream.Core.Learners;
+using RocksDbSharp;
+
+namespace RecoStream.Storage;
+
+// The rows of one learner's keyed tables, read and written by the learner itself when its hot set is smaller than its tables.
+public sealed partial class CheckpointStore
+{
+    private sealed class LearnerRowStore(CheckpointStore store, string learner) : IRowStore
+    {
+        private readonly byte[] _prefix = StoreLayout.LearnerPrefix(learner);
+        private readonly Dictionary<string, byte[]?> _expiryCursors = [];
+
+        public bool TryRead(string table, string id, Span<float> values, out long lastActiveMs)
+        {
+            var family = StoreLayout.RowFamily(table);
+            var rowBase = StoreLayout.Base(_prefix, id);
+            using var iterator = store._db.NewIterator(store._families[family]);
+            iterator.Seek(rowBase);
+            if (!iterator.Valid() || !IsVersionOf(iterator.Key(), rowBase))
+            {
+                lastActiveMs = 0;
+                return false;
+            }
+
+            return store.DecodeRow(iterator.Value(), values, "learner/" + learner, out lastActiveMs);
+        }
+
+        public void WriteEvicted(string table, string id, ReadOnlySpan<float> values, long lastActiveMs)
+        {
+            var family = StoreLayout.RowFamily(table);
+            var key = StoreLayout.Versioned(StoreLayout.Base(_prefix, id), store._reserved + 1);
+            store._db.Put(key, EncodeRow(values, lastActiveMs), store._families[family], store._unsyncedWrites);
+        }
+
+        public IReadOnlyList<string> ScanExpired(string table, long cutoffMs, int maxRows)
+        {
+            var family = StoreLayout.RowFamily(table);
+            var expired = new List<string>();
+            _expiryCursors.TryGetValue(table, out var cursor);
+            byte[]? lastBase = null;
+            var rows = 0;
+            using var iterator = store._db.NewIterator(store._families[family]);
+            iterator.Seek(cursor ?? _prefix);
+            for (; ; iterator.Next())
+            {
+                if (!iterator.Valid() || !iterator.Key().AsSpan().StartsWith(_prefix))
+                {
+                    cursor = null; // the end of this learner's rows: the next scan starts over
+                    break;
+                }
+
+                var key = iterator.Key();
+                if (!StoreLayout.TryParseVersioned(key, out var rowBase, out _, out var id, out _) || (lastBase is not null && rowBase.SequenceEqual(lastBase)))
+                {
+                    continue; // an older version of the row just seen
+                }
+
+                if (++rows > maxRows)
+                {
+                    cursor = rowBase.ToArray();
+                    break;
+                }
+
+                lastBase = rowBase.ToArray();
+                var value = iterator.Value();
+                if (value.Length > 0 && store.Decode<RowRecord>(value, "learner/" + learner, r => r.SchemaVersion).LastActiveMs < cutoffMs)
+                {
+                    expired.Add(id);
+                }
+            }
+
+            _expiryCursors[table] = cursor;
+            return expired;
+        }
+
+        private static bool IsVersionOf(byte[] key, byte[] rowBase) => key.Length == rowBase.Length + 8 && key.AsSpan().StartsWith(rowBase);
+    }
+}

@@ -1,0 +1,138 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+
+namespace RecoStream.Storage;
+
+/// <summary>
+/// The store's column families and keys. Whole-record state (metadata, feature statistics, catalog, source position)
+/// is keyed by checkpoint generation, <c>NNNNNNNNNNNNNNNNNNN/part</c>. Rows and array pages are versioned: the key is
+/// the row's base (learner name with its length, the id in UTF-8, then 0xFF, which UTF-8 never contains, so no base is a
+/// prefix of another) followed by the bitwise complement of the generation that wrote it, big-endian, so a row's
+/// versions sort newest first and seeking to its base finds the newest.
+/// </summary>
+internal static class StoreLayout
+{
+    public const string Meta = "meta";
+    public const string Dense = "dense";
+    public const string Optimizer = "optimizer";
+    public const string UserRows = "user_rows";
+    public const string ItemRows = "item_rows";
+    public const string Features = "features";
+    public const string Serving = "serving";
+    public const string Offsets = "offsets";
+
+    /// <summary>Every column family a store of this layout has, besides RocksDB's <c>default</c>.</summary>
+    public static readonly string[] Families = [Meta, Dense, Optimizer, UserRows, ItemRows, Features, Serving, Offsets];
+
+    /// <summary>The versioned column families: rows and array pages.</summary>
+    public static readonly string[] VersionedFamilies = [Dense, Optimizer, UserRows, ItemRows];
+
+    /// <summary>Floats per page of a dense array (16 KiB): a checkpoint writes only the pages that changed.</summary>
+    public const int PageFloats = 4096;
+
+    private const byte End = 0xFF;
+
+    /// <summary>The column family of a learner's keyed table.</summary>
+    public static string RowFamily(string table) => table switch
+    {
+        "user" => UserRows,
+        "item" => ItemRows,
+        _ => throw new ArgumentException($"no column family for row table '{table}'", nameof(table)),
+    };
+
+    public static byte[] RecordKey(long generation, string part) =>
+        Encoding.UTF8.GetBytes(generation.ToString("D19", CultureInfo.InvariantCulture) + "/" + part);
+
+    public static bool TryParseRecordKey(ReadOnlySpan<byte> key, out long generation, out string part)
+    {
+        part = "";
+        generation = 0;
+        if (key.Length < 21 || key[19] != (byte)'/' || !long.TryParse(Encoding.ASCII.GetString(key[..19]), NumberStyles.None, CultureInfo.InvariantCulture, out generation))
+        {
+            return false;
+        }
+
+        part = Encoding.UTF8.GetString(key[20..]);
+        return true;
+    }
+
+    /// <summary>The key prefix of all a learner's rows in a column family.</summary>
+    public static byte[] LearnerPrefix(string learner)
+    {
+        var name = Encoding.UTF8.GetBytes(learner);
+        if (name.Length > 255)
+        {
+            throw new ArgumentException("a learner name is at most 255 bytes", nameof(learner));
+        }
+
+        var prefix = new byte[1 + name.Length];
+        prefix[0] = (byte)name.Length;
+        name.CopyTo(prefix, 1);
+        return prefix;
+    }
+
+    public static byte[] Base(byte[] learnerPrefix, string id)
+    {
+        var idBytes = Encoding.UTF8.GetByteCount(id);
+        var key = new byte[learnerPrefix.Length + idBytes + 1];
+        learnerPrefix.CopyTo(key, 0);
+        Encoding.UTF8.GetBytes(id, key.AsSpan(learnerPrefix.Length));
+        key[^1] = End;
+        return key;
+    }
+
+    public static byte[] Versioned(byte[] rowBase, long generation)
+    {
+        var key = new byte[rowBase.Length + 8];
+        rowBase.CopyTo(key, 0);
+        BinaryPrimitives.WriteUInt64BigEndian(key.AsSpan(rowBase.Length), ~(ulong)generation);
+        return key;
+    }
+
+    /// <summary>The id of a page of a dense array.</summary>
+    public static string PageId(string array, int page) => array + ":" + page.ToString("D8", CultureInfo.InvariantCulture);
+
+    public static bool TryParsePageId(string id, out string array, out int page)
+    {
+        var colon = id.LastIndexOf(':');
+        array = colon > 0 ? id[..colon] : "";
+        page = 0;
+        return colon > 0 && int.TryParse(id.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out page);
+    }
+
+    /// <summary>Splits a versioned key into its base, learner, id and generation; false for a key of another shape.</summary>
+    public static bool TryParseVersioned(byte[] key, out ReadOnlySpan<byte> rowBase, out string learner, out string id, out long generation)
+    {
+        rowBase = default;
+        learner = id = "";
+        generation = 0;
+        if (key.Length < 11 || 1 + key[0] + 1 + 8 > key.Length || key[^9] != End)
+        {
+            return false;
+        }
+
+        var nameLength = key[0];
+        rowBase = key.AsSpan(0, key.Length - 8);
+        learner = Encoding.UTF8.GetString(key, 1, nameLength);
+        id = Encoding.UTF8.GetString(key, 1 + nameLength, key.Length - 8 - 1 - 1 - nameLength);
+        generation = (long)~BinaryPrimitives.ReadUInt64BigEndian(key.AsSpan(key.Length - 8));
+        return true;
+    }
+
+    /// <summary>The smallest key after every key starting with <paramref name="prefix"/>, or null when there is none.</summary>
+    public static byte[]? PrefixEnd(byte[] prefix)
+    {
+        var end = (byte[])prefix.Clone();
+        for (var i = end.Length - 1; i >= 0; i--)
+        {
+            if (end[i] != 0xFF)
+            {
+                end[i]++;
+                return end[..(i + 1)];
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,246 @@
+using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
+using RecoStream.Core.Processing;
+using RecoStream.Core.Routing;
+
+namespace RecoStream.Storage.Tests;
+
+/// <summary>Row-by-row checkpoints of factorization learners: increments, fallback, hot sets over the store, expiry, admission.</summary>
+public sealed class RowTableTests : IDisposable
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "recostream-row-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_path))
+        {
+            Directory.Delete(_path, recursive: true);
+        }
+    }
+
+    private static ModelState MfState(RowTableOptions? rows = null) =>
+        new(new FeatureOptions(), [new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8, Rows = rows ?? new RowTableOptions() })], "mf", 20);
+
+    private static UserEvent Rating(int user, int item, int n) => new("u" + user, "i" + item, EventType.Rating, 1 + (user * 7 + item * 3) % 5, n * 60_000L, [], []);
+
+    /// <summary>A seeded stream of ratings: <paramref name="users"/> users, 200 items.</summary>
+    private static IEnumerable<UserEvent> Ratings(int count, int users, int seed, int start = 0)
+    {
+        var rng = new Random(seed);
+        for (var n = start; n < start + count; n++)
+        {
+            yield return Rating(rng.Next(users), rng.Next(200), n);
+        }
+    }
+
+    private static void Learn(ModelState state, IEnumerable<UserEvent> events)
+    {
+        var route = new IncrementalRoute(state, new LabelPolicy(new LabelOptions()));
+        var n = 0;
+        foreach (var e in events)
+        {
+            route.Apply(StreamItem.ForEvent(n++, e));
+        }
+    }
+
+    private static double[] Probe(ModelState state) =>
+        [.. Enumerable.Range(0, 40).Select(k => state.Learner.ScoreItem("u" + (k * 37 % 1000), "i" + (k * 11 % 200)))];
+
+    [Fact]
+    public void IncrementalCheckpoints_WriteOnlyChangedRows_AndReadBackTheWholeModel()
+    {
+        var state = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            Learn(state, Ratings(5000, 1000, seed: 1));
+            store.Write(state.SnapshotChanges(), 1);
+            // Ten more ratings change at most 20 rows of the 1,200.
+            Learn(state, Ratings(10, 1000, seed: 2, start: 5000));
+            var changes = state.SnapshotChanges();
+            Assert.InRange(changes.Learners[0].State.Rows["user"].Ids.Length + changes.Learners[0].State.Rows["item"].Ids.Length, 1, 20);
+            store.Write(changes, 2);
+        }
+
+        using (var raw = new RawStore(_path))
+        {
+            var written = raw.Entries("user_rows").Concat(raw.Entries("item_rows")).ToLookup(e => e.Key[^1] == unchecked((byte)~2));
+            Assert.InRange(written[true].Count(), 1, 20);
+            Assert.True(written[false].Count() > 1000);
+        }
+        var restored = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            restored.Restore(store.ReadLatest()!);
+        }
+
+        Assert.Equal(Probe(state), Probe(restored));
+        var (before, after) = (((BiasedMatrixFactorization)state.Learner).Snapshot(), ((BiasedMatrixFactorization)restored.Learner).Snapshot());
+        Assert.Equal(before.Rows["user"].Total, after.Rows["user"].Total);
+        Assert.Equal(before.Rows["user"].Ids.Order(), after.Rows["user"].Ids.Order());
+    }
+
+    [Fact]
+    public void DamagedRowInTheLatestCheckpoint_FallsBackToThePreviousRowsAndDropsTheNewerVersions()
+    {
+        var state = MfState();
+        double[] atFirst;
+        using (var store = CheckpointStore.Open(_path, syncWrites: true, keep: 2))
+        {
+            Learn(state, Ratings(3000, 1000, seed: 3));
+            store.Write(state.SnapshotChanges(), 1);
+            atFirst = Probe(state);
+            Learn(state, Ratings(3000, 1000, seed: 4, start: 3000));
+            store.Write(state.SnapshotChanges(), 2);
+        }
+
+        using (var raw = new RawStore(_path))
+        {
+            // Truncate one row version written by checkpoint 2 (the suffix is the complement of the generation).
+            var (key, value) = raw.Entries("user_rows").First(e => e.Key[^1] == unchecked((byte)~2));
+            raw.Set("user_rows", key, value[..10]);
+        }
+
+        var restored = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: true, keep: 2))
+        {
+            restored.Restore(store.ReadLatest()!);
+            Assert.Equal(1, store.Generation);
+            Assert.Contains("checkpoint 2 is unusable", store.Fallbacks.Single(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(atFirst, Probe(restored));
+        using (var raw = new RawStore(_path))
+        {
+            Assert.DoesNotContain(raw.Entries("user_rows"), e => e.Key[^1] == unchecked((byte)~2));
+        }
+    }
+
+    [Fact]
+    public void RowsEvictedAfterTheLastCheckpoint_AreDiscardedWhenTheProcessDiesBeforeTheNextOne()
+    {
+        var options = new RowTableOptions { HotRows = 16 };
+        var state = MfState(options);
+        double[] committed;
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            state.Learner.AttachRowStore(store.RowsOf("mf"));
+            Learn(state, Ratings(2000, 300, seed: 5));
+            store.Write(state.SnapshotChanges(), 1, store.ReserveGeneration());
+            committed = Probe(state);
+            // More learning evicts changed rows into the store as versions of checkpoint 2, which is never written.
+            Learn(state, Ratings(2000, 300, seed: 6, start: 2000));
+            Assert.NotEqual(committed, Probe(state));
+        }
+
+        var restored = MfState(options);
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            restored.Restore(store.ReadLatest(_ => true)!);
+            restored.Learner.AttachRowStore(store.RowsOf("mf"));
+            Assert.Equal(committed, Probe(restored));
+        }
+    }
+
+    [Fact]
+    public void HotSetSmallerThanTheTable_LearnsExactlyAsAllInMemory_AcrossCheckpointsAndARestart()
+    {
+        var inMemory = MfState();
+        var hot = MfState(new RowTableOptions { HotRows = 32 });
+        var events = Ratings(20_000, 1000, seed: 7).ToArray();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            hot.Learner.AttachRowStore(store.RowsOf("mf"));
+            for (var part = 0; part < 4; part++)
+            {
+                var slice = events[(part * 5000)..((part + 1) * 5000)];
+                Learn(inMemory, slice);
+                Learn(hot, slice);
+                store.Write(hot.SnapshotChanges(), part, store.ReserveGeneration());
+            }
+
+            Assert.Equal(Probe(inMemory), Probe(hot));
+            var (users, items) = (hot.Learner.RowTables[0], hot.Learner.RowTables[1]);
+            Assert.True(users.HotRows <= 32 && items.HotRows <= 32);
+            Assert.Equal(inMemory.Learner.RowTables[0].Rows, users.Rows);
+            Assert.True(users.Evictions > 1000 && users.Misses > 1000);
+        }
+
+        var restarted = MfState(new RowTableOptions { HotRows = 32 });
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            var snapshot = store.ReadLatest(_ => true)!;
+            Assert.Empty(snapshot.Learners[0].State.Rows["user"].Ids);
+            restarted.Restore(snapshot);
+            restarted.Learner.AttachRowStore(store.RowsOf("mf"));
+            Assert.Equal(Probe(inMemory), Probe(restarted));
+            var next = Rating(5, 6, 30_000);
+            Assert.Equal(inMemory.Learner.Learn(next, 4), restarted.Learner.Learn(next, 4));
+            Assert.True(store.VersionsCollected > 0, "old row versions are collected");
+        }
+    }
+
+    [Fact]
+    public void RowVersions_AreCollectedOnceNoKeptCheckpointReadsThem()
+    {
+        var state = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false, keep: 2))
+        {
+            for (var g = 1; g <= 6; g++)
+            {
+                Learn(state, [Rating(1, 1, g)]);
+                store.Write(state.SnapshotChanges(), g);
+            }
+        }
+
+        using var raw = new RawStore(_path);
+        // u1 was written by every checkpoint: only the versions checkpoints 5 and 6 read remain.
+        Assert.Equal(2, raw.Entries("user_rows").Count);
+    }
+
+    [Fact]
+    public void RowsInactiveLongerThanTheTtl_ExpireInMemoryAndInTheStore()
+    {
+        var options = new RowTableOptions { HotRows = 16, TtlSeconds = 3600, ExpiryScanRows = 1000 };
+        var state = MfState(options);
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            state.Learner.AttachRowStore(store.RowsOf("mf"));
+            // 100 users rate within 50 minutes; then only u0 and u1 go on, for three hours of event time.
+            Learn(state, Enumerable.Range(0, 100).Select(u => Rating(u, u, u / 2)));
+            store.Write(state.SnapshotChanges(), 1, store.ReserveGeneration());
+            Assert.Equal(0, state.Learner.RowTables[0].Expiries);
+            Learn(state, Enumerable.Range(0, 200).Select(n => Rating(n % 2, 0, 100 + n)));
+            store.Write(state.SnapshotChanges(), 2, store.ReserveGeneration());
+            var users = state.Learner.RowTables[0];
+            Assert.Equal(2, users.Rows);
+            Assert.Equal(98, users.Expiries);
+        }
+
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            var snapshot = store.ReadLatest()!;
+            Assert.Equal(["u0", "u1"], snapshot.Learners[0].State.Rows["user"].Ids.Order());
+        }
+    }
+
+    [Fact]
+    public void NewIds_GetARowOnlyAfterTheConfiguredNumberOfSightings()
+    {
+        var state = MfState(new RowTableOptions { AdmitAfter = 3 });
+        Learn(state, [Rating(1, 1, 0), Rating(1, 2, 1)]);
+        Assert.Equal(0, state.Learner.RowTables[0].Rows);
+        Assert.Equal(4, state.Learner.RowTables[0].NotAdmitted + state.Learner.RowTables[1].NotAdmitted);
+        Learn(state, [Rating(1, 3, 2)]);
+        Assert.Equal(1, state.Learner.RowTables[0].Rows);
+
+        // The sightings are part of the checkpoint: a restored learner admits i1 on its third sighting, as this one does.
+        using var store = CheckpointStore.Open(_path, syncWrites: false);
+        store.Write(state.SnapshotChanges(), 1);
+        var restored = MfState(new RowTableOptions { AdmitAfter = 3 });
+        restored.Restore(store.ReadLatest()!);
+        Learn(state, [Rating(9, 1, 3), Rating(9, 1, 4)]);
+        Learn(restored, [Rating(9, 1, 3), Rating(9, 1, 4)]);
+        Assert.Equal(state.Learner.ScoreItem("u9", "i1"), restored.Learner.ScoreItem("u9", "i1"));
+        Assert.Equal(1, restored.Learner.RowTables[1].Rows);
+    }
+}
