@@ -31,9 +31,18 @@ public sealed partial class WorkerDurabilityTests : IDisposable
         "--RecoStream:Storage:CheckpointEverySeconds=0", "--RecoStream:Evaluation:RankingEvery=0",
     ];
 
-    [Fact]
-    public void Replay_KilledAtRandomMomentsAndRestarted_EndsIdenticalToOneUninterruptedRun()
+    /// <param name="hotSet">
+    /// The crashed runs keep only 200 user and item rows of each factorization learner in memory (the rest in the store,
+    /// evicted and read back), while the uninterrupted run keeps every row in memory.
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Replay_KilledAtRandomMomentsAndRestarted_EndsIdenticalToOneUninterruptedRun(bool hotSet)
     {
+        string[] crashedArgs(string file) => hotSet
+            ? [.. ReplayArgs(file, Store("crashed")), "--RecoStream:Learners:mf:Rows:HotRows=200", "--RecoStream:Learners:implicit:Rows:HotRows=200"]
+            : ReplayArgs(file, Store("crashed"));
         var file = Path.Combine(_folder, "events.jsonl");
         File.WriteAllLines(file, new SyntheticEventGenerator(new SyntheticEventOptions { Events = 200_000, Users = 2000, Items = 800, BadFraction = 0.01, Seed = 5 })
             .LabelledLines().Select(l => l.Line));
@@ -48,7 +57,7 @@ public sealed partial class WorkerDurabilityTests : IDisposable
         var kills = 0;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            using var replay = WorkerProcess.Start(ReplayArgs(file, Store("crashed")));
+            using var replay = WorkerProcess.Start(crashedArgs(file));
             replay.CloseInput();
             Thread.Sleep(TimeSpan.FromMilliseconds(rng.Next(1500, 4500)));
             if (replay.Running)
@@ -59,7 +68,7 @@ public sealed partial class WorkerDurabilityTests : IDisposable
         }
 
         JsonElement last;
-        using (var resumed = WorkerProcess.Start(ReplayArgs(file, Store("crashed"))))
+        using (var resumed = WorkerProcess.Start(crashedArgs(file)))
         {
             resumed.CloseInput();
             Assert.Equal(0, resumed.WaitForExit());

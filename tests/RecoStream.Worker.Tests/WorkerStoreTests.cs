@@ -25,9 +25,9 @@ public sealed class WorkerStoreTests : IDisposable
             Assert.Equal(0, first.WaitForExit());
         }
 
-        using (var db = RocksDb.Open(new DbOptions(), _store.Path))
+        using (var raw = new Storage.Tests.RawStore(_store.Path))
         {
-            db.Put(Encoding.ASCII.GetBytes("cp/0000000000000000001/learner/mf"), new byte[] { 1, 2, 3 });
+            raw.Set("meta", Encoding.ASCII.GetBytes("0000000000000000001/learner/mf"), [1, 2, 3]);
         }
 
         using var second = Start("""{"op":"recommend","user":"a"}""");
@@ -50,11 +50,11 @@ public sealed class WorkerStoreTests : IDisposable
             Assert.Equal(0, second.WaitForExit());
         }
 
-        using (var db = RocksDb.Open(new DbOptions(), _store.Path))
+        using (var raw = new Storage.Tests.RawStore(_store.Path))
         {
-            var key = Encoding.ASCII.GetBytes("cp/0000000000000000002/catalog");
-            var bytes = db.Get(key);
-            db.Put(key, bytes[..(bytes.Length / 2)]);
+            var key = Encoding.ASCII.GetBytes("0000000000000000002/catalog");
+            var bytes = raw.Get("serving", key);
+            raw.Set("serving", key, bytes[..(bytes.Length / 2)]);
         }
 
         using var third = Start("""{"op":"recommend","user":"a"}""");
@@ -64,6 +64,26 @@ public sealed class WorkerStoreTests : IDisposable
         Assert.Contains("restored checkpoint 1 ", third.Stderr, StringComparison.Ordinal);
         Assert.Contains(": 1 events applied", third.Stderr, StringComparison.Ordinal);
         Assert.Single(third.RemainingOutput());
+    }
+
+    [Fact]
+    public void Start_StoreMissingAColumnFamily_RefusesNamingIt()
+    {
+        using (var first = Start("""{"user":"a","item":"x","type":"view","ts":1}"""))
+        {
+            Assert.Equal(0, first.WaitForExit());
+        }
+
+        using (var raw = new Storage.Tests.RawStore(_store.Path))
+        {
+            raw.Db.DropColumnFamily("optimizer");
+        }
+
+        using var second = Start("""{"op":"recommend","user":"a"}""");
+        Assert.Equal(1, second.WaitForExit());
+        Assert.Contains("refusing to start", second.Stderr, StringComparison.Ordinal);
+        Assert.Contains("no 'optimizer' column family", second.Stderr, StringComparison.Ordinal);
+        Assert.Empty(second.RemainingOutput());
     }
 
     [Fact]

@@ -28,10 +28,32 @@ internal sealed class WorkerMetrics
     private readonly Gauge _openWindowEvents;
     private readonly Gauge _distinctKeys;
     private readonly (Gauge.Child Gauge, int Bits)[] _collisions;
+    private readonly Gauge _rows;
+    private readonly Gauge _rowsInMemory;
+    private readonly Gauge _rowHitRatio;
+    private readonly Counter _rowLookups;
+    private readonly Counter _rowEvictions;
+    private readonly Counter _rowExpiries;
+    private readonly Counter _rowsNotAdmitted;
 
     public WorkerMetrics(ModelState state)
     {
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+
+        GaugeConfiguration Table() => new() { LabelNames = ["learner", "table"] };
+        _rows = factory.CreateGauge("recostream_rows", "Rows of a learner's keyed table (users or items), in memory and in the store.", Table());
+        _rowsInMemory = factory.CreateGauge("recostream_rows_in_memory", "Rows of a keyed table held in memory (the hot set).", Table());
+        _rowHitRatio = factory.CreateGauge("recostream_rows_hot_set_hit_ratio",
+            "Share of a keyed table's lookups answered from memory (this process; 1 when every row is in memory).", Table());
+        _rowLookups = factory.CreateCounter("recostream_row_lookups_total",
+            "Lookups of a keyed table's rows, by result: hit (in memory) or miss (read from the store, found or not).",
+            new CounterConfiguration { LabelNames = ["learner", "table", "result"] });
+        _rowEvictions = factory.CreateCounter("recostream_row_evictions_total", "Rows evicted from the hot set to the store.",
+            new CounterConfiguration { LabelNames = ["learner", "table"] });
+        _rowExpiries = factory.CreateCounter("recostream_row_expiries_total", "Rows removed after being inactive longer than the TTL.",
+            new CounterConfiguration { LabelNames = ["learner", "table"] });
+        _rowsNotAdmitted = factory.CreateCounter("recostream_rows_not_admitted_total",
+            "Updates dropped because their id had not been seen AdmitAfter times yet.", new CounterConfiguration { LabelNames = ["learner", "table"] });
 
         _received = factory.CreateCounter("recostream_events_received_total",
             "Event lines received from a source (applied or rejected; requests and blank lines excluded).",
@@ -209,6 +231,19 @@ internal sealed class WorkerMetrics
         foreach (var learner in _learners)
         {
             learner.Update(ReferenceEquals(learner.Slot, state.Serving));
+            foreach (var table in learner.Slot.Learner.RowTables)
+            {
+                string[] labels = [learner.Slot.Name, table.Table];
+                _rows.WithLabels(labels).Set(table.Rows);
+                _rowsInMemory.WithLabels(labels).Set(table.HotRows);
+                var lookups = table.Hits + table.Misses;
+                _rowHitRatio.WithLabels(labels).Set(lookups == 0 ? 1 : (double)table.Hits / lookups);
+                _rowLookups.WithLabels([.. labels, "hit"]).IncTo(table.Hits);
+                _rowLookups.WithLabels([.. labels, "miss"]).IncTo(table.Misses);
+                _rowEvictions.WithLabels(labels).IncTo(table.Evictions);
+                _rowExpiries.WithLabels(labels).IncTo(table.Expiries);
+                _rowsNotAdmitted.WithLabels(labels).IncTo(table.NotAdmitted);
+            }
         }
     }
 

@@ -113,8 +113,8 @@ internal sealed partial class Checkpointer
     private sealed record Copy(ModelSnapshot Snapshot, long Generation, string Trigger, long Start, TimeSpan Pause);
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information,
-        Message = "Checkpoint {Generation} ({Trigger}): {Events} events applied, {Lines} lines consumed, {Bytes} bytes changed, in {Milliseconds:F1} ms " +
-                  "(ingest paused {PauseMilliseconds:F1} ms to copy the changes)")]
+        Message = "Checkpoint ({Trigger}): {Events} events applied, {Lines} lines consumed, {Bytes} bytes of changes in {Milliseconds:F1} ms " +
+                  "(ingest paused {PauseMilliseconds:F1} ms to copy them), generation {Generation}")]
     private static partial void LogWritten(ILogger logger, string trigger, long generation, long events, long lines, long bytes, double milliseconds,
         double pauseMilliseconds);
 
