@@ -119,7 +119,8 @@ public sealed partial class CheckpointStore
                 state = VersionState.Start;
             }
 
-            switch (Classify(ref state, version, generation, oldestGeneration, iterator.Value().Length == 0))
+            var value = iterator.Value();
+            switch (Classify(ref state, version, generation, oldestGeneration, value.Length == 0))
             {
                 case VersionFate.Delete:
                     collect.Add((family, key));
@@ -129,7 +130,6 @@ public sealed partial class CheckpointStore
             }
 
             // The version this generation reads.
-            var value = iterator.Value();
             if (value.Length == 0 || !learners.TryGetValue(learner, out var reader))
             {
                 continue; // removed, or a learner no longer configured

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using MessagePack;
 using MessagePack.Resolvers;
@@ -33,6 +34,13 @@ public sealed partial class CheckpointStore : IDisposable
     private readonly RocksDb _db;
     private readonly WriteOptions _writeOptions;
     private readonly WriteOptions _unsyncedWrites = new WriteOptions().SetSync(false);
+
+    // Rows evicted from a hot set skip the write-ahead log: until a checkpoint commits them they are disposable (a
+    // restart deletes versions newer than the last checkpoint), and the checkpoint that commits them first flushes the
+    // row tables' memtables to disk.
+    private readonly WriteOptions _evictionWrites = new WriteOptions().DisableWal(1);
+    private readonly FlushOptions _flushOptions = new FlushOptions().SetWaitForFlush(true);
+    private int _evictedSinceFlush;
     private readonly int _keep;
     private readonly Dictionary<string, ColumnFamilyHandle> _families = [];
     private readonly List<string> _fallbacks = [];
@@ -205,6 +213,15 @@ public sealed partial class CheckpointStore : IDisposable
         foreach (var old in generations.Where(g => g <= generation - _keep))
         {
             DeleteRecords(batch, old);
+        }
+
+        if (Interlocked.Exchange(ref _evictedSinceFlush, 0) != 0)
+        {
+            // Rows evicted into this checkpoint are only in memtables: put them on disk before the batch commits them.
+            foreach (var family in new[] { StoreLayout.UserRows, StoreLayout.ItemRows })
+            {
+                Native.Instance.rocksdb_flush_cf(_db.Handle, _flushOptions.Handle, _families[family].Handle);
+            }
         }
 
         _db.Write(batch, _writeOptions);
@@ -443,15 +460,52 @@ public sealed partial class CheckpointStore : IDisposable
         return value.Length;
     }
 
+    /// <summary>
+    /// A row version as MessagePack: the array [schema version, raw little-endian float32 bytes, last update], written
+    /// directly (rows are written and read by the million; the shape is <see cref="RowRecord"/>'s).
+    /// </summary>
     private static byte[] EncodeRow(ReadOnlySpan<float> values, long lastActiveMs)
     {
-        var raw = MemoryMarshal.AsBytes(values).ToArray();
-        if (!BitConverter.IsLittleEndian)
+        var raw = MemoryMarshal.AsBytes(values);
+        var buffer = new ArrayBufferWriter<byte>(raw.Length + 24);
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(3);
+        writer.Write(SchemaVersion);
+        if (BitConverter.IsLittleEndian)
         {
-            ReverseEach(raw);
+            writer.Write(raw);
+        }
+        else
+        {
+            var swapped = raw.ToArray();
+            ReverseEach(swapped);
+            writer.Write(swapped);
         }
 
-        return MessagePackSerializer.Serialize(new RowRecord { SchemaVersion = SchemaVersion, Values = raw, LastActiveMs = lastActiveMs }, Serializer);
+        writer.Write(lastActiveMs);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>When a row version was last updated; null for a removal marker.</summary>
+    private long? DecodeLastActive(byte[] value, string part)
+    {
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        var reader = new MessagePackReader(value);
+        try
+        {
+            Check(reader.ReadArrayHeader() == 3 && reader.ReadInt32() == SchemaVersion, part, "a row value is not a row of this layout");
+            reader.Skip();
+            return reader.ReadInt64();
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
+        {
+            throw new CheckpointCorruptException($"a row of the checkpoint's '{part}' value in '{Path}' cannot be decoded ({ex.Message}); the store is damaged", ex);
+        }
     }
 
     /// <summary>Decodes a row version into <paramref name="values"/> (its exact length); false for a removal marker.</summary>
@@ -463,19 +517,38 @@ public sealed partial class CheckpointStore : IDisposable
             return false;
         }
 
-        var record = Decode<RowRecord>(value, part, r => r.SchemaVersion);
-        Check(record.Values.Length == values.Length * sizeof(float), part, $"a row has {record.Values.Length} bytes where {values.Length * sizeof(float)} were written");
-        record.Values.CopyTo(MemoryMarshal.AsBytes(values));
+        var reader = new MessagePackReader(value);
+        int version;
+        ReadOnlySequence<byte>? raw;
+        try
+        {
+            Check(reader.ReadArrayHeader() == 3, part, "a row value is not a row");
+            version = reader.ReadInt32();
+            raw = reader.ReadBytes();
+            lastActiveMs = reader.ReadInt64();
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
+        {
+            throw new CheckpointCorruptException($"a row of the checkpoint's '{part}' value in '{Path}' cannot be decoded ({ex.Message}); the store is damaged", ex);
+        }
+
+        if (version != SchemaVersion)
+        {
+            throw new CheckpointCorruptException(
+                $"a row of the checkpoint's '{part}' value in '{Path}' has schema version {version}; this RecoStream reads version {SchemaVersion}");
+        }
+
+        var bytes = MemoryMarshal.AsBytes(values);
+        Check(raw is { } sequence && sequence.Length == bytes.Length, part, $"a row has {raw?.Length ?? 0} bytes where {bytes.Length} were written");
+        raw!.Value.CopyTo(bytes);
         if (!BitConverter.IsLittleEndian)
         {
-            var bytes = MemoryMarshal.AsBytes(values);
             for (var i = 0; i < bytes.Length; i += sizeof(float))
             {
                 bytes.Slice(i, sizeof(float)).Reverse();
             }
         }
 
-        lastActiveMs = record.LastActiveMs;
         return true;
     }
 

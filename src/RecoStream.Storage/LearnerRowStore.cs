@@ -30,7 +30,8 @@ public sealed partial class CheckpointStore
         {
             var family = StoreLayout.RowFamily(table);
             var key = StoreLayout.Versioned(StoreLayout.Base(_prefix, id), store._reserved + 1);
-            store._db.Put(key, EncodeRow(values, lastActiveMs), store._families[family], store._unsyncedWrites);
+            store._db.Put(key, EncodeRow(values, lastActiveMs), store._families[family], store._evictionWrites);
+            Volatile.Write(ref store._evictedSinceFlush, 1);
         }
 
         public IReadOnlyList<string> ScanExpired(string table, long cutoffMs, int maxRows)
@@ -63,8 +64,7 @@ public sealed partial class CheckpointStore
                 }
 
                 lastBase = rowBase.ToArray();
-                var value = iterator.Value();
-                if (value.Length > 0 && store.Decode<RowRecord>(value, "learner/" + learner, r => r.SchemaVersion).LastActiveMs < cutoffMs)
+                if (store.DecodeLastActive(iterator.Value(), "learner/" + learner) is { } lastActive && lastActive < cutoffMs)
                 {
                     expired.Add(id);
                 }

@@ -79,8 +79,8 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         var knownUser = _users.TryGetRow(e.User, out var u);
         var knownItem = _items.TryGetRow(e.Item, out var i);
         var prediction = Clip(Raw(knownUser, u, knownItem, i));
-        u = knownUser ? _users.Update(u, e.TimestampMs) : _users.GetOrAdd(e.User, _initialiseUser, _epsilon, e.TimestampMs);
-        i = knownItem ? _items.Update(i, e.TimestampMs) : _items.GetOrAdd(e.Item, _initialiseItem, _epsilon, e.TimestampMs);
+        u = knownUser ? _users.Update(u, e.TimestampMs) : _users.Add(e.User, _initialiseUser, _epsilon, e.TimestampMs);
+        i = knownItem ? _items.Update(i, e.TimestampMs) : _items.Add(e.Item, _initialiseItem, _epsilon, e.TimestampMs);
 
         _count++;
         _mean += (label - _mean) / _count;

@@ -134,16 +134,12 @@ internal sealed class FactorTable
     }
 
     /// <summary>
-    /// The row of an id to update at <paramref name="timeMs"/>, added with <paramref name="initialise"/> filling its
-    /// factors when new; the scratch row 0 (freshly initialised) when the id is not admitted yet.
+    /// Adds the row of an id that <see cref="TryGetRow"/> just did not find (so the store is not asked twice), to update
+    /// at <paramref name="timeMs"/>, with <paramref name="initialise"/> filling its factors; the scratch row 0 (freshly
+    /// initialised, forgotten after the update) when the id is not admitted yet.
     /// </summary>
-    public int GetOrAdd(string id, Action<string, Span<float>> initialise, float biasSquaresStart, long timeMs)
+    public int Add(string id, Action<string, Span<float>> initialise, float biasSquaresStart, long timeMs)
     {
-        if (TryGetRow(id, out var row))
-        {
-            return Update(row, timeMs);
-        }
-
         if (_admission is not null && !_admission.Sighted(id))
         {
             NotAdmitted++;
@@ -154,7 +150,7 @@ internal sealed class FactorTable
             return 0;
         }
 
-        row = Allocate();
+        var row = Allocate();
         Place(id, row);
         _total++;
         initialise(id, Factors(row));

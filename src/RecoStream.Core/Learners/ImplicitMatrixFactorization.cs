@@ -58,9 +58,12 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     /// <inheritdoc />
     public double Learn(UserEvent e, double label)
     {
-        var before = Predict(e);
-        var p = _users.Factors(_users.GetOrAdd(e.User, _initialiseUser, 0f, e.TimestampMs));
-        var q = _items.Factors(_items.GetOrAdd(e.Item, _initialiseItem, 0f, e.TimestampMs));
+        // Look each row up once (a miss may read the store), predict, then add what is new.
+        var knownUser = _users.TryGetRow(e.User, out var u);
+        var knownItem = _items.TryGetRow(e.Item, out var i);
+        var before = knownUser && knownItem ? TensorPrimitives.Dot((ReadOnlySpan<float>)_users.Factors(u), _items.Factors(i)) : 0.0;
+        var p = _users.Factors(knownUser ? _users.Update(u, e.TimestampMs) : _users.Add(e.User, _initialiseUser, 0f, e.TimestampMs));
+        var q = _items.Factors(knownItem ? _items.Update(i, e.TimestampMs) : _items.Add(e.Item, _initialiseItem, 0f, e.TimestampMs));
         var weight = (float)Math.Clamp(label / _options.FullStrength, 0.1, 1.0);
         var eta = (float)_options.LearningRate * weight;
         var lambda = (float)_options.Regularization;
