@@ -106,21 +106,23 @@ public sealed partial class CheckpointStore
     {
         var isRows = family is StoreLayout.UserRows or StoreLayout.ItemRows;
         var table = family == StoreLayout.UserRows ? "user" : "item";
-        byte[]? currentBase = null;
+        byte[] previous = [];
+        byte[] learnerName = [];
+        LearnerReader? reader = null;
         var state = VersionState.Start;
         using var iterator = _db.NewIterator(_families[family]);
         for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
         {
             var key = iterator.Key();
-            Check(StoreLayout.TryParseVersioned(key, out var rowBase, out var learner, out var id, out var version), family, "a key has an unknown shape");
-            if (currentBase is null || !rowBase.SequenceEqual(currentBase))
+            Check(StoreLayout.TryParseVersioned(key, out var parsed), family, "a key has an unknown shape");
+            if (!StoreLayout.TryParseVersioned(previous, out var before) || !parsed.Base.SequenceEqual(before.Base))
             {
-                currentBase = rowBase.ToArray();
                 state = VersionState.Start;
             }
 
+            previous = key;
             var value = iterator.Value();
-            switch (Classify(ref state, version, generation, oldestGeneration, value.Length == 0))
+            switch (Classify(ref state, parsed.Generation, generation, oldestGeneration, value.Length == 0))
             {
                 case VersionFate.Delete:
                     collect.Add((family, key));
@@ -130,18 +132,24 @@ public sealed partial class CheckpointStore
             }
 
             // The version this generation reads.
-            if (value.Length == 0 || !learners.TryGetValue(learner, out var reader))
+            if (!parsed.Learner.SequenceEqual(learnerName))
+            {
+                learnerName = parsed.Learner.ToArray();
+                learners.TryGetValue(parsed.LearnerString(), out reader);
+            }
+
+            if (value.Length == 0 || reader is null)
             {
                 continue; // removed, or a learner no longer configured
             }
 
             if (isRows)
             {
-                reader.AddRow(this, table, id, value);
+                reader.AddRow(this, table, parsed.IdString(), value);
             }
             else
             {
-                reader.AddPage(this, family == StoreLayout.Optimizer, id, value);
+                reader.AddPage(this, family == StoreLayout.Optimizer, parsed.IdString(), value);
             }
         }
     }
@@ -199,7 +207,7 @@ public sealed partial class CheckpointStore
         foreach (var family in StoreLayout.VersionedFamilies)
         {
             _sweepCursors.TryGetValue(family, out var cursor);
-            byte[]? currentBase = null;
+            byte[] previous = [];
             var state = VersionState.Start;
             long rows = 0;
             byte[]? stoppedAt = null;
@@ -207,29 +215,29 @@ public sealed partial class CheckpointStore
             for (SeekFrom(iterator, cursor); iterator.Valid(); iterator.Next())
             {
                 var key = iterator.Key();
-                if (!StoreLayout.TryParseVersioned(key, out var rowBase, out _, out _, out var version))
+                if (!StoreLayout.TryParseVersioned(key, out var parsed))
                 {
                     continue;
                 }
 
-                if (currentBase is null || !rowBase.SequenceEqual(currentBase))
+                if (!StoreLayout.TryParseVersioned(previous, out var before) || !parsed.Base.SequenceEqual(before.Base))
                 {
                     if (++rows > budget)
                     {
-                        stoppedAt = rowBase.ToArray();
+                        stoppedAt = parsed.Base.ToArray();
                         break;
                     }
 
-                    currentBase = rowBase.ToArray();
                     state = VersionState.Start;
                 }
 
-                if (version > Generation)
+                previous = key;
+                if (parsed.Generation > Generation)
                 {
                     continue; // evicted after the last checkpoint's copy: belongs to the next one
                 }
 
-                if (Classify(ref state, version, Generation, oldestGeneration, iterator.Value().Length == 0) == VersionFate.Delete)
+                if (Classify(ref state, parsed.Generation, Generation, oldestGeneration, iterator.Value().Length == 0) == VersionFate.Delete)
                 {
                     collect.Add((family, key));
                 }
@@ -270,7 +278,7 @@ public sealed partial class CheckpointStore
             for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
             {
                 var key = iterator.Key();
-                if (StoreLayout.TryParseVersioned(key, out _, out _, out _, out var version) && version > generation)
+                if (StoreLayout.TryParseVersioned(key, out var parsed) && parsed.Generation > generation)
                 {
                     batch.Delete(key, _families[family]);
                 }
@@ -374,7 +382,7 @@ public sealed partial class CheckpointStore
 
             foreach (var (table, width) in record.RowWidths)
             {
-                _rows[table] = new RowsBuilder(width);
+                _rows[table] = new RowsBuilder(width, rowsInStore ? 0 : (int)Math.Min(record.RowCounts.GetValueOrDefault(table), int.MaxValue / width));
             }
         }
 
@@ -439,12 +447,12 @@ public sealed partial class CheckpointStore
     }
 
     /// <summary>Rows read in key order, packed as <see cref="RowSet"/> wants them.</summary>
-    private sealed class RowsBuilder(int width)
+    private sealed class RowsBuilder(int width, int expected)
     {
-        private readonly List<string> _ids = [];
-        private readonly List<long> _lastActive = [];
+        private readonly List<string> _ids = new(expected);
+        private readonly List<long> _lastActive = new(expected);
         private readonly float[] _scratch = new float[width];
-        private float[] _values = new float[width * 64];
+        private float[] _values = GC.AllocateUninitializedArray<float>(width * Math.Max(expected, 1));
 
         public long Count { get; private set; }
 
@@ -457,7 +465,7 @@ public sealed partial class CheckpointStore
 
             if ((_ids.Count + 1) * width > _values.Length)
             {
-                Array.Resize(ref _values, _values.Length * 2);
+                Array.Resize(ref _values, _values.Length * 2); // more rows than the checkpoint counted: Finish refuses them
             }
 
             return _values.AsSpan(_ids.Count * width, width);
@@ -475,6 +483,7 @@ public sealed partial class CheckpointStore
 
         public RowSet Build(long total, bool inStore) => inStore
             ? new RowSet(width, [], [], [], [], total, ChangesOnly: false, InStore: true)
-            : new RowSet(width, [.. _ids], _values[..(_ids.Count * width)], [.. _lastActive], [], total, ChangesOnly: false);
+            : new RowSet(width, [.. _ids], _values.Length == _ids.Count * width ? _values : _values[..(_ids.Count * width)], [.. _lastActive], [], total,
+                ChangesOnly: false);
     }
 }

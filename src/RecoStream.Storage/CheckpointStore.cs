@@ -313,8 +313,21 @@ public sealed partial class CheckpointStore : IDisposable
         return metaBytes is null ? null : Decode<MetaRecord>(metaBytes, "meta", m => m.SchemaVersion).WrittenAtUnixMs;
     }
 
-    /// <inheritdoc />
-    public void Dispose() => _db.Dispose();
+    /// <summary>Flushes the memtables (so the next open has no write-ahead log to replay) and closes the store.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            var families = _families.Values.Select(f => f.Handle).ToArray();
+            Native.Instance.rocksdb_flush_cfs(_db.Handle, _flushOptions.Handle, families, families.Length);
+        }
+        catch (RocksDbException)
+        {
+            // A full disk: the write-ahead log still holds every committed checkpoint.
+        }
+
+        _db.Dispose();
+    }
 
     private static ColumnFamilyOptions FamilyOptions(string family)
     {
@@ -566,12 +579,13 @@ public sealed partial class CheckpointStore : IDisposable
                 break;
             }
 
-            if (!StoreLayout.TryParseVersioned(key, out var rowBase, out _, out var id, out _) || (lastBase is not null && rowBase.SequenceEqual(lastBase)))
+            if (!StoreLayout.TryParseVersioned(key, out var parsed) || (lastBase is not null && parsed.Base.SequenceEqual(lastBase)))
             {
                 continue;
             }
 
-            lastBase = rowBase.ToArray();
+            var id = parsed.IdString();
+            lastBase = parsed.Base.ToArray();
             if (iterator.Value().Length > 0)
             {
                 ids.Add(id);

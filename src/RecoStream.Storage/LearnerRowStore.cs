@@ -52,18 +52,19 @@ public sealed partial class CheckpointStore
                 }
 
                 var key = iterator.Key();
-                if (!StoreLayout.TryParseVersioned(key, out var rowBase, out _, out var id, out _) || (lastBase is not null && rowBase.SequenceEqual(lastBase)))
+                if (!StoreLayout.TryParseVersioned(key, out var parsed) || (lastBase is not null && parsed.Base.SequenceEqual(lastBase)))
                 {
                     continue; // an older version of the row just seen
                 }
 
                 if (++rows > maxRows)
                 {
-                    cursor = rowBase.ToArray();
+                    cursor = parsed.Base.ToArray();
                     break;
                 }
 
-                lastBase = rowBase.ToArray();
+                var id = parsed.IdString();
+                lastBase = parsed.Base.ToArray();
                 if (store.DecodeLastActive(iterator.Value(), "learner/" + learner) is { } lastActive && lastActive < cutoffMs)
                 {
                     expired.Add(id);

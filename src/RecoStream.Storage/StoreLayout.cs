@@ -101,22 +101,16 @@ internal static class StoreLayout
         return colon > 0 && int.TryParse(id.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out page);
     }
 
-    /// <summary>Splits a versioned key into its base, learner, id and generation; false for a key of another shape.</summary>
-    public static bool TryParseVersioned(byte[] key, out ReadOnlySpan<byte> rowBase, out string learner, out string id, out long generation)
+    /// <summary>Splits a versioned key into its parts without copying; false for a key of another shape.</summary>
+    public static bool TryParseVersioned(ReadOnlySpan<byte> key, out VersionedKey parsed)
     {
-        rowBase = default;
-        learner = id = "";
-        generation = 0;
-        if (key.Length < 11 || 1 + key[0] + 1 + 8 > key.Length || key[^9] != End)
+        parsed = default;
+        if (key.Length < 10 || 1 + key[0] + 1 + 8 > key.Length || key[^9] != End)
         {
             return false;
         }
 
-        var nameLength = key[0];
-        rowBase = key.AsSpan(0, key.Length - 8);
-        learner = Encoding.UTF8.GetString(key, 1, nameLength);
-        id = Encoding.UTF8.GetString(key, 1 + nameLength, key.Length - 8 - 1 - 1 - nameLength);
-        generation = (long)~BinaryPrimitives.ReadUInt64BigEndian(key.AsSpan(key.Length - 8));
+        parsed = new VersionedKey(key[..^8], key.Slice(1, key[0]), key[(1 + key[0])..^9], (long)~BinaryPrimitives.ReadUInt64BigEndian(key[^8..]));
         return true;
     }
 
@@ -135,4 +129,24 @@ internal static class StoreLayout
 
         return null;
     }
+}
+
+/// <summary>The parts of a versioned key (views into it).</summary>
+/// <param name="Base">The row's base: every version of the row starts with it.</param>
+/// <param name="Learner">The learner's name, UTF-8.</param>
+/// <param name="Id">The row's id (or an array page's), UTF-8.</param>
+/// <param name="Generation">The checkpoint that wrote the version.</param>
+internal readonly ref struct VersionedKey(ReadOnlySpan<byte> Base, ReadOnlySpan<byte> Learner, ReadOnlySpan<byte> Id, long Generation)
+{
+    public ReadOnlySpan<byte> Base { get; } = Base;
+
+    public ReadOnlySpan<byte> Learner { get; } = Learner;
+
+    public ReadOnlySpan<byte> Id { get; } = Id;
+
+    public long Generation { get; } = Generation;
+
+    public string IdString() => Encoding.UTF8.GetString(Id);
+
+    public string LearnerString() => Encoding.UTF8.GetString(Learner);
 }

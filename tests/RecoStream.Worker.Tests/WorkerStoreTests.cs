@@ -67,6 +67,37 @@ public sealed class WorkerStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task HotSet_RowsBeyondIt_LiveInTheStore_AreCountedAndServedAfterARestart()
+    {
+        var port = WorkerProcess.FreePort();
+        string[] args = [$"--RecoStream:Storage:Path={_store.Path}", $"--RecoStream:Metrics:Port={port}", "--RecoStream:Serving:Learner=mf",
+            "--RecoStream:Learners:mf:Rows:HotRows=16"];
+        // 300 users rate 40 items; then the worker waits (stdin open) to be scraped.
+        var lines = Enumerable.Range(0, 3000).Select(n => $$"""{"user":"u{{n % 300}}","item":"i{{n % 40}}","type":"rating","value":{{1 + n % 5}},"ts":{{n}}}""");
+        double before;
+        using (var first = WorkerProcess.Start(args))
+        {
+            first.Send(lines);
+            first.Send("""{"op":"predict","user":"u7","item":"i3"}""");
+            before = System.Text.Json.JsonDocument.Parse(first.ReadLine()).RootElement.GetProperty("score").GetDouble();
+            var metrics = await WorkerProcess.ScrapeAsync(port);
+            Assert.Equal(300, Metrics.Value(metrics, """recostream_rows{learner="mf",table="user"}"""));
+            Assert.True(Metrics.Value(metrics, """recostream_rows_in_memory{learner="mf",table="user"}""") <= 16);
+            Assert.True(Metrics.Value(metrics, """recostream_row_evictions_total{learner="mf",table="user"}""") > 2000);
+            Assert.True(Metrics.Value(metrics, """recostream_row_lookups_total{learner="mf",table="user",result="miss"}""") > 2000);
+            Assert.InRange(Metrics.Value(metrics, """recostream_rows_hot_set_hit_ratio{learner="mf",table="user"}""") ?? -1, 0, 0.5);
+            first.CloseInput();
+            Assert.Equal(0, first.WaitForExit());
+        }
+
+        using var second = WorkerProcess.Start(args);
+        second.Send("""{"op":"predict","user":"u7","item":"i3"}""");
+        Assert.Equal(before, System.Text.Json.JsonDocument.Parse(second.ReadLine()).RootElement.GetProperty("score").GetDouble());
+        second.CloseInput();
+        Assert.Equal(0, second.WaitForExit());
+    }
+
+    [Fact]
     public void Start_StoreMissingAColumnFamily_RefusesNamingIt()
     {
         using (var first = Start("""{"user":"a","item":"x","type":"view","ts":1}"""))

@@ -17,8 +17,10 @@ const string Help = """
           The first U events rate each user once (so the table has U rows); the rest pick users uniformly (--skew 0,
           the default) or by a Zipf law of exponent S. Items are uniform. Every C events (default: only at the end) the
           changed rows are copied (the pause ingest would see) and written (synchronously here; the worker writes in
-          the background). --hot-rows 0 (the default) keeps every row in memory; H > 0 keeps H per table and the rest in
-          the store. DIR must not exist; it is deleted at the end.
+          the background). --sequential rates the users in turn, round after round (with C = U every checkpoint then
+          holds exactly U changed user rows). --hot-rows 0 (the default) keeps every row in memory; H > 0 keeps H per table and the rest in
+          the store (--memory-rows: in a dictionary instead, to measure the hot set without RocksDB; no restore then).
+          DIR must not exist; it is deleted at the end unless --keep is given.
 
     Prints one JSON line: events/s, checkpoint pause and write times, rows, hot-set hit ratio, evictions, peak GC heap
     and RSS, restore time, store size. Run with DOTNET_GCHeapHardLimit to hold the heap to a limit.
@@ -35,6 +37,9 @@ string? storePath = null;
 int users = 1_000_000, items = 20_000, rank = 32, hotRows = 0, seed = 7;
 long events = 0, checkpointEvery = 0;
 double skew = 0;
+var keep = false;
+var sequential = false;
+var memoryRows = false;
 for (var a = 0; a < args.Length; a++)
 {
     string Next() => args[++a];
@@ -49,6 +54,9 @@ for (var a = 0; a < args.Length; a++)
         case "--checkpoint-every": checkpointEvery = long.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--skew": skew = double.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--keep": keep = true; break;
+        case "--sequential": sequential = true; break;
+        case "--memory-rows": memoryRows = true; break;
         default:
             Console.Error.WriteLine($"RecoStream.TableBench: unknown argument '{args[a]}' (--help lists them)");
             return 2;
@@ -71,18 +79,21 @@ var pauses = new List<double>();
 var writes = new List<double>();
 var writtenBytes = new List<long>();
 long peakHeap = 0;
+var pauseCollections = 0;
 var sampler = new UserSampler(users, skew, seed);
 var random = new Random(seed + 1);
 var clock = Stopwatch.StartNew();
 var store = CheckpointStore.Open(storePath, syncWrites: true);
-learner.AttachRowStore(store.RowsOf("mf"));
+learner.AttachRowStore(memoryRows ? new MemoryRows() : store.RowsOf("mf"));
 
 void Checkpoint()
 {
     var start = Stopwatch.GetTimestamp();
+    var gcs = GC.CollectionCount(2);
     var snapshot = state.SnapshotChanges();
     var generation = store.ReserveGeneration();
     pauses.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+    pauseCollections += GC.CollectionCount(2) - gcs;
     start = Stopwatch.GetTimestamp();
     writtenBytes.Add(store.Write(snapshot, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), generation));
     writes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -93,7 +104,7 @@ var trainSeconds = 0.0;
 var trainClock = Stopwatch.StartNew();
 for (long n = 0; n < events; n++)
 {
-    var user = n < users ? (int)n : sampler.Next();
+    var user = n < users || sequential ? (int)(n % users) : sampler.Next();
     var item = random.Next(items);
     var rating = 1 + ((user * 7) + (item * 3)) % 5;
     var e = new UserEvent("u" + user.ToString(CultureInfo.InvariantCulture), "i" + item.ToString(CultureInfo.InvariantCulture), EventType.Rating, rating,
@@ -118,6 +129,22 @@ var tables = learner.RowTables;
 var probe = Enumerable.Range(0, 50).Select(k => learner.ScoreItem("u" + (k * 7919 % users), "i" + (k * 31 % items))).ToArray();
 store.Dispose();
 var storeBytes = Directory.EnumerateFiles(storePath, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+
+if (memoryRows)
+{
+    // The evicted rows were never in the store: there is nothing to restore.
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        users,
+        events,
+        hot_rows = hotRows,
+        train_events_per_sec = Math.Round(events / trainSeconds),
+        hot_set_hit_ratio = Math.Round((double)tables.Sum(t => t.Hits) / (tables.Sum(t => t.Hits) + tables.Sum(t => t.Misses)), 4),
+        evictions = tables.Sum(t => t.Evictions)
+    }));
+    Directory.Delete(storePath, recursive: true);
+    return 0;
+}
 
 // Restore into a fresh learner, as a restarted worker does.
 var restoreClock = Stopwatch.StartNew();
@@ -147,6 +174,7 @@ using (var reopened = CheckpointStore.Open(storePath, syncWrites: true))
         ["checkpoints"] = pauses.Count,
         ["checkpoint_pause_ms_median"] = Math.Round(Median(pauses), 1),
         ["checkpoint_pause_ms_max"] = Math.Round(pauses.Max(), 1),
+        ["checkpoint_pause_gen2_collections"] = pauseCollections,
         ["checkpoint_write_ms_median"] = Math.Round(Median(writes), 1),
         ["checkpoint_write_ms_last"] = Math.Round(writes[^1], 1),
         ["checkpoint_bytes_last"] = writtenBytes[^1],
@@ -169,7 +197,11 @@ using (var reopened = CheckpointStore.Open(storePath, syncWrites: true))
     Console.WriteLine(JsonSerializer.Serialize(report));
 }
 
-Directory.Delete(storePath, recursive: true);
+if (!keep)
+{
+    Directory.Delete(storePath, recursive: true);
+}
+
 return 0;
 
 static double Median(List<double> values)
@@ -227,4 +259,27 @@ internal sealed class UserSampler
         var rank = index >= 0 ? index : Math.Min(~index, _users - 1);
         return (int)((rank * 2654435761L) % _users);
     }
+}
+
+/// <summary>Rows evicted to a dictionary instead of the store (--memory-rows): the hot set's own cost, without RocksDB.</summary>
+internal sealed class MemoryRows : IRowStore
+{
+    private readonly Dictionary<(string, string), (float[] Values, long LastActive)> _rows = [];
+
+    public bool TryRead(string table, string id, Span<float> values, out long lastActiveMs)
+    {
+        if (_rows.TryGetValue((table, id), out var row))
+        {
+            row.Values.CopyTo(values);
+            lastActiveMs = row.LastActive;
+            return true;
+        }
+
+        lastActiveMs = 0;
+        return false;
+    }
+
+    public void WriteEvicted(string table, string id, ReadOnlySpan<float> values, long lastActiveMs) => _rows[(table, id)] = (values.ToArray(), lastActiveMs);
+
+    public IReadOnlyList<string> ScanExpired(string table, long cutoffMs, int maxRows) => [];
 }

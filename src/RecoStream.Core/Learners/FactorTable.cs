@@ -277,8 +277,9 @@ internal sealed class FactorTable
     private RowSet Pack(int[] slots, string[] removed, bool changesOnly)
     {
         var ids = new string[slots.Length];
-        var values = new float[slots.Length * _width];
-        var lastActive = new long[slots.Length];
+        // Every element is written below: skip zeroing what can be hundreds of megabytes.
+        var values = GC.AllocateUninitializedArray<float>(slots.Length * _width);
+        var lastActive = GC.AllocateUninitializedArray<long>(slots.Length);
         for (var r = 0; r < slots.Length; r++)
         {
             ids[r] = _ids[slots[r]]!;
