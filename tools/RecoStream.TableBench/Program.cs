@@ -97,6 +97,10 @@ void Checkpoint()
     start = Stopwatch.GetTimestamp();
     writtenBytes.Add(store.Write(snapshot, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), generation));
     writes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+    foreach (var rows in snapshot.Learners.SelectMany(l => l.State.Rows.Values))
+    {
+        rows.Release?.Invoke();
+    }
     peakHeap = Math.Max(peakHeap, GC.GetGCMemoryInfo().HeapSizeBytes);
 }
 
@@ -172,9 +176,11 @@ using (var reopened = CheckpointStore.Open(storePath, syncWrites: true))
         ["skew"] = skew,
         ["train_events_per_sec"] = Math.Round(events / trainSeconds),
         ["checkpoints"] = pauses.Count,
+        ["checkpoint_pause_ms"] = pauses.Select(p => Math.Round(p)).ToArray(),
         ["checkpoint_pause_ms_median"] = Math.Round(Median(pauses), 1),
         ["checkpoint_pause_ms_max"] = Math.Round(pauses.Max(), 1),
         ["checkpoint_pause_gen2_collections"] = pauseCollections,
+        ["checkpoint_write_ms"] = writes.Select(w => Math.Round(w)).ToArray(),
         ["checkpoint_write_ms_median"] = Math.Round(Median(writes), 1),
         ["checkpoint_write_ms_last"] = Math.Round(writes[^1], 1),
         ["checkpoint_bytes_last"] = writtenBytes[^1],

@@ -42,6 +42,7 @@ internal sealed class FactorTable
     private long _total;
     private long _newestMs;
     private IRowStore? _store;
+    private float[]? _spare;
 
     public FactorTable(int rank, string name = "rows", RowTableOptions? options = null, int capacity = 1024)
     {
@@ -271,14 +272,18 @@ internal sealed class FactorTable
         _changed.Clear();
         var removed = _removed.ToArray();
         _removed.Clear();
-        return Pack([.. _lastCopy], removed, changesOnly: true);
+        var spare = Interlocked.Exchange(ref _spare, null);
+        var set = Pack([.. _lastCopy], removed, changesOnly: true, spare);
+        var values = set.Values;
+        return set with { Release = () => Interlocked.Exchange(ref _spare, values) };
     }
 
-    private RowSet Pack(int[] slots, string[] removed, bool changesOnly)
+    private RowSet Pack(int[] slots, string[] removed, bool changesOnly, float[]? buffer = null)
     {
         var ids = new string[slots.Length];
-        // Every element is written below: skip zeroing what can be hundreds of megabytes.
-        var values = GC.AllocateUninitializedArray<float>(slots.Length * _width);
+        // Every element is written below: skip zeroing what can be hundreds of megabytes. A buffer the last copy handed
+        // back is reused when it is large enough (its pages are already in memory).
+        var values = buffer is not null && buffer.Length >= slots.Length * _width ? buffer : GC.AllocateUninitializedArray<float>(slots.Length * _width);
         var lastActive = GC.AllocateUninitializedArray<long>(slots.Length);
         for (var r = 0; r < slots.Length; r++)
         {

@@ -17,6 +17,13 @@ namespace RecoStream.Core.Learners;
 /// <param name="InStore">The rows were not read into memory: they stay in the store and are read on use.</param>
 public sealed record RowSet(int Width, string[] Ids, float[] Values, long[] LastActiveMs, string[] Removed, long Total, bool ChangesOnly, bool InStore = false)
 {
+    /// <summary>
+    /// Hands <see cref="Values"/> back to the table that packed it, for its next copy (a buffer already in memory copies
+    /// much faster than fresh pages); call once the set is written and no longer read. <see cref="Values"/> may then be
+    /// longer than the rows it holds.
+    /// </summary>
+    public Action? Release { get; init; }
+
     /// <summary>The values of row <paramref name="row"/>.</summary>
     public ReadOnlySpan<float> Row(int row) => Values.AsSpan(row * Width, Width);
 }

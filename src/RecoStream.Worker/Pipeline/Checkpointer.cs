@@ -82,6 +82,10 @@ internal sealed partial class Checkpointer
         {
             WriteCopy(copy);
             _unwritten.Dequeue();
+            foreach (var rows in copy.Snapshot.Learners.SelectMany(l => l.State.Rows.Values))
+            {
+                rows.Release?.Invoke();
+            }
         }
     }
 
