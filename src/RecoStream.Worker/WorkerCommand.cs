@@ -132,7 +132,7 @@ internal static class WorkerCommand
         }
 
         var state = new ModelState(settings.Features, [.. settings.Learners.Select(l => l.Build())], settings.ServingLearner,
-            settings.Serving.MaxInteractionsPerUser, new Preprocessing(settings.Preprocessing, TimeProvider.System));
+            settings.Serving.MaxInteractionsPerUser, new Preprocessing(settings.Preprocessing, TimeProvider.System), settings.Serving.MaxUsers);
         CheckpointStore store;
         try
         {

@@ -113,8 +113,17 @@ public sealed class FeatureExtractor
         itemStats.LastMs = knownItem ? Math.Max(itemStats.LastMs, ts) : ts;
         itemStats.Count++;
         e.HasBehaviour = true;
+        if (!knownUser || !knownItem)
+        {
+            KeysDropped += OldestEntries.Trim(_users, _features.BehaviourMaxKeys, u => u.LastMs)
+                           + OldestEntries.Trim(_items, _features.BehaviourMaxKeys, i => i.LastMs);
+        }
+
         return item;
     }
+
+    /// <summary>Users and items whose statistics were dropped to stay within <see cref="FeatureOptions.BehaviourMaxKeys"/>.</summary>
+    public long KeysDropped { get; private set; }
 
     /// <summary>The running statistics, for a checkpoint.</summary>
     public BehaviourSnapshot Snapshot() => new(

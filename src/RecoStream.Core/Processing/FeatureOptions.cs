@@ -23,4 +23,10 @@ public sealed class FeatureOptions
 
     /// <summary>Add per-user and per-item running statistics (activity, rate, recency, spend) as features. Default true.</summary>
     public bool Behaviour { get; set; } = true;
+
+    /// <summary>
+    /// Users (and, apart, items) whose behaviour statistics are kept; beyond it the least recently active are dropped
+    /// and start afresh when seen again. 0 (the default): no limit.
+    /// </summary>
+    public int BehaviourMaxKeys { get; set; }
 }

@@ -1,3 +1,5 @@
+using RecoStream.Core.Processing;
+
 namespace RecoStream.Core.Ranking;
 
 /// <summary>
@@ -7,13 +9,25 @@ namespace RecoStream.Core.Ranking;
 public sealed class InteractionHistory
 {
     private readonly int _maxPerUser;
+    private readonly int _maxUsers;
     private readonly Dictionary<string, UserItems> _users = new(StringComparer.Ordinal);
+    private long _clock;
 
-    public InteractionHistory(int maxPerUser)
+    /// <param name="maxPerUser">Most recent distinct items kept per user.</param>
+    /// <param name="maxUsers">
+    /// Users kept (0: no limit); beyond it the least recently active users' items are dropped, and items they saw may be
+    /// recommended to them again.
+    /// </param>
+    public InteractionHistory(int maxPerUser, int maxUsers = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPerUser, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxUsers);
         _maxPerUser = maxPerUser;
+        _maxUsers = maxUsers;
     }
+
+    /// <summary>Users whose items were dropped to stay within the user limit.</summary>
+    public long UsersDropped { get; private set; }
 
     /// <summary>How many users are known.</summary>
     public int UserCount => _users.Count;
@@ -23,10 +37,12 @@ public sealed class InteractionHistory
     {
         if (!_users.TryGetValue(user, out var items))
         {
-            items = new UserItems();
+            items = new UserItems { Touched = ++_clock };
             _users.Add(user, items);
+            UsersDropped += OldestEntries.Trim(_users, _maxUsers, u => u.Touched);
         }
 
+        items.Touched = ++_clock;
         items.Add(itemIndex, _maxPerUser);
     }
 
@@ -69,8 +85,11 @@ public sealed class InteractionHistory
                 items.Add(index, _maxPerUser);
             }
 
+            items.Touched = ++_clock;
             _users.Add(entry.User, items);
         }
+
+        UsersDropped += OldestEntries.Trim(_users, _maxUsers, u => u.Touched);
     }
 
     private sealed class UserItems
@@ -78,6 +97,9 @@ public sealed class InteractionHistory
         public HashSet<int> Set { get; } = [];
 
         public Queue<int> Order { get; } = new();
+
+        /// <summary>When the user last interacted (a sequence number of this process; restore order after a restart).</summary>
+        public long Touched { get; set; }
 
         public void Add(int itemIndex, int max)
         {

@@ -17,7 +17,7 @@ public sealed class ModelState
     private volatile LearnerSlot _serving;
 
     public ModelState(FeatureOptions features, IReadOnlyList<IOnlineLearner> learners, string servingLearner, int maxInteractionsPerUser,
-        Preprocessing? preprocessing = null)
+        Preprocessing? preprocessing = null, int maxUsersRemembered = 0)
     {
         if (learners.Count == 0)
         {
@@ -29,7 +29,7 @@ public sealed class ModelState
         _serving = _learners.FirstOrDefault(l => l.Name == servingLearner)
                    ?? throw new ArgumentException($"the serving learner '{servingLearner}' is not among the learners", nameof(servingLearner));
         Catalog = new ItemCatalog();
-        History = new InteractionHistory(maxInteractionsPerUser);
+        History = new InteractionHistory(maxInteractionsPerUser, maxUsersRemembered);
     }
 
     /// <summary>A state with one linear learner named <c>linear</c> (tests and the textbook example).</summary>

@@ -210,6 +210,7 @@ internal sealed class WorkerSettings
         features.MaxDistinctFeatures = r.Int("RecoStream:Features:MaxDistinctFeatures", features.MaxDistinctFeatures, 0, 1 << 20);
         features.DefaultMode = r.Enum("RecoStream:Features:DefaultMode", features.DefaultMode);
         features.Behaviour = r.Bool("RecoStream:Features:Behaviour", features.Behaviour);
+        features.BehaviourMaxKeys = r.Int("RecoStream:Features:BehaviourMaxKeys", features.BehaviourMaxKeys, 0, int.MaxValue);
         features.Modes = configuration.GetSection("RecoStream:Features:Modes").GetChildren()
             .ToDictionary(c => c.Key, c => r.Enum("RecoStream:Features:Modes:" + c.Key, NormalizationMode.ZScore), StringComparer.Ordinal);
 
@@ -253,6 +254,7 @@ internal sealed class WorkerSettings
 
         var serving = new ServingOptions();
         serving.MaxInteractionsPerUser = r.Int("RecoStream:Serving:MaxInteractionsPerUser", serving.MaxInteractionsPerUser, 1, 1_000_000);
+        serving.MaxUsers = r.Int("RecoStream:Serving:MaxUsers", serving.MaxUsers, 0, int.MaxValue);
 
         var evaluation = new EvaluationOptions();
         evaluation.RankingEvery = r.Int("RecoStream:Evaluation:RankingEvery", evaluation.RankingEvery, 0, int.MaxValue, "0 turns ranking evaluation off");

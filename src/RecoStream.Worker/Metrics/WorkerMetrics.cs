@@ -35,11 +35,17 @@ internal sealed class WorkerMetrics
     private readonly Counter _rowEvictions;
     private readonly Counter _rowExpiries;
     private readonly Counter _rowsNotAdmitted;
+    private readonly Counter _historyUsersDropped;
+    private readonly Counter _behaviourKeysDropped;
 
     public WorkerMetrics(ModelState state)
     {
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
 
+        _historyUsersDropped = factory.CreateCounter("recostream_history_users_dropped_total",
+            "Users whose recent items were forgotten to stay within RecoStream:Serving:MaxUsers.");
+        _behaviourKeysDropped = factory.CreateCounter("recostream_behaviour_keys_dropped_total",
+            "Users and items whose behaviour statistics were dropped to stay within RecoStream:Features:BehaviourMaxKeys.");
         GaugeConfiguration Table() => new() { LabelNames = ["learner", "table"] };
         _rows = factory.CreateGauge("recostream_rows", "Rows of a learner's keyed table (users or items), in memory and in the store.", Table());
         _rowsInMemory = factory.CreateGauge("recostream_rows_in_memory", "Rows of a keyed table held in memory (the hot set).", Table());
@@ -228,6 +234,7 @@ internal sealed class WorkerMetrics
     /// <summary>Brings the per-learner series up to date; called when Prometheus scrapes.</summary>
     public void UpdateLearners(ModelState state)
     {
+        _historyUsersDropped.IncTo(state.History.UsersDropped);
         foreach (var learner in _learners)
         {
             learner.Update(ReferenceEquals(learner.Slot, state.Serving));
@@ -256,6 +263,7 @@ internal sealed class WorkerMetrics
         _dedupForgotten.IncTo(stages.Cleaner.Deduplication.ForgottenEarly);
         _dedupUnchecked.IncTo(stages.Cleaner.Deduplication.Unchecked);
         _dedupKeys.Set(stages.Cleaner.Deduplication.Keys);
+        _behaviourKeysDropped.IncTo(stages.Extractor.KeysDropped);
         _openWindowEvents.Set(stages.Windows.Events);
         if (stages.Clock.Started)
         {

@@ -1,0 +1,42 @@
+namespace RecoStream.Core.Processing;
+
+/// <summary>
+/// Bounds a table of per-key state by dropping the least recently active entries: once it holds more than the limit,
+/// the oldest are removed until 90% of the limit remain, so the cost (a sort of the times) is paid once per
+/// tenth of the limit in new keys.
+/// </summary>
+public static class OldestEntries
+{
+    /// <summary>Trims <paramref name="table"/> when it exceeds <paramref name="limit"/> (0: no limit); returns the entries dropped.</summary>
+    public static int Trim<TKey, TValue>(Dictionary<TKey, TValue> table, int limit, Func<TValue, long> lastActive)
+        where TKey : notnull
+    {
+        if (limit <= 0 || table.Count <= limit)
+        {
+            return 0;
+        }
+
+        var keep = Math.Max(1, limit - limit / 10);
+        var times = new long[table.Count];
+        var i = 0;
+        foreach (var value in table.Values)
+        {
+            times[i++] = lastActive(value);
+        }
+
+        Array.Sort(times);
+        // Entries active at or before the cutoff go (ties with it too, so slightly more than needed may).
+        var cutoff = times[table.Count - keep - 1];
+        var dropped = 0;
+        foreach (var (key, value) in table)
+        {
+            if (lastActive(value) <= cutoff)
+            {
+                table.Remove(key);
+                dropped++;
+            }
+        }
+
+        return dropped;
+    }
+}
