@@ -22,6 +22,7 @@ public sealed record RowSet(int Width, string[] Ids, float[] Values, long[] Last
     /// much faster than fresh pages); call once the set is written and no longer read. <see cref="Values"/> may then be
     /// longer than the rows it holds.
     /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public Action? Release { get; init; }
 
     /// <summary>The values of row <paramref name="row"/>.</summary>
