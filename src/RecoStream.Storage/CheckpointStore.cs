@@ -218,9 +218,17 @@ public sealed partial class CheckpointStore : IDisposable
         if (Interlocked.Exchange(ref _evictedSinceFlush, 0) != 0)
         {
             // Rows evicted into this checkpoint are only in memtables: put them on disk before the batch commits them.
-            foreach (var family in new[] { StoreLayout.UserRows, StoreLayout.ItemRows })
+            try
             {
-                Native.Instance.rocksdb_flush_cf(_db.Handle, _flushOptions.Handle, _families[family].Handle);
+                foreach (var family in new[] { StoreLayout.UserRows, StoreLayout.ItemRows })
+                {
+                    Native.Instance.rocksdb_flush_cf(_db.Handle, _flushOptions.Handle, _families[family].Handle);
+                }
+            }
+            catch
+            {
+                Volatile.Write(ref _evictedSinceFlush, 1); // the retry must flush them again
+                throw;
             }
         }
 
@@ -232,7 +240,15 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         var oldestKept = generations.Append(generation).Where(g => g > generation - _keep).Min();
-        CollectVersions(oldestKept, Math.Max(10_000, 2 * rows));
+        try
+        {
+            CollectVersions(oldestKept, Math.Max(10_000, 2 * rows));
+        }
+        catch (RocksDbException)
+        {
+            // The checkpoint is committed; versions not collected now are collected by a later sweep or at the next start.
+        }
+
         return bytes;
     }
 
