@@ -41,6 +41,9 @@ public sealed partial class CheckpointStore : IDisposable
     private readonly WriteOptions _evictionWrites = new WriteOptions().DisableWal(1);
     private readonly FlushOptions _flushOptions = new FlushOptions().SetWaitForFlush(true);
     private int _evictedSinceFlush;
+
+    // Long-lived iterators of the row stores (closed before the database).
+    private readonly List<Iterator> _iterators = [];
     private readonly int _keep;
     private readonly Dictionary<string, ColumnFamilyHandle> _families = [];
     private readonly List<string> _fallbacks = [];
@@ -332,6 +335,11 @@ public sealed partial class CheckpointStore : IDisposable
     /// <summary>Flushes the memtables (so the next open has no write-ahead log to replay) and closes the store.</summary>
     public void Dispose()
     {
+        foreach (var iterator in _iterators)
+        {
+            iterator.Dispose();
+        }
+
         try
         {
             var families = _families.Values.Select(f => f.Handle).ToArray();

@@ -10,12 +10,21 @@ public sealed partial class CheckpointStore
     {
         private readonly byte[] _prefix = StoreLayout.LearnerPrefix(learner);
         private readonly Dictionary<string, byte[]?> _expiryCursors = [];
+        private readonly Dictionary<string, Iterator> _readers = [];
 
         public bool TryRead(string table, string id, Span<float> values, out long lastActiveMs)
         {
             var family = StoreLayout.RowFamily(table);
             var rowBase = StoreLayout.Base(_prefix, id);
-            using var iterator = store._db.NewIterator(store._families[family]);
+            // A tailing iterator per table sees every write made after it was created, so one serves every read
+            // (creating an iterator per read cost more than the seek).
+            if (!_readers.TryGetValue(family, out var iterator))
+            {
+                iterator = store._db.NewIterator(store._families[family], new ReadOptions().SetTailing(true));
+                _readers[family] = iterator;
+                store._iterators.Add(iterator);
+            }
+
             iterator.Seek(rowBase);
             if (!iterator.Valid() || !IsVersionOf(iterator.Key(), rowBase))
             {
