@@ -113,7 +113,10 @@ public sealed class WorkerPreprocessingTests : IDisposable
             await Task.Delay(200);
             metrics = await WorkerProcess.ScrapeAsync(port);
         }
-        while (Metrics.Value(metrics, "recostream_windows_closed_total{trigger=\"quiet\"}") != 1 && DateTime.UtcNow < deadline);
+        // A scrape reads the gauges just before the counters, so one taken as the window closes can show the counter
+        // already incremented and the open window's events not yet reset: wait for both.
+        while ((Metrics.Value(metrics, "recostream_windows_closed_total{trigger=\"quiet\"}") != 1 || Metrics.Value(metrics, "recostream_window_open_events") != 0)
+               && DateTime.UtcNow < deadline);
 
         Assert.Equal(1, Metrics.Value(metrics, "recostream_windows_closed_total{trigger=\"quiet\"}"));
         Assert.Equal(0, Metrics.Value(metrics, "recostream_window_open_events"));
