@@ -54,15 +54,6 @@ internal sealed class LearnerRecord
     [Key(19)] public Dictionary<string, int> RowWidths { get; set; } = [];
 }
 
-/// <summary>One version of a row or of an array page: raw little-endian float32 values and, for rows, the last update.</summary>
-[MessagePackObject]
-internal sealed class RowRecord
-{
-    [Key(0)] public int SchemaVersion { get; set; }
-    [Key(1)] public byte[] Values { get; set; } = [];
-    [Key(2)] public long LastActiveMs { get; set; }
-}
-
 /// <summary>The replayable source's position: source kind, file fingerprint, last line consumed.</summary>
 [MessagePackObject]
 internal sealed class PositionRecord

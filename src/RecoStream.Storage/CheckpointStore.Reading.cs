@@ -48,10 +48,6 @@ public sealed partial class CheckpointStore
         foreach (var (name, reader) in learners)
         {
             entries.Add(new LearnerEntry(name, reader.Finish(this), reader.Evaluator));
-            foreach (var (array, values) in reader.Arrays)
-            {
-                _lastArrays[(name, array)] = (float[])values.Clone();
-            }
         }
 
         Check(normalizer.Names.Length == meta.FeatureCount && normalizer.Counts.Length == normalizer.Names.Length
@@ -82,6 +78,16 @@ public sealed partial class CheckpointStore
         for (var i = 0; i < users.Length; i++)
         {
             users[i] = new UserHistoryEntry(history.Users[i], history.Items[i] ?? []);
+        }
+
+        // Only now is this generation known to be consistent: the next checkpoint diffs its arrays against these.
+        _lastArrays.Clear();
+        foreach (var (name, reader) in learners)
+        {
+            foreach (var (array, values) in reader.Arrays)
+            {
+                _lastArrays[(name, array)] = (float[])values.Clone();
+            }
         }
 
         Delete(collect);
@@ -115,7 +121,7 @@ public sealed partial class CheckpointStore
         {
             var key = iterator.Key();
             Check(StoreLayout.TryParseVersioned(key, out var parsed), family, "a key has an unknown shape");
-            if (!StoreLayout.TryParseVersioned(previous, out var before) || !parsed.Base.SequenceEqual(before.Base))
+            if (!StoreLayout.SameRow(key, previous))
             {
                 state = VersionState.Start;
             }
@@ -220,7 +226,7 @@ public sealed partial class CheckpointStore
                     continue;
                 }
 
-                if (!StoreLayout.TryParseVersioned(previous, out var before) || !parsed.Base.SequenceEqual(before.Base))
+                if (!StoreLayout.SameRow(key, previous))
                 {
                     if (++rows > budget)
                     {

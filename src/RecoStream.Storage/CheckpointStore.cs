@@ -498,8 +498,9 @@ public sealed partial class CheckpointStore : IDisposable
     }
 
     /// <summary>
-    /// A row version as MessagePack: the array [schema version, raw little-endian float32 bytes, last update], written
-    /// directly (rows are written and read by the million; the shape is <see cref="RowRecord"/>'s).
+    /// A version of a row or of an array page as MessagePack: the array [schema version, raw little-endian float32 bytes,
+    /// last update (event time, Unix ms; 0 for pages)], written and read with MessagePackWriter/Reader directly (rows are
+    /// written and read by the million). An empty value marks a removal.
     /// </summary>
     private static byte[] EncodeRow(ReadOnlySpan<float> values, long lastActiveMs)
     {
@@ -593,7 +594,7 @@ public sealed partial class CheckpointStore : IDisposable
     private List<string> StoredIds(string family, byte[] prefix)
     {
         var ids = new List<string>();
-        byte[]? lastBase = null;
+        byte[] previous = [];
         using var iterator = _db.NewIterator(_families[family]);
         for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
         {
@@ -603,13 +604,13 @@ public sealed partial class CheckpointStore : IDisposable
                 break;
             }
 
-            if (!StoreLayout.TryParseVersioned(key, out var parsed) || (lastBase is not null && parsed.Base.SequenceEqual(lastBase)))
+            if (!StoreLayout.TryParseVersioned(key, out var parsed) || StoreLayout.SameRow(key, previous))
             {
                 continue;
             }
 
             var id = parsed.IdString();
-            lastBase = parsed.Base.ToArray();
+            previous = key;
             if (iterator.Value().Length > 0)
             {
                 ids.Add(id);

@@ -48,7 +48,7 @@ public sealed partial class CheckpointStore
             var family = StoreLayout.RowFamily(table);
             var expired = new List<string>();
             _expiryCursors.TryGetValue(table, out var cursor);
-            byte[]? lastBase = null;
+            byte[] previous = [];
             var rows = 0;
             using var iterator = store._db.NewIterator(store._families[family]);
             iterator.Seek(cursor ?? _prefix);
@@ -61,7 +61,7 @@ public sealed partial class CheckpointStore
                 }
 
                 var key = iterator.Key();
-                if (!StoreLayout.TryParseVersioned(key, out var parsed) || (lastBase is not null && parsed.Base.SequenceEqual(lastBase)))
+                if (!StoreLayout.TryParseVersioned(key, out var parsed) || StoreLayout.SameRow(key, previous))
                 {
                     continue; // an older version of the row just seen
                 }
@@ -73,7 +73,7 @@ public sealed partial class CheckpointStore
                 }
 
                 var id = parsed.IdString();
-                lastBase = parsed.Base.ToArray();
+                previous = key;
                 if (store.DecodeLastActive(iterator.Value(), "learner/" + learner) is { } lastActive && lastActive < cutoffMs)
                 {
                     expired.Add(id);

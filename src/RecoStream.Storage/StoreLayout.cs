@@ -114,6 +114,10 @@ internal static class StoreLayout
         return true;
     }
 
+    /// <summary>True when two versioned keys are versions of the same row (same base; the suffix is 8 bytes).</summary>
+    public static bool SameRow(ReadOnlySpan<byte> key, byte[] previousKey) =>
+        previousKey.Length == key.Length && key.Length >= 8 && key[..^8].SequenceEqual(previousKey.AsSpan(0, previousKey.Length - 8));
+
     /// <summary>The smallest key after every key starting with <paramref name="prefix"/>, or null when there is none.</summary>
     public static byte[]? PrefixEnd(byte[] prefix)
     {

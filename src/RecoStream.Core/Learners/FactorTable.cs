@@ -43,6 +43,11 @@ internal sealed class FactorTable
     private long _newestMs;
     private IRowStore? _store;
     private float[]? _spare;
+    private long _hits;
+    private long _misses;
+    private long _evictions;
+    private long _expiries;
+    private long _notAdmitted;
 
     public FactorTable(int rank, string name = "rows", RowTableOptions? options = null, int capacity = 1024)
     {
@@ -64,32 +69,8 @@ internal sealed class FactorTable
         _catalogIndex = new int[capacity];
     }
 
-    /// <summary>Rows in all: in memory and, with a store, in the store.</summary>
-    public long Count => _total;
-
-    /// <summary>Floats per packed row (<see cref="RowSet.Width"/>).</summary>
-    public int Width => _width;
-
-    /// <summary>Rows held in memory.</summary>
-    public int HotCount => _rows.Count;
-
-    /// <summary>Lookups answered from memory.</summary>
-    public long Hits { get; private set; }
-
-    /// <summary>Lookups that went to the store (found there or not).</summary>
-    public long Misses { get; private set; }
-
-    /// <summary>Rows evicted from memory to the store.</summary>
-    public long Evictions { get; private set; }
-
-    /// <summary>Rows removed for inactivity.</summary>
-    public long Expiries { get; private set; }
-
-    /// <summary>Updates dropped because their id was not admitted yet.</summary>
-    public long NotAdmitted { get; private set; }
-
     /// <summary>The table's counts for the gauges.</summary>
-    public RowTableStatistics Statistics => new(_name, _total, _rows.Count, Hits, Misses, Evictions, Expiries, NotAdmitted);
+    public RowTableStatistics Statistics => new(_name, _total, _rows.Count, _hits, _misses, _evictions, _expiries, _notAdmitted);
 
     /// <summary>Keeps rows beyond the hot set in <paramref name="store"/> and reads them back from it on use.</summary>
     public void AttachStore(IRowStore store)
@@ -106,7 +87,7 @@ internal sealed class FactorTable
         if (_rows.TryGetValue(id, out row))
         {
             _flags[row] |= Referenced;
-            Hits++;
+            _hits++;
             return true;
         }
 
@@ -143,7 +124,7 @@ internal sealed class FactorTable
     {
         if (_admission is not null && !_admission.Sighted(id))
         {
-            NotAdmitted++;
+            _notAdmitted++;
             initialise(id, Factors(0));
             FactorSquares(0).Clear();
             _bias[0] = 0;
@@ -327,7 +308,7 @@ internal sealed class FactorTable
 
     private bool TryLoad(string id, out int row)
     {
-        Misses++;
+        _misses++;
         // Read into its own buffer: making room for the row may evict another, which is packed into _packed.
         if (!_store!.TryRead(_name, id, _loaded, out var lastActive))
         {
@@ -358,7 +339,8 @@ internal sealed class FactorTable
             return _free.Pop();
         }
 
-        if (!evict || _options.HotRows == 0 || _rows.Count < _options.HotRows)
+        // Without a store (or below the limit) the table grows: only a store can take an evicted row.
+        if (!evict || _store is null || _rows.Count < _options.HotRows)
         {
             if (_slots == _ids.Length)
             {
@@ -393,17 +375,12 @@ internal sealed class FactorTable
         var id = _ids[slot]!;
         if ((_flags[slot] & (Changed | InLastCopy)) != 0)
         {
-            if (_store is null)
-            {
-                throw new InvalidOperationException($"the {_name} table has a hot-set limit but no store to evict to");
-            }
-
             PackRow(slot, _packed);
-            _store.WriteEvicted(_name, id, _packed, _lastActive[slot]);
+            _store!.WriteEvicted(_name, id, _packed, _lastActive[slot]);
         }
 
         Release(slot, id);
-        Evictions++;
+        _evictions++;
     }
 
     private void Release(int slot, string id)
@@ -455,7 +432,7 @@ internal sealed class FactorTable
     {
         _removed.Add(id);
         _total--;
-        Expiries++;
+        _expiries++;
     }
 
     private void PackRow(int slot, Span<float> packed)

@@ -52,8 +52,11 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     public double Predict(UserEvent e) => ScoreItem(e.User, e.Item);
 
     /// <inheritdoc />
-    public double ScoreItem(string user, string item) =>
-        _users.TryGetRow(user, out var u) && _items.TryGetRow(item, out var i) ? TensorPrimitives.Dot((ReadOnlySpan<float>)_users.Factors(u), _items.Factors(i)) : 0.0;
+    public double ScoreItem(string user, string item) => Score(_users.TryGetRow(user, out var u), u, _items.TryGetRow(item, out var i), i);
+
+    /// <summary>p_u . q_i from rows already looked up; 0 when either is unknown.</summary>
+    private double Score(bool knownUser, int u, bool knownItem, int i) =>
+        knownUser && knownItem ? TensorPrimitives.Dot((ReadOnlySpan<float>)_users.Factors(u), _items.Factors(i)) : 0.0;
 
     /// <inheritdoc />
     public double Learn(UserEvent e, double label)
@@ -61,7 +64,7 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
         // Look each row up once (a miss may read the store), predict, then add what is new.
         var knownUser = _users.TryGetRow(e.User, out var u);
         var knownItem = _items.TryGetRow(e.Item, out var i);
-        var before = knownUser && knownItem ? TensorPrimitives.Dot((ReadOnlySpan<float>)_users.Factors(u), _items.Factors(i)) : 0.0;
+        var before = Score(knownUser, u, knownItem, i);
         var p = _users.Factors(knownUser ? _users.Update(u, e.TimestampMs) : _users.Add(e.User, _initialiseUser, 0f, e.TimestampMs));
         var q = _items.Factors(knownItem ? _items.Update(i, e.TimestampMs) : _items.Add(e.Item, _initialiseItem, 0f, e.TimestampMs));
         var weight = (float)Math.Clamp(label / _options.FullStrength, 0.1, 1.0);

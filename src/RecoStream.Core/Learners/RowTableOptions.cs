@@ -7,6 +7,9 @@ namespace RecoStream.Core.Learners;
 /// </summary>
 public sealed class RowTableOptions
 {
+    /// <summary>The smallest hot-set limit (CLOCK needs room to sweep).</summary>
+    public const int MinHotRows = 16;
+
     /// <summary>
     /// Rows held in memory per table; 0 (the default) holds every row. With a limit the rest live in the store and are
     /// read back on use; the least recently used rows (CLOCK) are evicted, changed ones written to the store first.
@@ -28,9 +31,9 @@ public sealed class RowTableOptions
     /// <summary>Throws when a setting is out of range.</summary>
     public void Validate(string learner)
     {
-        if (HotRows < 0 || (HotRows > 0 && HotRows < 16))
+        if (HotRows < 0 || (HotRows > 0 && HotRows < MinHotRows))
         {
-            throw new ArgumentException($"RecoStream:Learners:{learner}:Rows:HotRows must be 0 (all in memory) or at least 16");
+            throw new ArgumentException($"RecoStream:Learners:{learner}:Rows:HotRows must be 0 (all in memory) or at least {MinHotRows}");
         }
 
         if (TtlSeconds < 0 || AdmitAfter < 1 || AdmitAfter > 255 || ExpiryScanRows < 1)

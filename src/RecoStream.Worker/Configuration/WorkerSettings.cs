@@ -150,9 +150,9 @@ internal sealed class WorkerSettings
     {
         var rows = new RowTableOptions();
         rows.HotRows = r.Int(prefix + "HotRows", rows.HotRows, 0, int.MaxValue);
-        if (rows.HotRows is > 0 and < 16)
+        if (rows.HotRows is > 0 and < RowTableOptions.MinHotRows)
         {
-            r.Missing(prefix + "HotRows", "0 (every row in memory) or at least 16");
+            r.Missing(prefix + "HotRows", $"0 (every row in memory) or at least {RowTableOptions.MinHotRows}");
         }
 
         rows.TtlSeconds = r.Double(prefix + "TtlSeconds", rows.TtlSeconds, 0, 1e12);
