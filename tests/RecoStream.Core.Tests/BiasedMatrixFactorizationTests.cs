@@ -155,4 +155,34 @@ public class BiasedMatrixFactorizationTests
         Assert.True(scores[2] > scores[1] && scores[1] > scores[0], string.Join(", ", scores));
         Assert.Equal(Math.Clamp(scores[2], 1, 5), mf.ScoreItem("u3", "good"), 4);
     }
+
+    [Theory]
+    [InlineData(32)]
+    [InlineData(24)]
+    [InlineData(10)]
+    [InlineData(1)]
+    public void ScoreItems_EqualsEachItemsOwnScore_AtAnyRank(int rank)
+    {
+        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = rank, MinRating = -100, MaxRating = 100 });
+        var rng = new Random(rank);
+        for (var n = 0; n < 3000; n++)
+        {
+            var rating = rng.Next(1, 6);
+            mf.Learn(Rating("u" + rng.Next(20), "i" + rng.Next(300), rating), rating);
+        }
+
+        // Items the learner never saw are scored with the biases only; the catalog grows between two requests.
+        var catalog = Enumerable.Range(0, 320).Select(i => "i" + i).ToList();
+        var scores = new float[catalog.Count + 5];
+        mf.ScoreItems("u7", catalog, scores);
+        catalog.AddRange(["new-1", "i3", "new-2"]);
+        mf.ScoreItems("u7", catalog, scores);
+        for (var c = 0; c < catalog.Count; c++)
+        {
+            Assert.Equal(mf.ScoreItem("u7", catalog[c]), scores[c], tolerance: 1e-4);
+        }
+
+        mf.ScoreItems("nobody", catalog, scores);
+        Assert.Equal(mf.ScoreItem("nobody", "i5"), scores[5], tolerance: 1e-4);
+    }
 }

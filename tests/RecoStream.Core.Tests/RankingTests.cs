@@ -43,6 +43,23 @@ public class TopKSelectorTests
             .OrderByDescending(p => p.s).ThenBy(p => p.i).Take(25).ToList();
         Assert.Equal(expected, top);
     }
+    [Theory]
+    [InlineData(1)]
+    [InlineData(10)]
+    [InlineData(64)]
+    public void Select_MatchesFullSort_WithTiesNaNsAndExclusions(int k)
+    {
+        var rng = new Random(k);
+        // Few distinct values, so most scores tie; NaNs and exclusions among the first k too.
+        var scores = Enumerable.Range(0, 3000).Select(_ => rng.Next(10) == 0 ? float.NaN : rng.Next(12)).ToArray();
+        var excluded = Enumerable.Range(0, 3000).Where(_ => rng.Next(4) == 0).ToHashSet();
+
+        var top = TopKSelector.Select(scores, k, excluded);
+
+        var expected = scores.Select((s, i) => (i, s)).Where(p => !float.IsNaN(p.s) && !excluded.Contains(p.i))
+            .OrderByDescending(p => p.s).ThenBy(p => p.i).Take(k).ToList();
+        Assert.Equal(expected, top);
+    }
 }
 
 public class RecommenderTests

@@ -7,7 +7,7 @@ namespace RecoStream.Bench;
 
 /// <summary>
 /// A top-10 recommendation for one user over the whole catalog at rank 32 (biased MF): score every item
-/// (TensorPrimitives dot products) and keep the best with a bounded heap, excluding the user's items; against scoring
+/// (four rows at a time with 256-bit FMA) and keep the best with a bounded heap, excluding the user's items; against scoring
 /// with a scalar loop and sorting every score.
 /// </summary>
 [MemoryDiagnoser]

@@ -150,12 +150,8 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         var known = _users.TryGetRow(user, out var u);
         var p = known ? _users.Factors(u) : default;
         var baseScore = (float)GlobalMean + (known ? _users.Bias(u) : 0f);
-        for (var c = 0; c < items.Count; c++)
-        {
-            var row = _items.RowOfCatalogItem(items, c);
-            // Unclipped: clipping would tie every item predicted above the top of the scale.
-            scores[c] = row < 0 ? baseScore : baseScore + _items.Bias(row) + (known ? TensorPrimitives.Dot(p, _items.Factors(row)) : 0f);
-        }
+        // Unclipped: clipping would tie every item predicted above the top of the scale.
+        _items.ScoreCatalog(items, p, baseScore, withBias: true, missing: baseScore, scores);
     }
 
     /// <inheritdoc />

@@ -165,6 +165,50 @@ internal sealed class FactorTable
         return row;
     }
 
+    /// <summary>
+    /// Scores every item of an append-only catalog against a user's factors <paramref name="p"/> (default for a score
+    /// without factors): <c>scores[c] = baseScore + bias + p . q</c> of the item's row (bias only when
+    /// <paramref name="withBias"/>), or <paramref name="missing"/> for an item the table has no row for. The catalog's
+    /// rows are looked up once and remembered, so a request costs one pass over the factors.
+    /// </summary>
+    public void ScoreCatalog(IReadOnlyList<string> catalog, ReadOnlySpan<float> p, float baseScore, bool withBias, float missing, Span<float> scores)
+    {
+        var n = catalog.Count;
+        while (_rowsOfCatalog.Count < n)
+        {
+            _rowsOfCatalog.Add(-1);
+        }
+
+        var rows = CollectionsMarshal.AsSpan(_rowsOfCatalog)[..n];
+        for (var c = 0; c < rows.Length; c++)
+        {
+            if (rows[c] < 0)
+            {
+                // Looked up now (remembered when found); a lookup may read a row back from the store and so evict
+                // another, which clears that one's entry: the dot products below read the entries afresh.
+                RowOfCatalogItem(catalog, c);
+            }
+        }
+
+        if (p.IsEmpty)
+        {
+            for (var c = 0; c < rows.Length; c++)
+            {
+                var row = rows[c];
+                scores[c] = row < 0 ? missing : baseScore + (withBias ? _bias[row] : 0f);
+            }
+
+            return;
+        }
+
+        FactorKernels.DotRows(p, _factors, rows, scores);
+        for (var c = 0; c < rows.Length; c++)
+        {
+            var row = rows[c];
+            scores[c] = row < 0 ? missing : baseScore + (withBias ? _bias[row] : 0f) + scores[c];
+        }
+    }
+
     public Span<float> Factors(int row) => _factors.AsSpan(row * _rank, _rank);
 
     public Span<float> FactorSquares(int row) => _factorSquares.AsSpan(row * _rank, _rank);

@@ -90,12 +90,7 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
             return;
         }
 
-        var p = _users.Factors(u);
-        for (var c = 0; c < items.Count; c++)
-        {
-            var row = _items.RowOfCatalogItem(items, c);
-            scores[c] = row < 0 ? 0f : TensorPrimitives.Dot(p, _items.Factors(row));
-        }
+        _items.ScoreCatalog(items, _users.Factors(u), baseScore: 0f, withBias: false, missing: 0f, scores);
     }
 
     /// <inheritdoc />
