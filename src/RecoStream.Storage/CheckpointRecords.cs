@@ -20,6 +20,12 @@ internal sealed class MetaRecord
 
     /// <summary>True when the checkpoint has a source position (in the offsets column family).</summary>
     [Key(9)] public bool HasPosition { get; set; }
+
+    /// <summary>
+    /// True when the interaction history is stored as one row per user (<see cref="StoreLayout.HistoryRows"/>); false in
+    /// checkpoints of the earlier layout, which hold it as one "history" record.
+    /// </summary>
+    [Key(10)] public bool HistoryInRows { get; set; }
 }
 
 /// <summary>A learner's scalars, settings and prequential totals; its arrays and rows are stored page by page and row by row.</summary>
@@ -88,6 +94,7 @@ internal sealed class CatalogRecord
     [Key(2)] public long[] Counts { get; set; } = [];
 }
 
+/// <summary>The interaction history as one record: the earlier layout, still read; checkpoints now store a row per user.</summary>
 [MessagePackObject]
 internal sealed class HistoryRecord
 {

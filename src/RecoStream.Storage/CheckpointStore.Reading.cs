@@ -1,3 +1,4 @@
+using System.Text;
 using RecoStream.Core.Evaluation;
 using RecoStream.Core.Learners;
 using RecoStream.Core.Processing;
@@ -27,7 +28,11 @@ public sealed partial class CheckpointStore
 
         var normalizer = Decode<NormalizerRecord>(Require(StoreLayout.Features, generation, "normalizer"), "normalizer", r => r.SchemaVersion);
         var catalog = Decode<CatalogRecord>(Require(StoreLayout.Serving, generation, "catalog"), "catalog", r => r.SchemaVersion);
-        var history = Decode<HistoryRecord>(Require(StoreLayout.Serving, generation, "history"), "history", r => r.SchemaVersion);
+        // The earlier layout kept the history as one record; now each user's items are a row, read with the other rows.
+        var history = meta.HistoryInRows
+            ? null
+            : Decode<HistoryRecord>(Require(StoreLayout.Serving, generation, "history"), "history", r => r.SchemaVersion);
+        var historyRows = new List<UserHistoryEntry>(meta.HistoryInRows ? Math.Max(meta.UserCount, 0) : 0);
         var stream = meta.HasStream
             ? StreamSnapshotOf(Decode<StreamRecord>(Require(StoreLayout.Features, generation, "stream"), "stream", r => r.SchemaVersion))
             : null;
@@ -41,7 +46,7 @@ public sealed partial class CheckpointStore
         var collect = new List<(string Family, byte[] Key)>();
         foreach (var family in StoreLayout.VersionedFamilies)
         {
-            ReadVersions(family, generation, oldestGeneration, learners, collect);
+            ReadVersions(family, generation, oldestGeneration, learners, collect, meta.HistoryInRows ? historyRows : null);
         }
 
         var entries = new List<LearnerEntry>(learners.Count);
@@ -57,11 +62,20 @@ public sealed partial class CheckpointStore
             "normalizer", "feature statistics do not match the checkpoint's metadata");
         Check(catalog.Ids.Length == meta.ItemCount && catalog.Counts.Length == catalog.Ids.Length,
             "catalog", "item count does not match the checkpoint's metadata");
-        Check(history.Users.Length == meta.UserCount && history.Items.Length == history.Users.Length,
-            "history", "user count does not match the checkpoint's metadata");
-        foreach (var items in history.Items)
+        if (history is not null)
         {
-            foreach (var index in items ?? [])
+            Check(history.Users.Length == meta.UserCount && history.Items.Length == history.Users.Length,
+                "history", "user count does not match the checkpoint's metadata");
+            for (var i = 0; i < history.Users.Length; i++)
+            {
+                historyRows.Add(new UserHistoryEntry(history.Users[i], history.Items[i] ?? []));
+            }
+        }
+
+        Check(historyRows.Count == meta.UserCount, "history", "user count does not match the checkpoint's metadata");
+        foreach (var entry in historyRows)
+        {
+            foreach (var index in entry.Items)
             {
                 Check((uint)index < (uint)catalog.Ids.Length, "history", $"item index {index} is outside the catalog");
             }
@@ -72,12 +86,6 @@ public sealed partial class CheckpointStore
         {
             featureEntries[i] = new FeatureStatisticsEntry(normalizer.Names[i], normalizer.Counts[i], normalizer.Means[i], normalizer.M2s[i],
                 normalizer.Mins[i], normalizer.Maxs[i], CheckedMode(normalizer.Modes[i]));
-        }
-
-        var users = new UserHistoryEntry[history.Users.Length];
-        for (var i = 0; i < users.Length; i++)
-        {
-            users[i] = new UserHistoryEntry(history.Users[i], history.Items[i] ?? []);
         }
 
         // Only now is this generation known to be consistent: the next checkpoint diffs its arrays against these.
@@ -98,7 +106,8 @@ public sealed partial class CheckpointStore
             stream,
             entries,
             new CatalogSnapshot(catalog.Ids, catalog.Counts),
-            new HistorySnapshot(users),
+            // Read from the earlier layout's record: the next checkpoint writes every user's row.
+            new HistorySnapshot(historyRows) { WriteAllNext = history is not null },
             position);
     }
 
@@ -108,8 +117,9 @@ public sealed partial class CheckpointStore
     /// ones) and those older than what the oldest kept checkpoint reads.
     /// </summary>
     private void ReadVersions(string family, long generation, long oldestGeneration, Dictionary<string, LearnerReader> learners,
-        List<(string Family, byte[] Key)> collect)
+        List<(string Family, byte[] Key)> collect, List<UserHistoryEntry>? history)
     {
+        var historyName = Encoding.UTF8.GetBytes(StoreLayout.HistoryRows);
         var isRows = family is StoreLayout.UserRows or StoreLayout.ItemRows;
         var table = family == StoreLayout.UserRows ? "user" : "item";
         byte[] previous = [];
@@ -138,6 +148,16 @@ public sealed partial class CheckpointStore
             }
 
             // The version this generation reads.
+            if (isRows && parsed.Learner.SequenceEqual(historyName))
+            {
+                if (value.Length > 0 && history is not null)
+                {
+                    history.Add(new UserHistoryEntry(parsed.IdString(), DecodeItems(value)));
+                }
+
+                continue;
+            }
+
             if (!parsed.Learner.SequenceEqual(learnerName))
             {
                 learnerName = parsed.Learner.ToArray();

@@ -208,6 +208,7 @@ public sealed partial class CheckpointStore : IDisposable
             }
         }
 
+        bytes += WriteHistory(batch, snapshot.History, generation, ref rows);
         bytes += WriteRecords(batch, snapshot, generation);
         bytes += Put(batch, StoreLayout.Meta, StoreLayout.RecordKey(generation, "meta"), MetaOf(snapshot, writtenAtUnixMs));
 
@@ -400,7 +401,8 @@ public sealed partial class CheckpointStore : IDisposable
         EventsApplied = snapshot.EventsApplied,
         WrittenAtUnixMs = writtenAtUnixMs,
         ItemCount = snapshot.Catalog.Ids.Count,
-        UserCount = snapshot.History.Users.Count,
+        UserCount = snapshot.History.TotalUsers,
+        HistoryInRows = true,
         FeatureCount = snapshot.Normalizer.Features.Count,
         Learners = [.. snapshot.Learners.Select(l => l.Name)],
         HasStream = snapshot.Stream is not null,
@@ -432,12 +434,6 @@ public sealed partial class CheckpointStore : IDisposable
             SchemaVersion = SchemaVersion,
             Ids = [.. snapshot.Catalog.Ids],
             Counts = [.. snapshot.Catalog.Counts],
-        });
-        bytes += Put(batch, StoreLayout.Serving, StoreLayout.RecordKey(generation, "history"), new HistoryRecord
-        {
-            SchemaVersion = SchemaVersion,
-            Users = [.. snapshot.History.Users.Select(u => u.User)],
-            Items = [.. snapshot.History.Users.Select(u => u.Items)],
         });
         if (snapshot.Position is { } position)
         {
@@ -488,6 +484,81 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         return bytes;
+    }
+
+    /// <summary>
+    /// Writes the users whose items changed (all users for a whole snapshot, with removals for users the store has that the
+    /// snapshot lacks) as versions of their history rows, and removals for the users dropped.
+    /// </summary>
+    private long WriteHistory(WriteBatch batch, HistorySnapshot history, long generation, ref long rows)
+    {
+        var prefix = StoreLayout.LearnerPrefix(StoreLayout.HistoryRows);
+        var family = _families[StoreLayout.UserRows];
+        if (!history.ChangesOnly)
+        {
+            var present = history.Users.Select(u => u.User).ToHashSet(StringComparer.Ordinal);
+            foreach (var id in StoredIds(StoreLayout.UserRows, prefix).Where(id => !present.Contains(id)))
+            {
+                batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, family);
+            }
+        }
+
+        long bytes = 0;
+        foreach (var entry in history.Users)
+        {
+            var value = EncodeItems(entry.Items);
+            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, entry.User), generation), value, family);
+            bytes += value.Length;
+        }
+
+        foreach (var id in history.Removed ?? [])
+        {
+            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, family);
+        }
+
+        rows += history.Users.Count + (history.Removed?.Count ?? 0);
+        return bytes;
+    }
+
+    /// <summary>A version of a user's history row: the MessagePack array [schema version, [item index, ...]], oldest first.</summary>
+    private static byte[] EncodeItems(int[] items)
+    {
+        var buffer = new ArrayBufferWriter<byte>(8 + (items.Length * 3));
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(2);
+        writer.Write(SchemaVersion);
+        writer.WriteArrayHeader(items.Length);
+        foreach (var item in items)
+        {
+            writer.Write(item);
+        }
+
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes a version of a user's history row (not a removal marker).</summary>
+    private int[] DecodeItems(byte[] value)
+    {
+        var reader = new MessagePackReader(value);
+        try
+        {
+            Check(reader.ReadArrayHeader() == 2 && reader.ReadInt32() == SchemaVersion, "history", "a history row is not a row of this layout");
+            var count = reader.ReadArrayHeader();
+            // Untrusted: every item takes at least one byte, so a count beyond the value's length is damage.
+            Check(count <= value.Length, "history", "a history row is truncated");
+            var items = new int[count];
+            for (var i = 0; i < count; i++)
+            {
+                items[i] = reader.ReadInt32();
+            }
+
+            return items;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
+        {
+            throw new CheckpointCorruptException($"a row of the checkpoint's 'history' in '{Path}' cannot be decoded ({ex.Message}); the store is damaged", ex);
+        }
     }
 
     private long PutRow(WriteBatch batch, string family, byte[] key, ReadOnlySpan<float> values, long lastActiveMs)

@@ -22,6 +22,12 @@ internal static class StoreLayout
     public const string Serving = "serving";
     public const string Offsets = "offsets";
 
+    /// <summary>
+    /// The name under which <see cref="UserRows"/> holds each user's recent items (the interaction history), one versioned
+    /// row per user like a learner's rows; learner names may not start with '~'.
+    /// </summary>
+    public const string HistoryRows = "~history";
+
     /// <summary>Every column family a store of this layout has, besides RocksDB's <c>default</c>.</summary>
     public static readonly string[] Families = [Meta, Dense, Optimizer, UserRows, ItemRows, Features, Serving, Offsets];
 

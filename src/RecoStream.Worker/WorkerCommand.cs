@@ -317,7 +317,9 @@ internal static class WorkerCommand
             metrics.LastCheckpoint.Set(restored / 1000.0);
         }
 
-        LineParser parser = replay?.Layout is { } layout ? new MovieLensParser(layout) : new EventParser(settings.Limits);
+        var events = new EventParser(settings.Limits);
+        // The replayed file's format; every other source speaks JSON Lines.
+        LineParser parser = replay?.Layout is { } layout ? new MovieLensParser(layout) : events;
 
         services.AddSystemd();
         services.AddSingleton(TimeProvider.System);
@@ -333,7 +335,8 @@ internal static class WorkerCommand
         services.AddSingleton<WorkerStatus>();
         services.AddSingleton<IngestQueue>();
         services.AddSingleton<PipelineCounters>();
-        services.AddSingleton(new EventParser(settings.Limits));
+        services.AddSingleton(events);
+        services.AddSingleton(parser);
         services.AddSingleton(new StreamPipeline(parser, state.Preprocessing,
             new IncrementalRoute(state, new LabelPolicy(settings.Labels), settings.Evaluation), System.Reactive.Concurrency.DefaultScheduler.Instance));
         services.AddSingleton(new Recommender(() => state.Learner, state.Catalog, state.History));

@@ -43,6 +43,36 @@ public class BoundedStateTests
     }
 
     [Fact]
+    public void InteractionHistory_SnapshotChanges_HoldsOnlyUsersChangedOrDroppedSinceTheLastOne()
+    {
+        var history = new InteractionHistory(maxPerUser: 3, maxUsers: 10);
+        for (var u = 0; u < 10; u++)
+        {
+            history.Record("u" + u, u);
+        }
+
+        var first = history.SnapshotChanges();
+        Assert.True(first.ChangesOnly);
+        Assert.Equal(10, first.Users.Count);
+        Assert.Empty(history.SnapshotChanges().Users);
+
+        history.Record("u3", 3); // already there: nothing changes
+        history.Record("u4", 40);
+        var second = history.SnapshotChanges();
+        Assert.Equal("u4", Assert.Single(second.Users).User);
+        Assert.Equal([4, 40], second.Users[0].Items);
+        Assert.Empty(second.Removed!);
+
+        // Past ten users the least recently active go (down to nine): the new user is a change, the dropped are removals.
+        history.Record("new", 7);
+        var third = history.SnapshotChanges();
+        Assert.Equal(["new"], third.Users.Select(e => e.User));
+        Assert.Equal(history.UserCount, third.TotalUsers);
+        Assert.Equal(11 - history.UserCount, third.Removed!.Count);
+        Assert.All(third.Removed, user => Assert.False(history.TryGetItems(user, out _)));
+    }
+
+    [Fact]
     public void FeatureExtractor_BeyondBehaviourMaxKeys_DropsTheStalestStatistics()
     {
         var clock = new EventClock(0);

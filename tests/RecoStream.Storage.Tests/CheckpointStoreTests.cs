@@ -166,9 +166,9 @@ public sealed class CheckpointStoreTests : IDisposable
     public void ReadLatest_MissingPart_IsDetected()
     {
         WriteCheckpoint();
-        Tamper("serving", Gen1 + "history", null);
+        Tamper("serving", Gen1 + "catalog", null);
 
-        Assert.Contains("'history' value is missing", ReadCorrupt().Message, StringComparison.Ordinal);
+        Assert.Contains("'catalog' value is missing", ReadCorrupt().Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -268,14 +268,14 @@ public sealed class CheckpointStoreTests : IDisposable
             Assert.Equal([2L, 3L], store.Generations());
         }
 
-        Tamper("serving", "0000000000000000003/history", [0xC1]);
+        Tamper("serving", "0000000000000000003/catalog", [0xC1]);
 
         using var reopened = CheckpointStore.Open(_path, syncWrites: true, keep: 2);
         var snapshot = reopened.ReadLatest()!;
         Assert.Equal(507, snapshot.EventsApplied);
         Assert.Equal(2, reopened.Generation);
         Assert.Contains("checkpoint 3 is unusable: ", reopened.Fallbacks.Single(), StringComparison.Ordinal);
-        Assert.Contains("'history'", reopened.Fallbacks.Single(), StringComparison.Ordinal);
+        Assert.Contains("'catalog'", reopened.Fallbacks.Single(), StringComparison.Ordinal);
         Assert.Equal([2L], reopened.Generations());
 
         // The next checkpoint supersedes the damaged one.

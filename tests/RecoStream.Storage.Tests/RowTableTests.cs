@@ -63,7 +63,7 @@ public sealed class RowTableTests : IDisposable
 
         using (var raw = new RawStore(_path))
         {
-            var written = raw.Entries("user_rows").Concat(raw.Entries("item_rows")).ToLookup(e => e.Key[^1] == unchecked((byte)~2));
+            var written = raw.Entries("user_rows").Concat(raw.Entries("item_rows")).Where(e => !IsHistoryRow(e.Key)).ToLookup(e => e.Key[^1] == unchecked((byte)~2));
             Assert.InRange(written[true].Count(), 1, 20);
             Assert.True(written[false].Count() > 1000);
         }
@@ -77,6 +77,151 @@ public sealed class RowTableTests : IDisposable
         var (before, after) = (((BiasedMatrixFactorization)state.Learner).Snapshot(), ((BiasedMatrixFactorization)restored.Learner).Snapshot());
         Assert.Equal(before.Rows["user"].Total, after.Rows["user"].Total);
         Assert.Equal(before.Rows["user"].Ids.Order(), after.Rows["user"].Ids.Order());
+    }
+
+    private static readonly byte[] HistoryPrefix = StoreLayout.LearnerPrefix(StoreLayout.HistoryRows);
+
+    private static bool IsHistoryRow(byte[] key) => key.AsSpan().StartsWith(HistoryPrefix);
+
+    private static void AssertSameHistory(ModelState expected, ModelState actual, int users)
+    {
+        Assert.Equal(expected.History.UserCount, actual.History.UserCount);
+        for (var u = 0; u < users; u++)
+        {
+            Assert.Equal(expected.History.TryGetItems("u" + u, out var want), actual.History.TryGetItems("u" + u, out var got));
+            Assert.Equal(want.Order(), got.Order());
+        }
+    }
+
+    [Fact]
+    public void InteractionHistory_IsWrittenUserByUser_OnlyChangedUsersAtEachCheckpoint()
+    {
+        var state = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            Learn(state, Ratings(5000, 1000, seed: 1));
+            store.Write(state.SnapshotChanges(), 1);
+            Learn(state, Ratings(10, 1000, seed: 2, start: 5000));
+            store.Write(state.SnapshotChanges(), 2);
+        }
+
+        using (var raw = new RawStore(_path))
+        {
+            var history = raw.Entries("user_rows").Where(e => IsHistoryRow(e.Key)).ToLookup(e => e.Key[^1] == unchecked((byte)~2));
+            Assert.InRange(history[true].Count(), 1, 10);
+            Assert.Equal(state.History.UserCount, history[false].Count());
+            Assert.DoesNotContain(raw.Entries("serving"), e => System.Text.Encoding.ASCII.GetString(e.Key).EndsWith("/history", StringComparison.Ordinal));
+        }
+
+        var restored = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            restored.Restore(store.ReadLatest()!);
+        }
+
+        AssertSameHistory(state, restored, 1000);
+    }
+
+    [Fact]
+    public void InteractionHistory_UsersDroppedByTheUserLimit_AreRemovedFromTheStore()
+    {
+        ModelState Bounded() => new(new FeatureOptions(), [new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 })], "mf", 20,
+            maxUsersRemembered: 100);
+        var state = Bounded();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            for (var c = 0; c < 5; c++)
+            {
+                Learn(state, Ratings(400, 1000, seed: 10 + c, start: c * 400));
+                store.Write(state.SnapshotChanges(), c + 1);
+            }
+        }
+
+        Assert.True(state.History.UsersDropped > 0);
+        var restored = Bounded();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            restored.Restore(store.ReadLatest()!);
+        }
+
+        AssertSameHistory(state, restored, 1000);
+    }
+
+    [Fact]
+    public void InteractionHistory_StoredAsOneRecordByAnEarlierVersion_IsRead_AndRewrittenAsRowsNext()
+    {
+        var state = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            Learn(state, Ratings(2000, 300, seed: 3));
+            store.Write(state.SnapshotChanges(), 1);
+        }
+
+        // Turn generation 1 into the earlier layout: the history as one record, no history rows, the flag off.
+        var options = MessagePack.Resolvers.StandardResolverAllowPrivate.Options;
+        using (var raw = new RawStore(_path))
+        {
+            var full = state.History.Snapshot();
+            raw.Set("serving", StoreLayout.RecordKey(1, "history"), MessagePack.MessagePackSerializer.Serialize(new HistoryRecord
+            {
+                SchemaVersion = CheckpointStore.SchemaVersion,
+                Users = [.. full.Users.Select(u => u.User)],
+                Items = [.. full.Users.Select(u => u.Items)],
+            }, options));
+            foreach (var (key, _) in raw.Entries("user_rows").Where(e => IsHistoryRow(e.Key)))
+            {
+                raw.Set("user_rows", key, null);
+            }
+
+            var metaKey = StoreLayout.RecordKey(1, "meta");
+            var meta = MessagePack.MessagePackSerializer.Deserialize<MetaRecord>(raw.Get("meta", metaKey), options);
+            meta.HistoryInRows = false;
+            raw.Set("meta", metaKey, MessagePack.MessagePackSerializer.Serialize(meta, options));
+        }
+
+        var restored = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            restored.Restore(store.ReadLatest()!);
+            AssertSameHistory(state, restored, 300);
+            // The next checkpoint holds every user, so the store has every user's row from then on.
+            var changes = restored.SnapshotChanges();
+            Assert.Equal(restored.History.UserCount, changes.History.Users.Count);
+            store.Write(changes, 2);
+        }
+
+        var again = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            again.Restore(store.ReadLatest()!);
+        }
+
+        AssertSameHistory(state, again, 300);
+    }
+
+    [Fact]
+    public void DamagedHistoryRowInTheLatestCheckpoint_FallsBackToThePreviousCheckpoint()
+    {
+        var state = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            Learn(state, Ratings(2000, 300, seed: 4));
+            store.Write(state.SnapshotChanges(), 1);
+            Learn(state, Ratings(50, 300, seed: 5, start: 2000));
+            store.Write(state.SnapshotChanges(), 2);
+        }
+
+        using (var raw = new RawStore(_path))
+        {
+            var (key, value) = raw.Entries("user_rows").First(e => IsHistoryRow(e.Key) && e.Key[^1] == unchecked((byte)~2));
+            raw.Set("user_rows", key, value[..^1]);
+        }
+
+        using var reopened = CheckpointStore.Open(_path, syncWrites: false);
+        var snapshot = reopened.ReadLatest()!;
+        Assert.Equal(1, reopened.Generation);
+        Assert.Contains("history", reopened.Fallbacks.Single(), StringComparison.Ordinal);
+        Assert.Equal(2000, snapshot.EventsApplied);
     }
 
     [Fact]
@@ -193,8 +338,10 @@ public sealed class RowTableTests : IDisposable
         }
 
         using var raw = new RawStore(_path);
-        // u1 was written by every checkpoint: only the versions checkpoints 5 and 6 read remain.
-        Assert.Equal(2, raw.Entries("user_rows").Count);
+        // u1 was written by every checkpoint: only the versions checkpoints 5 and 6 read remain (its history row, one item
+        // since the first checkpoint, was written once).
+        Assert.Equal(2, raw.Entries("user_rows").Count(e => !IsHistoryRow(e.Key)));
+        Assert.Single(raw.Entries("user_rows"), e => IsHistoryRow(e.Key));
     }
 
     [Fact]

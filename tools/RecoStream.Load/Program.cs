@@ -12,9 +12,12 @@ const string Help = """
           N clients (default 4) each send E/N generated events (default 1,000,000 in all) as fast as the
           socket takes them, then {"op":"flush"}; prints events/s from first byte to the last flush answer.
           With --file, the clients send the file's lines instead (client c the lines n with n mod N = c).
-      RecoStream.Load recommend --port P [--clients N] [--requests R] [--k K] [--users U]
-          N clients (default 4) each send R/N recommend requests (default 100,000 in all), one at a time,
-          waiting for each answer; prints requests/s and the p50, p99 and max latency.
+      RecoStream.Load recommend --port P [--clients N] [--requests R] [--k K] [--users U] [--pipeline W]
+          N clients (default 4) each send R/N recommend requests (default 100,000 in all) for random users
+          u1..uU, one at a time, waiting for each answer; prints requests/s and the p50, p99 and max latency.
+          With --pipeline W each client keeps up to W requests in flight (answers come back in order), which
+          measures how many requests/s the worker can answer rather than one client's round trips; latency is
+          then from sending a request to its answer, queueing included.
 
     Prints one JSON line on stdout.
 
@@ -27,7 +30,7 @@ if (args.Length == 0 || args[0] is "--help" or "-h")
 }
 
 var mode = args[0];
-int port = 0, clients = 4, events = 1_000_000, requests = 100_000, k = 10, items = 10_000, users = 50_000;
+int port = 0, clients = 4, events = 1_000_000, requests = 100_000, k = 10, items = 10_000, users = 50_000, pipeline = 1;
 string? file = null;
 for (var a = 1; a < args.Length; a++)
 {
@@ -42,6 +45,7 @@ for (var a = 1; a < args.Length; a++)
         case "--items": items = Next(); break;
         case "--users": users = Next(); break;
         case "--file": file = args[++a]; break;
+        case "--pipeline": pipeline = Next(); break;
         default:
             Console.Error.Write($"unknown argument '{args[a]}'\n\n{Help}");
             return 2;
@@ -126,20 +130,37 @@ async Task<int> RecommendAsync()
         await using var stream = new NetworkStream(socket, ownsSocket: true);
         using var reader = new StreamReader(stream);
         var rng = new Random(c);
+        var sentAt = new long[perClient];
+        using var window = new SemaphoreSlim(pipeline);
+        var sending = Task.Run(async () =>
+        {
+            for (var n = 0; n < perClient; n++)
+            {
+                await window.WaitAsync();
+                var request = Encoding.UTF8.GetBytes($"{{\"op\":\"recommend\",\"user\":\"u{rng.Next(1, users + 1)}\",\"k\":{k}}}\n");
+                sentAt[n] = Stopwatch.GetTimestamp();
+                await stream.WriteAsync(request);
+            }
+        });
         for (var n = 0; n < perClient; n++)
         {
-            var request = Encoding.UTF8.GetBytes($"{{\"op\":\"recommend\",\"user\":\"u{rng.Next(1, users + 1)}\",\"k\":{k}}}\n");
-            var start = Stopwatch.GetTimestamp();
-            await stream.WriteAsync(request);
-            _ = await reader.ReadLineAsync() ?? throw new IOException("the worker closed the connection");
-            latencies[c * perClient + n] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            var answer = await reader.ReadLineAsync() ?? throw new IOException("the worker closed the connection");
+            if (answer.StartsWith("{\"error\"", StringComparison.Ordinal))
+            {
+                throw new IOException($"the worker answered an error: {answer}");
+            }
+
+            latencies[c * perClient + n] = Stopwatch.GetElapsedTime(sentAt[n]).TotalMilliseconds;
+            window.Release();
         }
+
+        await sending;
     }));
     var seconds = clock.Elapsed.TotalSeconds;
     Array.Sort(latencies);
     double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)(p * latencies.Length))];
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{{\"mode\":\"recommend\",\"clients\":{clients},\"k\":{k},\"requests\":{latencies.Length},\"seconds\":{seconds:F3},\"requests_per_sec\":{latencies.Length / seconds:F0},\"p50_ms\":{Percentile(0.50):F3},\"p99_ms\":{Percentile(0.99):F3},\"max_ms\":{latencies[^1]:F3}}}"));
+        $"{{\"mode\":\"recommend\",\"clients\":{clients},\"pipeline\":{pipeline},\"k\":{k},\"requests\":{latencies.Length},\"seconds\":{seconds:F3},\"requests_per_sec\":{latencies.Length / seconds:F0},\"p50_ms\":{Percentile(0.50):F3},\"p99_ms\":{Percentile(0.99):F3},\"max_ms\":{latencies[^1]:F3}}}"));
     return 0;
 }
 

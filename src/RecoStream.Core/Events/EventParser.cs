@@ -53,34 +53,34 @@ public sealed class EventParser : LineParser
     }
 
     /// <inheritdoc />
-    protected override StreamItem ParseLine(InputLine line)
+    protected override StreamItem ParseLine(long number, ReadOnlySpan<byte> bytes, bool tooLong)
     {
-        if (line.TooLong)
+        if (tooLong)
         {
-            return StreamItem.Rejected(line.Number, RejectReason.LineTooLong,
+            return StreamItem.Rejected(number, RejectReason.LineTooLong,
                 $"line is longer than the maximum of {_limits.MaxLineBytes} bytes");
         }
 
-        var span = line.Bytes.Span.Trim(" \t\r\n"u8);
+        var span = bytes.Trim(" \t\r\n"u8);
         if (span.IsEmpty)
         {
-            return StreamItem.Blank(line.Number);
+            return StreamItem.Blank(number);
         }
 
         try
         {
-            return ParseObject(line.Number, span);
+            return ParseObject(number, span);
         }
         catch (JsonException ex)
         {
             return ContainsNonFiniteLiteral(span)
-                ? StreamItem.Rejected(line.Number, RejectReason.NonFiniteNumber, "NaN and Infinity are not numbers in JSON")
-                : StreamItem.Rejected(line.Number, RejectReason.MalformedJson, $"malformed JSON: {Explain(ex)}");
+                ? StreamItem.Rejected(number, RejectReason.NonFiniteNumber, "NaN and Infinity are not numbers in JSON")
+                : StreamItem.Rejected(number, RejectReason.MalformedJson, $"malformed JSON: {Explain(ex)}");
         }
         catch (InvalidOperationException)
         {
             // Utf8JsonReader.GetString throws this for strings that are not valid UTF-8.
-            return StreamItem.Rejected(line.Number, RejectReason.MalformedJson, "malformed JSON: a string is not valid UTF-8");
+            return StreamItem.Rejected(number, RejectReason.MalformedJson, "malformed JSON: a string is not valid UTF-8");
         }
     }
 

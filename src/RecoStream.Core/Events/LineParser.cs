@@ -1,17 +1,27 @@
 namespace RecoStream.Core.Events;
 
-/// <summary>The parse stage: turns one framed line into an event, a request or a rejection.</summary>
+/// <summary>
+/// The parse stage: turns one framed line into an event, a request or a rejection. It runs where the line is framed
+/// (on the source's thread, straight from the read buffer), so parsing is spread over the sources' threads and a line's
+/// bytes are never copied; implementations are safe to call from several threads at once.
+/// </summary>
 public abstract class LineParser
 {
     /// <summary>Parses one line; the result carries the line's number, origin and arrival time.</summary>
-    public StreamItem Parse(InputLine line)
+    public StreamItem Parse(InputLine line) => Parse(line.Number, line.Bytes.Span, line.TooLong, line.Origin, line.ArrivedAt);
+
+    /// <summary>
+    /// Parses one line from its bytes (without the line terminator; empty when <paramref name="tooLong"/>, a line over the
+    /// length limit, which is rejected); the result carries the number, origin and arrival time.
+    /// </summary>
+    public StreamItem Parse(long number, ReadOnlySpan<byte> bytes, bool tooLong, ILineOrigin? origin, long arrivedAt)
     {
-        var item = ParseLine(line);
-        item.Origin = line.Origin;
-        item.ArrivedAt = line.ArrivedAt;
+        var item = ParseLine(number, bytes, tooLong);
+        item.Origin = origin;
+        item.ArrivedAt = arrivedAt;
         return item;
     }
 
-    /// <summary>The format-specific part of <see cref="Parse"/>.</summary>
-    protected abstract StreamItem ParseLine(InputLine line);
+    /// <summary>The format-specific part of <see cref="Parse(long, ReadOnlySpan{byte}, bool, ILineOrigin?, long)"/>.</summary>
+    protected abstract StreamItem ParseLine(long number, ReadOnlySpan<byte> bytes, bool tooLong);
 }

@@ -36,17 +36,17 @@ public sealed class MovieLensParser : LineParser
     }
 
     /// <inheritdoc />
-    protected override StreamItem ParseLine(InputLine line)
+    protected override StreamItem ParseLine(long number, ReadOnlySpan<byte> bytes, bool tooLong)
     {
-        if (line.TooLong)
+        if (tooLong)
         {
-            return StreamItem.Rejected(line.Number, RejectReason.LineTooLong, "line is longer than the maximum line length");
+            return StreamItem.Rejected(number, RejectReason.LineTooLong, "line is longer than the maximum line length");
         }
 
-        var span = line.Bytes.Span.Trim(" \r\n"u8);
+        var span = bytes.Trim(" \r\n"u8);
         if (span.IsEmpty || (_layout == MovieLensLayout.Csv && span.StartsWith("userId"u8)))
         {
-            return StreamItem.Blank(line.Number);
+            return StreamItem.Blank(number);
         }
 
         ReadOnlySpan<byte> separator = _layout switch
@@ -60,7 +60,7 @@ public sealed class MovieLensParser : LineParser
         var count = Split(span, separator, fields);
         if (count != 4)
         {
-            return StreamItem.Rejected(line.Number, RejectReason.MalformedLine,
+            return StreamItem.Rejected(number, RejectReason.MalformedLine,
                 $"expected 4 fields (user, item, rating, timestamp) separated by '{Encoding.ASCII.GetString(separator).Replace("\t", "\\t", StringComparison.Ordinal)}', got {count}");
         }
 
@@ -68,22 +68,22 @@ public sealed class MovieLensParser : LineParser
         var item = span[fields[1]];
         if (user.IsEmpty || item.IsEmpty)
         {
-            return StreamItem.Rejected(line.Number, RejectReason.EmptyId, "empty user or item id");
+            return StreamItem.Rejected(number, RejectReason.EmptyId, "empty user or item id");
         }
 
         if (!Utf8Parser.TryParse(span[fields[2]], out double rating, out var used) || used != span[fields[2]].Length || !double.IsFinite(rating))
         {
-            return StreamItem.Rejected(line.Number, RejectReason.MalformedLine, "the rating is not a number");
+            return StreamItem.Rejected(number, RejectReason.MalformedLine, "the rating is not a number");
         }
 
         if (!Utf8Parser.TryParse(span[fields[3]], out long seconds, out used) || used != span[fields[3]].Length
             || seconds < 0 || seconds > 253_402_300_799)
         {
-            return StreamItem.Rejected(line.Number, RejectReason.InvalidTimestamp, "the timestamp is not whole Unix seconds");
+            return StreamItem.Rejected(number, RejectReason.InvalidTimestamp, "the timestamp is not whole Unix seconds");
         }
 
         var e = new UserEvent(Encoding.UTF8.GetString(user), Encoding.UTF8.GetString(item), EventType.Rating, rating, seconds * 1000, [], []);
-        return StreamItem.ForEvent(line.Number, e);
+        return StreamItem.ForEvent(number, e);
     }
 
     private static int Split(ReadOnlySpan<byte> span, ReadOnlySpan<byte> separator, Span<Range> fields)

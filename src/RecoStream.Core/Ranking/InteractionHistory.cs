@@ -11,6 +11,8 @@ public sealed class InteractionHistory
     private readonly int _maxPerUser;
     private readonly int _maxUsers;
     private readonly Dictionary<string, UserItems> _users = new(StringComparer.Ordinal);
+    private readonly List<string> _changed = [];
+    private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
     private long _clock;
 
     /// <param name="maxPerUser">Most recent distinct items kept per user.</param>
@@ -39,11 +41,37 @@ public sealed class InteractionHistory
         {
             items = new UserItems { Touched = ++_clock };
             _users.Add(user, items);
-            UsersDropped += OldestEntries.Trim(_users, _maxUsers, u => u.Touched);
+            _removed.Remove(user);
+            TrimUsers();
         }
 
         items.Touched = ++_clock;
-        items.Add(itemIndex, _maxPerUser);
+        if (items.Add(itemIndex, _maxPerUser))
+        {
+            MarkChanged(user, items);
+        }
+    }
+
+    private void MarkChanged(string user, UserItems items)
+    {
+        if (!items.Changed)
+        {
+            items.Changed = true;
+            _changed.Add(user);
+        }
+    }
+
+    private void TrimUsers()
+    {
+        if (_maxUsers <= 0 || _users.Count <= _maxUsers)
+        {
+            return;
+        }
+
+        var before = new HashSet<string>(_users.Keys, StringComparer.Ordinal);
+        UsersDropped += OldestEntries.Trim(_users, _maxUsers, u => u.Touched);
+        before.ExceptWith(_users.Keys);
+        _removed.UnionWith(before);
     }
 
     /// <summary>The items a known user interacted with; false for an unknown user.</summary>
@@ -61,22 +89,49 @@ public sealed class InteractionHistory
 
     private static readonly IReadOnlySet<int> EmptySet = new HashSet<int>();
 
-    /// <summary>A copy for a checkpoint: per user, item indices oldest first.</summary>
+    /// <summary>
+    /// A copy of every user's items, oldest first. A user's items are copied once after they change and the copy is
+    /// shared by later snapshots until they change again (copies are never modified).
+    /// </summary>
     public HistorySnapshot Snapshot()
     {
         var users = new List<UserHistoryEntry>(_users.Count);
         foreach (var (user, items) in _users)
         {
-            users.Add(new UserHistoryEntry(user, [.. items.Order]));
+            users.Add(new UserHistoryEntry(user, items.Copy()));
         }
 
         return new HistorySnapshot(users);
+    }
+
+    /// <summary>
+    /// A copy for the next checkpoint: only the users whose items changed since the previous call, and the users dropped
+    /// since, so a checkpoint costs what changed, not the whole history.
+    /// </summary>
+    public HistorySnapshot SnapshotChanges()
+    {
+        var users = new List<UserHistoryEntry>(_changed.Count);
+        foreach (var user in _changed)
+        {
+            if (_users.TryGetValue(user, out var items) && items.Changed)
+            {
+                items.Changed = false;
+                users.Add(new UserHistoryEntry(user, items.Copy()));
+            }
+        }
+
+        _changed.Clear();
+        string[] removed = [.. _removed];
+        _removed.Clear();
+        return new HistorySnapshot(users, ChangesOnly: true, removed, _users.Count);
     }
 
     /// <summary>Replaces the contents with a checkpoint's.</summary>
     public void Restore(HistorySnapshot snapshot)
     {
         _users.Clear();
+        _changed.Clear();
+        _removed.Clear();
         foreach (var entry in snapshot.Users)
         {
             var items = new UserItems();
@@ -87,32 +142,48 @@ public sealed class InteractionHistory
 
             items.Touched = ++_clock;
             _users.Add(entry.User, items);
+            if (snapshot.WriteAllNext)
+            {
+                MarkChanged(entry.User, items);
+            }
         }
 
-        UsersDropped += OldestEntries.Trim(_users, _maxUsers, u => u.Touched);
+        TrimUsers();
     }
 
     private sealed class UserItems
     {
+        private int[]? _copy;
+
         public HashSet<int> Set { get; } = [];
 
         public Queue<int> Order { get; } = new();
 
+        /// <summary>The items oldest first, as an array shared until they change.</summary>
+        public int[] Copy() => _copy ??= [.. Order];
+
         /// <summary>When the user last interacted (a sequence number of this process; restore order after a restart).</summary>
         public long Touched { get; set; }
 
-        public void Add(int itemIndex, int max)
+        /// <summary>The items changed since the last snapshot of changes.</summary>
+        public bool Changed { get; set; }
+
+        /// <summary>Adds an item; false when the user already had it (nothing changed).</summary>
+        public bool Add(int itemIndex, int max)
         {
             if (!Set.Add(itemIndex))
             {
-                return;
+                return false;
             }
 
+            _copy = null;
             Order.Enqueue(itemIndex);
             if (Order.Count > max)
             {
                 Set.Remove(Order.Dequeue());
             }
+
+            return true;
         }
     }
 }

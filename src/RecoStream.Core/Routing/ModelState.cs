@@ -107,8 +107,8 @@ public sealed class ModelState
     public ModelSnapshot Snapshot() => Copy(changesOnly: false);
 
     /// <summary>
-    /// A copy for the next checkpoint: as <see cref="Snapshot"/>, but the learners' keyed row tables hold only the rows
-    /// changed since the previous call; the store already has the others.
+    /// A copy for the next checkpoint: as <see cref="Snapshot"/>, but the learners' keyed row tables and the interaction
+    /// history hold only the rows and users changed since the previous call; the store already has the others.
     /// </summary>
     public ModelSnapshot SnapshotChanges() => Copy(changesOnly: true);
 
@@ -119,7 +119,7 @@ public sealed class ModelState
         Preprocessing.Snapshot(),
         [.. _learners.Select(l => new LearnerEntry(l.Name, changesOnly ? l.Learner.SnapshotChanges() : l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
         Catalog.Snapshot(),
-        History.Snapshot(),
+        changesOnly ? History.SnapshotChanges() : History.Snapshot(),
         Position is null ? null : Position with { Line = PositionLine });
 
     /// <summary>

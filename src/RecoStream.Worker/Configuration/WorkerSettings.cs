@@ -68,6 +68,13 @@ internal sealed class WorkerSettings
         {
             var name = section.Key;
             var prefix = "RecoStream:Learners:" + name + ":";
+            if (name.StartsWith('~'))
+            {
+                // The store keeps other per-user state under names starting with '~'.
+                r.Missing("RecoStream:Learners:" + name, "a learner name that does not start with '~'");
+                continue;
+            }
+
             var kind = r.String(prefix + "Kind", "", k => LearnerSettings.Kinds.Contains(k), string.Join(" or ", LearnerSettings.Kinds));
             if (kind.Length == 0)
             {

@@ -41,6 +41,8 @@ internal sealed class WorkerMetrics
     public WorkerMetrics(ModelState state)
     {
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // No tracing here: the default exemplar (read from the current Activity on every observation) is always empty.
+        factory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = static (_, _) => Exemplar.None };
 
         _historyUsersDropped = factory.CreateCounter("recostream_history_users_dropped_total",
             "Users whose recent items were forgotten to stay within RecoStream:Serving:MaxUsers.");

@@ -11,11 +11,12 @@ internal sealed class LatencyRecorder
     private readonly long[] _counts = new long[380];
     private long _total;
 
-    public void Record(double seconds)
+    /// <summary>Records <paramref name="count"/> events that waited <paramref name="seconds"/>.</summary>
+    public void Record(double seconds, long count = 1)
     {
         var bucket = seconds <= Smallest ? 0 : (int)(Math.Log(seconds / Smallest) / Step) + 1;
-        _counts[Math.Min(bucket, _counts.Length - 1)]++;
-        _total++;
+        _counts[Math.Min(bucket, _counts.Length - 1)] += count;
+        _total += count;
     }
 
     /// <summary>The q-quantile in milliseconds (the upper edge of its bucket), or null when nothing was recorded.</summary>

@@ -42,6 +42,10 @@ internal sealed partial class OutcomeHandler : IDisposable
     private readonly byte[] _token;
     private readonly TimeProvider _time;
     private int _sinceCheckpoint;
+    private LineOrigin? _receivedFrom;
+    private long _receivedCount;
+    private long _arrivedAt;
+    private long _arrivedCount;
 
     public OutcomeHandler(Recommender recommender, ModelState state, Checkpointer checkpointer, RejectionLog rejections,
         WorkerMetrics metrics, PipelineCounters counters, StorageOptions storage, SecurityOptions security, TimeProvider time,
@@ -95,7 +99,7 @@ internal sealed partial class OutcomeHandler : IDisposable
         switch (item.Kind)
         {
             case StreamItemKind.Event:
-                origin?.Received.Inc();
+                CountReceived(origin);
                 if (origin is not null)
                 {
                     origin.Accepted++;
@@ -108,9 +112,7 @@ internal sealed partial class OutcomeHandler : IDisposable
 
                 if (item.ArrivedAt != 0)
                 {
-                    var latency = _time.GetElapsedTime(item.ArrivedAt).TotalSeconds;
-                    _metrics.PipelineLatency.Observe(latency);
-                    Latency.Record(latency);
+                    CountArrival(item.ArrivedAt);
                 }
 
                 _counters.AddApplied();
@@ -139,7 +141,7 @@ internal sealed partial class OutcomeHandler : IDisposable
                 }
                 else
                 {
-                    origin?.Received.Inc();
+                    CountReceived(origin);
                 }
 
                 break;
@@ -153,12 +155,67 @@ internal sealed partial class OutcomeHandler : IDisposable
         origin?.LineDone();
     }
 
-    /// <summary>Writes the checkpoint that ends a run (end of input or shutdown).</summary>
     /// <summary>This run's arrival-to-update latencies.</summary>
     public LatencyRecorder Latency { get; } = new();
 
+    /// <summary>
+    /// The pipeline has handled every line of one batch from the queue: publishes the counts and latencies gathered over
+    /// it. A source's batch is the lines of one read, which share their arrival time, so the clock is read and the
+    /// latency histogram observed once per batch (the latency of a batch's events is taken when its last one is applied)
+    /// and each counter incremented once, not per event.
+    /// </summary>
+    public void BatchDone()
+    {
+        PublishReceived();
+        PublishArrivals();
+    }
+
+    private void CountReceived(LineOrigin? origin)
+    {
+        if (!ReferenceEquals(origin, _receivedFrom))
+        {
+            PublishReceived();
+            _receivedFrom = origin;
+        }
+
+        _receivedCount++;
+    }
+
+    private void PublishReceived()
+    {
+        if (_receivedCount > 0)
+        {
+            _receivedFrom?.Received.Inc(_receivedCount);
+            _receivedCount = 0;
+        }
+    }
+
+    private void CountArrival(long arrivedAt)
+    {
+        if (arrivedAt != _arrivedAt)
+        {
+            PublishArrivals();
+            _arrivedAt = arrivedAt;
+        }
+
+        _arrivedCount++;
+    }
+
+    private void PublishArrivals()
+    {
+        if (_arrivedCount > 0)
+        {
+            var latency = _time.GetElapsedTime(_arrivedAt).TotalSeconds;
+            _metrics.PipelineLatency.Observe(latency, _arrivedCount);
+            Latency.Record(latency, _arrivedCount);
+            _arrivedCount = 0;
+        }
+    }
+
+    /// <summary>Writes the checkpoint that ends a run (end of input or shutdown).</summary>
     public void WriteFinalCheckpoint(string trigger)
     {
+        BatchDone();
         if (_changed)
         {
             Checkpoint(trigger, durable: true);
@@ -255,6 +312,8 @@ internal sealed partial class OutcomeHandler : IDisposable
 
     private void Answer(StreamItem item, LineOrigin? origin)
     {
+        // What the lines before a request did is visible on /metrics by the time its answer arrives.
+        BatchDone();
         var request = item.Request!;
         _metrics.Request(request.Op).Inc();
         _counters.AddRequest();

@@ -1,3 +1,4 @@
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -49,17 +50,39 @@ internal sealed partial class PipelineService : BackgroundService
         var start = _time.GetTimestamp();
         var before = _state.Learners.Select(l => l.Evaluator.Snapshot()).ToArray();
 
-        var lines = Observable.Create<InputLine>(async (observer, _) =>
+        // The pipeline runs on a thread of its own, fed by blocking reads of the queue: no thread-pool hop between batches.
+        var lines = Observable.Create<StreamItem>(observer =>
         {
-            await foreach (var batch in _queue.ReadAllAsync().ConfigureAwait(false))
+            var stop = new CancellationDisposable();
+            var thread = new Thread(() =>
             {
-                foreach (var line in batch)
+                try
                 {
-                    observer.OnNext(line);
-                }
-            }
+                    foreach (var batch in _queue.ReadAll())
+                    {
+                        foreach (var item in batch)
+                        {
+                            observer.OnNext(item);
+                        }
 
-            observer.OnCompleted();
+                        // The chain is synchronous: every line of the batch has been handled.
+                        _handler.BatchDone();
+                        if (stop.IsDisposed)
+                        {
+                            return;
+                        }
+                    }
+
+                    observer.OnCompleted();
+                }
+                catch (Exception ex)
+                {
+                    observer.OnError(ex);
+                }
+            })
+            { IsBackground = true, Name = "recostream-pipeline" };
+            thread.Start();
+            return stop;
         });
 
         try

@@ -37,11 +37,13 @@ internal sealed partial class HttpEndpoint : IHostedService, IAsyncDisposable
     private readonly WorkerStatus _status;
     private readonly ILogger<HttpEndpoint> _logger;
     private readonly Counter.Child _received;
+    private readonly EventParser _parser;
     private WebApplication? _app;
 
     public HttpEndpoint(MetricsOptions options, SecurityOptions security, WorkerMetrics metrics, IngestQueue queue, ModelState state,
-        Storage.CheckpointStore store, WorkerStatus status, DiagnosticsOptions diagnostics, ILogger<HttpEndpoint> logger)
+        Storage.CheckpointStore store, WorkerStatus status, DiagnosticsOptions diagnostics, EventParser parser, ILogger<HttpEndpoint> logger)
     {
+        _parser = parser;
         _logFormat = diagnostics.LogFormat;
         _store = store;
         _options = options;
@@ -206,7 +208,7 @@ internal sealed partial class HttpEndpoint : IHostedService, IAsyncDisposable
 
         var origin = new HttpOrigin(_received);
         var queued = true;
-        await _queue.EnqueueAsync([new InputLine(1, buffer.WrittenMemory.ToArray(), Origin: origin, ArrivedAt: TimeProvider.System.GetTimestamp())], _ => queued = false, context.RequestAborted)
+        await _queue.EnqueueAsync([_parser.Parse(1, buffer.WrittenSpan, tooLong: false, origin, TimeProvider.System.GetTimestamp())], _ => queued = false, context.RequestAborted)
             .ConfigureAwait(false);
         if (!queued)
         {

@@ -6,9 +6,9 @@ using RecoStream.Worker.Metrics;
 namespace RecoStream.Worker.Sources;
 
 /// <summary>
-/// The bounded queue between the sources and the pipeline. Sources hand it lines in batches (what one read
-/// delivered, up to <see cref="MaxBatchLines"/>), so the hand-over between threads costs once per batch, not
-/// once per line. In <see cref="QueueFullMode.Wait"/> a source waits while the queue is full, so a fast producer
+/// The bounded queue between the sources and the pipeline. Sources hand it lines already parsed (each source parses
+/// on its own thread, so parsing runs beside the pipeline instead of on its thread), in batches (what one read delivered,
+/// up to <see cref="MaxBatchLines"/>), so the hand-over between threads costs once per batch, not once per line. In <see cref="QueueFullMode.Wait"/> a source waits while the queue is full, so a fast producer
 /// is slowed to the learner's pace instead of growing memory (Rx has no back-pressure of its own). Sources hold
 /// a lease while they may still produce; when the last lease ends the queue closes and the run ends once it is drained.
 /// </summary>
@@ -17,7 +17,11 @@ internal sealed class IngestQueue
     /// <summary>Most lines in one batch.</summary>
     public const int MaxBatchLines = 256;
 
-    private readonly Channel<InputLine[]> _channel;
+    // About 20 microseconds of spinning on an empty or full queue before the thread blocks.
+    private const int SpinsBeforeBlocking = 20;
+    private const int SpinIterations = 50;
+
+    private readonly Channel<StreamItem[]> _channel;
     private readonly QueueFullMode _fullMode;
     private readonly WorkerMetrics _metrics;
     private int _leases;
@@ -29,7 +33,7 @@ internal sealed class IngestQueue
         _fullMode = options.FullMode;
         _metrics = metrics;
         // Capacity in batches: QueueCapacity lines, rounded up to whole batches.
-        _channel = Channel.CreateBounded<InputLine[]>(new BoundedChannelOptions(Math.Max(1, (options.QueueCapacity + MaxBatchLines - 1) / MaxBatchLines))
+        _channel = Channel.CreateBounded<StreamItem[]>(new BoundedChannelOptions(Math.Max(1, (options.QueueCapacity + MaxBatchLines - 1) / MaxBatchLines))
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -59,14 +63,43 @@ internal sealed class IngestQueue
         _channel.Writer.TryComplete();
     }
 
-    /// <summary>Every queued line, batch by batch, until the queue is closed and empty.</summary>
-    public async IAsyncEnumerable<InputLine[]> ReadAllAsync()
+    /// <summary>
+    /// Every queued line, batch by batch, until the queue is closed and empty; blocks the calling thread (the pipeline's
+    /// own) while the queue is empty. It spins briefly first: at full speed the next batch is microseconds away, and
+    /// putting the thread to sleep and waking it costs more than that.
+    /// </summary>
+    public IEnumerable<StreamItem[]> ReadAll()
     {
-        await foreach (var batch in _channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        var reader = _channel.Reader;
+        while (true)
         {
-            Interlocked.Add(ref _depth, -batch.Length);
-            yield return batch;
+            if (TryReadSpinning(reader, out var batch))
+            {
+                Interlocked.Add(ref _depth, -batch.Length);
+                yield return batch;
+                continue;
+            }
+
+            if (!reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
+            {
+                yield break;
+            }
         }
+    }
+
+    private static bool TryReadSpinning(ChannelReader<StreamItem[]> reader, out StreamItem[] batch)
+    {
+        for (var spins = 0; spins < SpinsBeforeBlocking; spins++)
+        {
+            if (reader.TryRead(out batch!))
+            {
+                return true;
+            }
+
+            Thread.SpinWait(SpinIterations);
+        }
+
+        return reader.TryRead(out batch!);
     }
 
     /// <summary>
@@ -74,7 +107,7 @@ internal sealed class IngestQueue
     /// (counted) and waits only for its request lines. Lines not queued (dropped, or the queue closed) are
     /// reported to <paramref name="notQueued"/>.
     /// </summary>
-    public async ValueTask EnqueueAsync(InputLine[] batch, Action<InputLine>? notQueued, CancellationToken cancellationToken)
+    public async ValueTask EnqueueAsync(StreamItem[] batch, Action<StreamItem>? notQueued, CancellationToken cancellationToken)
     {
         if (batch.Length == 0)
         {
@@ -90,17 +123,17 @@ internal sealed class IngestQueue
 
         if (_fullMode == QueueFullMode.DropNewest)
         {
-            var kept = new List<InputLine>();
-            foreach (var line in batch)
+            var kept = new List<StreamItem>();
+            foreach (var item in batch)
             {
-                if (MayBeRequest(line))
+                if (IsRequest(item))
                 {
-                    kept.Add(line);
+                    kept.Add(item);
                 }
                 else
                 {
-                    _metrics.Dropped(line.Origin?.Source ?? "unknown").Inc();
-                    notQueued?.Invoke(line);
+                    _metrics.Dropped(item.Origin?.Source ?? "unknown").Inc();
+                    notQueued?.Invoke(item);
                 }
             }
 
@@ -123,16 +156,40 @@ internal sealed class IngestQueue
         Interlocked.Add(ref _depth, -batch.Length);
         if (notQueued is not null)
         {
-            foreach (var line in batch)
+            foreach (var item in batch)
             {
-                notQueued(line);
+                notQueued(item);
             }
         }
     }
 
-    /// <summary>The blocking form of <see cref="EnqueueAsync"/>, for sources that read on their own thread; false once the queue is closed.</summary>
-    public bool Enqueue(InputLine[] batch)
+    /// <summary>
+    /// The blocking form of <see cref="EnqueueAsync"/>, for sources that read on their own thread; false once the queue is
+    /// closed. A full queue is retried for a moment (spinning) before the thread blocks.
+    /// </summary>
+    public bool Enqueue(StreamItem[] batch)
     {
+        if (batch.Length > 0 && _fullMode == QueueFullMode.Wait)
+        {
+            Interlocked.Add(ref _depth, batch.Length);
+            for (var spins = 0; spins < SpinsBeforeBlocking; spins++)
+            {
+                if (_channel.Writer.TryWrite(batch))
+                {
+                    return !_closed;
+                }
+
+                if (_closed)
+                {
+                    break;
+                }
+
+                Thread.SpinWait(SpinIterations);
+            }
+
+            Interlocked.Add(ref _depth, -batch.Length);
+        }
+
         var pending = EnqueueAsync(batch, null, CancellationToken.None);
         if (!pending.IsCompleted)
         {
@@ -142,7 +199,6 @@ internal sealed class IngestQueue
         return !_closed;
     }
 
-    // A request must never be dropped silently (its client would wait for an answer forever); an event line
-    // holding the text "op" by chance merely waits too.
-    private static bool MayBeRequest(InputLine line) => line.Bytes.Span.IndexOf("\"op\""u8) >= 0;
+    // A request, or a malformed one, must never be dropped silently: its client would wait for an answer forever.
+    private static bool IsRequest(StreamItem item) => item.Kind == StreamItemKind.Request || item.WasRequest;
 }

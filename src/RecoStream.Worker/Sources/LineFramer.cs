@@ -4,15 +4,17 @@ using RecoStream.Core.Events;
 namespace RecoStream.Worker.Sources;
 
 /// <summary>
-/// Splits a byte stream into '\n'-terminated lines, numbering them from 1. A line longer than the limit is
-/// not buffered: the rest of it is skipped up to its newline and it is emitted as <see cref="InputLine.TooLong"/>,
-/// so the lines after it keep their framing. A last line without a newline is emitted at end of stream.
+/// Splits a byte stream into '\n'-terminated lines, numbering them from 1, and parses each where it lies in the read
+/// buffer (a line is copied only when it spans two reads). A line longer than the limit is not buffered: the rest of it
+/// is skipped up to its newline and it is parsed as too long (a rejection), so the lines after it keep their framing.
+/// A last line without a newline is emitted at end of stream.
 /// </summary>
 internal sealed class LineFramer
 {
     private readonly Stream _stream;
     private readonly int _maxLineBytes;
     private readonly ILineOrigin _origin;
+    private readonly LineParser _parser;
     private readonly byte[] _chunk = new byte[64 * 1024];
     private byte[] _line = new byte[4096];
     private int _lineLength;
@@ -22,12 +24,14 @@ internal sealed class LineFramer
     private long _skip;
 
     /// <param name="stream">The bytes to frame.</param>
+    /// <param name="parser">Parses each line.</param>
     /// <param name="maxLineBytes">The longest line kept whole.</param>
     /// <param name="origin">Where the lines come from.</param>
     /// <param name="skipLines">Lines to pass over without emitting them (a resumed replay); numbering still counts them.</param>
-    public LineFramer(Stream stream, int maxLineBytes, ILineOrigin origin, long skipLines = 0)
+    public LineFramer(Stream stream, LineParser parser, int maxLineBytes, ILineOrigin origin, long skipLines = 0)
     {
         _stream = stream;
+        _parser = parser;
         _maxLineBytes = maxLineBytes;
         _origin = origin;
         _skip = skipLines;
@@ -40,13 +44,13 @@ internal sealed class LineFramer
     public long BytesRead { get; private set; }
 
     /// <summary>
-    /// Reads to the end of the stream, handing the lines to <paramref name="emit"/> in batches (the lines of one
+    /// Reads to the end of the stream, handing the parsed lines to <paramref name="emit"/> in batches (the lines of one
     /// read, at most <see cref="IngestQueue.MaxBatchLines"/>); stops early when it returns false. Returns true at
     /// end of stream, false when stopped.
     /// </summary>
-    public bool Run(Func<InputLine[], bool> emit)
+    public bool Run(Func<StreamItem[], bool> emit)
     {
-        var batch = new List<InputLine>(IngestQueue.MaxBatchLines);
+        var batch = new List<StreamItem>(IngestQueue.MaxBatchLines);
         int read;
         while ((read = _stream.Read(_chunk, 0, _chunk.Length)) > 0)
         {
@@ -71,13 +75,22 @@ internal sealed class LineFramer
             {
                 var newline = span.IndexOf((byte)'\n');
                 var segment = newline < 0 ? span : span[..newline];
-                Append(segment);
-                if (newline < 0)
+                if (newline >= 0 && _lineLength == 0 && !_tooLong && segment.Length <= _maxLineBytes)
                 {
-                    break;
+                    // The whole line is in this read: parsed where it lies.
+                    batch.Add(_parser.Parse(++_lineNumber, segment, tooLong: false, _origin, _arrivedAt));
+                }
+                else
+                {
+                    Append(segment);
+                    if (newline < 0)
+                    {
+                        break;
+                    }
+
+                    batch.Add(TakeLine());
                 }
 
-                batch.Add(TakeLine());
                 if (batch.Count == IngestQueue.MaxBatchLines && !Emit(batch, emit))
                 {
                     return false;
@@ -100,7 +113,7 @@ internal sealed class LineFramer
         return batch.Count == 0 || Emit(batch, emit);
     }
 
-    private static bool Emit(List<InputLine> batch, Func<InputLine[], bool> emit)
+    private static bool Emit(List<StreamItem> batch, Func<StreamItem[], bool> emit)
     {
         var lines = batch.ToArray();
         batch.Clear();
@@ -130,12 +143,10 @@ internal sealed class LineFramer
         _lineLength += segment.Length;
     }
 
-    private InputLine TakeLine()
+    private StreamItem TakeLine()
     {
         _lineNumber++;
-        var line = _tooLong
-            ? new InputLine(_lineNumber, ReadOnlyMemory<byte>.Empty, TooLong: true, _origin, _arrivedAt)
-            : new InputLine(_lineNumber, _line.AsSpan(0, _lineLength).ToArray(), Origin: _origin, ArrivedAt: _arrivedAt);
+        var line = _parser.Parse(_lineNumber, _tooLong ? [] : _line.AsSpan(0, _lineLength), _tooLong, _origin, _arrivedAt);
         _lineLength = 0;
         _tooLong = false;
         return line;

@@ -17,11 +17,13 @@ internal sealed partial class ReplaySource : IHostedService
     private readonly IngestQueue _queue;
     private readonly InputLimits _limits;
     private readonly ReplayOrigin _origin;
+    private readonly LineParser _parser;
     private readonly ILogger<ReplaySource> _logger;
     private LineFramer? _framer;
 
-    public ReplaySource(ReplayOptions options, IngestQueue queue, InputLimits limits, ReplayOrigin origin, ILogger<ReplaySource> logger)
+    public ReplaySource(ReplayOptions options, IngestQueue queue, InputLimits limits, ReplayOrigin origin, LineParser parser, ILogger<ReplaySource> logger)
     {
+        _parser = parser;
         _options = options;
         _queue = queue;
         _limits = limits;
@@ -51,7 +53,7 @@ internal sealed partial class ReplaySource : IHostedService
         try
         {
             using var file = new FileStream(_options.File, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            _framer = new LineFramer(file, _limits.MaxLineBytes, _origin, _options.SkipLines);
+            _framer = new LineFramer(file, _parser, _limits.MaxLineBytes, _origin, _options.SkipLines);
             _framer.Run(_queue.Enqueue);
             if (_framer.LinesLeftToSkip > 0)
             {

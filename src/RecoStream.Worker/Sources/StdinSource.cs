@@ -21,10 +21,12 @@ internal sealed partial class StdinSource : IHostedService
     private readonly IngestQueue _queue;
     private readonly InputLimits _limits;
     private readonly StdinOrigin _origin;
+    private readonly EventParser _parser;
     private readonly ILogger<StdinSource> _logger;
 
-    public StdinSource(IngestQueue queue, InputLimits limits, StdinOrigin origin, ILogger<StdinSource> logger)
+    public StdinSource(IngestQueue queue, InputLimits limits, StdinOrigin origin, EventParser parser, ILogger<StdinSource> logger)
     {
+        _parser = parser;
         _queue = queue;
         _limits = limits;
         _origin = origin;
@@ -48,7 +50,7 @@ internal sealed partial class StdinSource : IHostedService
         try
         {
             using var input = Console.OpenStandardInput();
-            var framer = new LineFramer(input, _limits.MaxLineBytes, _origin);
+            var framer = new LineFramer(input, _parser, _limits.MaxLineBytes, _origin);
             if (framer.Run(_queue.Enqueue))
             {
                 LogEndOfInput(_logger);

@@ -25,6 +25,8 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
     private readonly NetworkStream _stream;
     private readonly IngestQueue _queue;
     private readonly EventParser _parser;
+    private const int MaxAnswerBytesPerWrite = 64 * 1024;
+    private byte[] _joined = new byte[4096];
     private readonly TcpOptions _options;
     private readonly int _maxLineBytes;
     private readonly byte[] _token;
@@ -136,7 +138,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
 
                 var buffer = result.Buffer;
                 _arrivedAt = Stopwatch.GetTimestamp();
-                var batch = new List<InputLine>();
+                var batch = new List<StreamItem>();
                 while (true)
                 {
                     var newline = buffer.PositionOf((byte)'\n');
@@ -191,7 +193,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
         }
     }
 
-    private async ValueTask AddAsync(List<InputLine> batch, ReadOnlySequence<byte> bytes, bool tooLong, CancellationToken stopping)
+    private async ValueTask AddAsync(List<StreamItem> batch, ReadOnlySequence<byte> bytes, bool tooLong, CancellationToken stopping)
     {
         if (!_inFlight.Wait(0, CancellationToken.None))
         {
@@ -200,10 +202,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
             await _inFlight.WaitAsync(stopping).ConfigureAwait(false);
         }
 
-        var number = ++_lineNumber;
-        batch.Add(tooLong
-            ? new InputLine(number, ReadOnlyMemory<byte>.Empty, TooLong: true, this, _arrivedAt)
-            : new InputLine(number, bytes.ToArray(), Origin: this, ArrivedAt: _arrivedAt));
+        batch.Add(Parse(bytes, tooLong));
         Interlocked.Increment(ref _pending);
         if (batch.Count == IngestQueue.MaxBatchLines)
         {
@@ -211,7 +210,31 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
         }
     }
 
-    private async ValueTask FlushBatchAsync(List<InputLine> batch, CancellationToken stopping)
+    /// <summary>Parses a line where it lies in the read buffer; one that spans two buffer segments is copied first.</summary>
+    private StreamItem Parse(ReadOnlySequence<byte> bytes, bool tooLong)
+    {
+        var number = ++_lineNumber;
+        if (tooLong)
+        {
+            return _parser.Parse(number, [], tooLong: true, this, _arrivedAt);
+        }
+
+        if (bytes.IsSingleSegment)
+        {
+            return _parser.Parse(number, bytes.FirstSpan, tooLong: false, this, _arrivedAt);
+        }
+
+        var length = (int)bytes.Length;
+        if (_joined.Length < length)
+        {
+            _joined = new byte[Math.Max(length, _joined.Length * 2)];
+        }
+
+        bytes.CopyTo(_joined);
+        return _parser.Parse(number, _joined.AsSpan(0, length), tooLong: false, this, _arrivedAt);
+    }
+
+    private async ValueTask FlushBatchAsync(List<StreamItem> batch, CancellationToken stopping)
     {
         if (batch.Count == 0)
         {
@@ -241,16 +264,34 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
         return false;
     }
 
+    /// <summary>
+    /// Sends the answers in order. The answers already waiting are sent together in one write (a client that pipelines
+    /// its requests gets them back in a few system calls instead of one each).
+    /// </summary>
     private async Task WriteAnswersAsync()
     {
         var clientGone = false;
-        await foreach (var answer in _answers.Reader.ReadAllAsync().ConfigureAwait(false))
+        var reader = _answers.Reader;
+        var pending = new ArrayBufferWriter<byte>(16 * 1024);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            var count = 0;
+            while (pending.WrittenCount < MaxAnswerBytesPerWrite && reader.TryRead(out var answer))
+            {
+                pending.Write(answer);
+                count++;
+            }
+
+            if (count == 0)
+            {
+                continue;
+            }
+
             if (!clientGone)
             {
                 try
                 {
-                    await _stream.WriteAsync(answer).ConfigureAwait(false);
+                    await _stream.WriteAsync(pending.WrittenMemory).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
                 {
@@ -259,7 +300,8 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
                 }
             }
 
-            _inFlight.Release();
+            pending.ResetWrittenCount();
+            _inFlight.Release(count);
         }
     }
 
