@@ -32,8 +32,14 @@ for clients in 1 4 16; do
   stop_worker
 done
 
-start_worker
-dotnet "$L" ingest --port $port --clients 4 --events 300000 --items 10000 >/dev/null
-dotnet "$L" recommend --port $port --clients 1 --requests 20000 --k 10
-dotnet "$L" recommend --port $port --clients 4 --requests 100000 --k 10
-stop_worker
+# Recommend: the default serving learner (implicit MF, rank 64), then the same at rank 32. Closed loop with 1 and 4
+# clients (latency), then 4 clients with 16 requests each in flight (how many requests/s the worker answers).
+for rank in 64 32; do
+  start_worker --RecoStream:Learners:implicit:Rank=$rank
+  dotnet "$L" ingest --port $port --clients 4 --events 300000 --items 10000 >/dev/null
+  echo "{\"serving_rank\":$rank}"
+  dotnet "$L" recommend --port $port --clients 1 --requests 20000 --k 10
+  dotnet "$L" recommend --port $port --clients 4 --requests 100000 --k 10
+  dotnet "$L" recommend --port $port --clients 4 --requests 200000 --k 10 --pipeline 16
+  stop_worker
+done
