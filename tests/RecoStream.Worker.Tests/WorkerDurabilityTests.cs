@@ -59,7 +59,15 @@ public sealed partial class WorkerDurabilityTests : IDisposable
         {
             using var replay = WorkerProcess.Start(crashedArgs(file));
             replay.CloseInput();
-            Thread.Sleep(TimeSpan.FromMilliseconds(rng.Next(1500, 4500)));
+            // At a random moment after this run's first checkpoint, so each run both commits and loses some work
+            // whatever the machine's speed.
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            while (replay.Running && !replay.Stderr.Contains("Checkpoint (every", StringComparison.Ordinal) && started.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                Thread.Sleep(10);
+            }
+
+            Thread.Sleep(TimeSpan.FromMilliseconds(rng.Next(20, 300)));
             if (replay.Running)
             {
                 replay.KillHard();

@@ -60,6 +60,9 @@ internal sealed partial class Checkpointer
         _inFlight = Task.Run(WriteUnwritten);
     }
 
+    /// <summary>True while a checkpoint is being written in the background.</summary>
+    public bool WriteInFlight => !_inFlight.IsCompleted;
+
     /// <summary>Waits for the background write, if any; rethrows its failure.</summary>
     public void AwaitInFlight()
     {

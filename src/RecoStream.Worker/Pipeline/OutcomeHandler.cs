@@ -116,11 +116,17 @@ internal sealed partial class OutcomeHandler : IDisposable
                 }
 
                 _counters.AddApplied();
+                // Checkpoints do not overlap: one that falls due while the previous is still being written in the
+                // background waits until that write is done (checked again at each event) instead of holding up ingest.
                 if (++_sinceCheckpoint >= _checkpointEvery)
                 {
-                    Checkpoint("every " + _checkpointEvery + " events", durable: false);
+                    if (!_checkpointer.WriteInFlight)
+                    {
+                        Checkpoint("every " + _checkpointEvery + " events", durable: false);
+                    }
                 }
-                else if (_checkpointInterval > TimeSpan.Zero && (_sinceCheckpoint & 63) == 0 && _time.GetElapsedTime(_lastCheckpointAt) >= _checkpointInterval)
+                else if (_checkpointInterval > TimeSpan.Zero && (_sinceCheckpoint & 63) == 0 && !_checkpointer.WriteInFlight
+                         && _time.GetElapsedTime(_lastCheckpointAt) >= _checkpointInterval)
                 {
                     Checkpoint("every " + _checkpointInterval.TotalSeconds + " s", durable: false);
                 }
