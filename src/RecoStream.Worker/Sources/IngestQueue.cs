@@ -7,9 +7,10 @@ namespace RecoStream.Worker.Sources;
 
 /// <summary>
 /// The bounded queue between the sources and the pipeline. Sources hand it lines already parsed (each source parses
-/// on its own thread, so parsing runs beside the pipeline instead of on its thread), in batches (what one read delivered,
-/// up to <see cref="MaxBatchLines"/>), so the hand-over between threads costs once per batch, not once per line. In <see cref="QueueFullMode.Wait"/> a source waits while the queue is full, so a fast producer
-/// is slowed to the learner's pace instead of growing memory (Rx has no back-pressure of its own). Sources hold
+/// on its own thread, so parsing runs beside the pipeline instead of on its thread), in batches (what one read
+/// delivered, up to <see cref="MaxBatchLines"/>), so the hand-over between threads costs once per batch, not once per
+/// line. In <see cref="QueueFullMode.Wait"/> a source waits while the queue is full, so a fast producer is slowed to
+/// the learner's pace instead of growing memory (Rx has no back-pressure of its own). Sources hold
 /// a lease while they may still produce; when the last lease ends the queue closes and the run ends once it is drained.
 /// </summary>
 internal sealed class IngestQueue
