@@ -15,10 +15,12 @@ namespace RecoStream.Core.Learners;
 internal static class FactorKernels
 {
     /// <summary>
-    /// <c>scores[c] = p . factors[rows[c] * rank ..]</c> with rank = <c>p.Length</c>, for every <c>c</c> whose row is
-    /// not negative (the others are left as they are).
+    /// <c>scores[c] = baseScore + bias[rows[c]] + p . factors[rows[c] * rank ..]</c> with rank = <c>p.Length</c> (no bias
+    /// term when <paramref name="bias"/> is null), and <paramref name="missing"/> where the row is negative: one pass
+    /// over the rows, writing each score once.
     /// </summary>
-    public static void DotRows(ReadOnlySpan<float> p, float[] factors, ReadOnlySpan<int> rows, Span<float> scores)
+    public static void ScoreRows(ReadOnlySpan<float> p, float[] factors, float[]? bias, float baseScore, float missing, ReadOnlySpan<int> rows,
+        Span<float> scores)
     {
         var rank = p.Length;
         ArgumentOutOfRangeException.ThrowIfLessThan(scores.Length, rows.Length);
@@ -26,10 +28,8 @@ internal static class FactorKernels
         {
             for (var r = 0; r < rows.Length; r++)
             {
-                if (rows[r] >= 0)
-                {
-                    scores[r] = TensorPrimitives.Dot(p, factors.AsSpan(rows[r] * rank, rank));
-                }
+                var row = rows[r];
+                scores[r] = row < 0 ? missing : baseScore + (bias is null ? 0f : bias[row]) + TensorPrimitives.Dot(p, factors.AsSpan(row * rank, rank));
             }
 
             return;
@@ -48,10 +48,7 @@ internal static class FactorKernels
                 {
                     for (var one = c; one < c + 4; one++)
                     {
-                        if (rows[one] >= 0)
-                        {
-                            scores[one] = Dot(ref user, ref RowOf(factors, rows[one], rank), rank);
-                        }
+                        scores[one] = Score(ref user, factors, bias, baseScore, missing, rows[one], rank);
                     }
 
                     continue;
@@ -72,18 +69,20 @@ internal static class FactorKernels
                 }
 
                 var sums = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
-                (sums.GetLower() + sums.GetUpper()).StoreUnsafe(ref MemoryMarshal.GetReference(scores), (nuint)c);
+                var offsets = bias is null ? Vector128.Create(baseScore) : Vector128.Create(baseScore) + Vector128.Create(bias[r0], bias[r1], bias[r2], bias[r3]);
+                (offsets + sums.GetLower() + sums.GetUpper()).StoreUnsafe(ref MemoryMarshal.GetReference(scores), (nuint)c);
             }
         }
 
         for (; c < rows.Length; c++)
         {
-            if (rows[c] >= 0)
-            {
-                scores[c] = Dot(ref user, ref RowOf(factors, rows[c], rank), rank);
-            }
+            scores[c] = Score(ref user, factors, bias, baseScore, missing, rows[c], rank);
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Score(ref float user, float[] factors, float[]? bias, float baseScore, float missing, int row, int rank) =>
+        row < 0 ? missing : baseScore + (bias is null ? 0f : bias[row]) + Dot(ref user, ref RowOf(factors, row, rank), rank);
 
     /// <summary>The first factor of a row; a row of the table is inside the array by construction, checked once per row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -201,12 +201,7 @@ internal sealed class FactorTable
             return;
         }
 
-        FactorKernels.DotRows(p, _factors, rows, scores);
-        for (var c = 0; c < rows.Length; c++)
-        {
-            var row = rows[c];
-            scores[c] = row < 0 ? missing : baseScore + (withBias ? _bias[row] : 0f) + scores[c];
-        }
+        FactorKernels.ScoreRows(p, _factors, withBias ? _bias : null, baseScore, missing, rows, scores);
     }
 
     public Span<float> Factors(int row) => _factors.AsSpan(row * _rank, _rank);
