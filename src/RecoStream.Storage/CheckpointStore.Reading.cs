@@ -32,7 +32,8 @@ public sealed partial class CheckpointStore
         var history = meta.HistoryInRows
             ? null
             : Decode<HistoryRecord>(Require(StoreLayout.Serving, generation, "history"), "history", r => r.SchemaVersion);
-        var historyRows = new List<UserHistoryEntry>(meta.HistoryInRows ? Math.Max(meta.UserCount, 0) : 0);
+        // Presized from the metadata, which is checked against what is read, never trusted for an allocation's size.
+        var historyRows = new List<UserHistoryEntry>(meta.HistoryInRows ? Math.Clamp(meta.UserCount, 0, 1 << 20) : 0);
         var stream = meta.HasStream
             ? StreamSnapshotOf(Decode<StreamRecord>(Require(StoreLayout.Features, generation, "stream"), "stream", r => r.SchemaVersion))
             : null;
