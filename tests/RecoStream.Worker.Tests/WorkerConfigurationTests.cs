@@ -22,6 +22,7 @@ public sealed class WorkerConfigurationTests : IDisposable
     [InlineData("--RecoStream:Storage:SyncWrites=maybe", "RecoStream:Storage:SyncWrites", "'maybe'", "true or false")]
     [InlineData("--RecoStream:Metrics:Host=not-an-address", "RecoStream:Metrics:Host", "'not-an-address'", "IP address")]
     [InlineData("--RecoStream:Storage:Pth=/tmp/x", "RecoStream:Storage:Pth", "'/tmp/x'", "not a RecoStream setting")]
+    [InlineData("--RecoStream:Learners:~history:Kind=Linear", "RecoStream:Learners:~history", "~history", "does not start with '~'")]
     public void Start_InvalidValue_ExitsTwoNamingKeyValueAndAllowed(string arg, string key, string value, string allowed)
     {
         var (exitCode, stderr) = RunWith([arg]);
