@@ -1,4 +1,3 @@
-using System.Text;
 using RecoStream.Core.Evaluation;
 using RecoStream.Core.Learners;
 using RecoStream.Core.Processing;
@@ -120,7 +119,6 @@ public sealed partial class CheckpointStore
     private void ReadVersions(string family, long generation, long oldestGeneration, Dictionary<string, LearnerReader> learners,
         List<(string Family, byte[] Key)> collect, List<UserHistoryEntry>? history)
     {
-        var historyName = Encoding.UTF8.GetBytes(StoreLayout.HistoryRows);
         var isRows = family is StoreLayout.UserRows or StoreLayout.ItemRows;
         var table = family == StoreLayout.UserRows ? "user" : "item";
         byte[] previous = [];
@@ -149,7 +147,7 @@ public sealed partial class CheckpointStore
             }
 
             // The version this generation reads.
-            if (isRows && parsed.Learner.SequenceEqual(historyName))
+            if (isRows && parsed.Learner.SequenceEqual(StoreLayout.HistoryPrefix.AsSpan(1)))
             {
                 if (value.Length > 0 && history is not null)
                 {

@@ -492,7 +492,7 @@ public sealed partial class CheckpointStore : IDisposable
     /// </summary>
     private long WriteHistory(WriteBatch batch, HistorySnapshot history, long generation, ref long rows)
     {
-        var prefix = StoreLayout.LearnerPrefix(StoreLayout.HistoryRows);
+        var prefix = StoreLayout.HistoryPrefix;
         var family = _families[StoreLayout.UserRows];
         if (!history.ChangesOnly)
         {

@@ -28,6 +28,9 @@ internal static class StoreLayout
     /// </summary>
     public const string HistoryRows = "~history";
 
+    /// <summary>The key prefix of every user's history row (<see cref="LearnerPrefix"/> of <see cref="HistoryRows"/>).</summary>
+    public static readonly byte[] HistoryPrefix = LearnerPrefix(HistoryRows);
+
     /// <summary>Every column family a store of this layout has, besides RocksDB's <c>default</c>.</summary>
     public static readonly string[] Families = [Meta, Dense, Optimizer, UserRows, ItemRows, Features, Serving, Offsets];
 

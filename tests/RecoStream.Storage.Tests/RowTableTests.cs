@@ -67,11 +67,7 @@ public sealed class RowTableTests : IDisposable
             Assert.InRange(written[true].Count(), 1, 20);
             Assert.True(written[false].Count() > 1000);
         }
-        var restored = MfState();
-        using (var store = CheckpointStore.Open(_path, syncWrites: false))
-        {
-            restored.Restore(store.ReadLatest()!);
-        }
+        var restored = Restored(MfState());
 
         Assert.Equal(Probe(state), Probe(restored));
         var (before, after) = (((BiasedMatrixFactorization)state.Learner).Snapshot(), ((BiasedMatrixFactorization)restored.Learner).Snapshot());
@@ -79,9 +75,15 @@ public sealed class RowTableTests : IDisposable
         Assert.Equal(before.Rows["user"].Ids.Order(), after.Rows["user"].Ids.Order());
     }
 
-    private static readonly byte[] HistoryPrefix = StoreLayout.LearnerPrefix(StoreLayout.HistoryRows);
+    /// <summary>Restores <paramref name="fresh"/> from the store's latest checkpoint (the store is opened and closed).</summary>
+    private ModelState Restored(ModelState fresh)
+    {
+        using var store = CheckpointStore.Open(_path, syncWrites: false);
+        fresh.Restore(store.ReadLatest()!);
+        return fresh;
+    }
 
-    private static bool IsHistoryRow(byte[] key) => key.AsSpan().StartsWith(HistoryPrefix);
+    private static bool IsHistoryRow(byte[] key) => key.AsSpan().StartsWith(StoreLayout.HistoryPrefix);
 
     private static void AssertSameHistory(ModelState expected, ModelState actual, int users)
     {
@@ -113,11 +115,7 @@ public sealed class RowTableTests : IDisposable
             Assert.DoesNotContain(raw.Entries("serving"), e => System.Text.Encoding.ASCII.GetString(e.Key).EndsWith("/history", StringComparison.Ordinal));
         }
 
-        var restored = MfState();
-        using (var store = CheckpointStore.Open(_path, syncWrites: false))
-        {
-            restored.Restore(store.ReadLatest()!);
-        }
+        var restored = Restored(MfState());
 
         AssertSameHistory(state, restored, 1000);
     }
@@ -138,11 +136,7 @@ public sealed class RowTableTests : IDisposable
         }
 
         Assert.True(state.History.UsersDropped > 0);
-        var restored = Bounded();
-        using (var store = CheckpointStore.Open(_path, syncWrites: false))
-        {
-            restored.Restore(store.ReadLatest()!);
-        }
+        var restored = Restored(Bounded());
 
         AssertSameHistory(state, restored, 1000);
     }
@@ -190,11 +184,7 @@ public sealed class RowTableTests : IDisposable
             store.Write(changes, 2);
         }
 
-        var again = MfState();
-        using (var store = CheckpointStore.Open(_path, syncWrites: false))
-        {
-            again.Restore(store.ReadLatest()!);
-        }
+        var again = Restored(MfState());
 
         AssertSameHistory(state, again, 300);
     }

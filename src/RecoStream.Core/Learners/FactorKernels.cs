@@ -17,7 +17,7 @@ internal static class FactorKernels
     /// <summary>
     /// <c>scores[c] = baseScore + bias[rows[c]] + p . factors[rows[c] * rank ..]</c> with rank = <c>p.Length</c> (no bias
     /// term when <paramref name="bias"/> is null), and <paramref name="missing"/> where the row is negative: one pass
-    /// over the rows, writing each score once.
+    /// over the rows, writing each score once. An empty <paramref name="p"/> (an unknown user) scores base and bias only.
     /// </summary>
     public static void ScoreRows(ReadOnlySpan<float> p, float[] factors, float[]? bias, float baseScore, float missing, ReadOnlySpan<int> rows,
         Span<float> scores)

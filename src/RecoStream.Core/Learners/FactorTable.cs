@@ -190,17 +190,6 @@ internal sealed class FactorTable
             }
         }
 
-        if (p.IsEmpty)
-        {
-            for (var c = 0; c < rows.Length; c++)
-            {
-                var row = rows[c];
-                scores[c] = row < 0 ? missing : baseScore + (withBias ? _bias[row] : 0f);
-            }
-
-            return;
-        }
-
         FactorKernels.ScoreRows(p, _factors, withBias ? _bias : null, baseScore, missing, rows, scores);
     }
 
