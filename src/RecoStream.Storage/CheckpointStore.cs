@@ -618,9 +618,17 @@ public sealed partial class CheckpointStore : IDisposable
     }
 
     /// <summary>Decodes a row version into <paramref name="values"/> (its exact length); false for a removal marker.</summary>
-    private bool DecodeRow(byte[] value, Span<float> values, string part, out long lastActiveMs)
+    private bool DecodeRow(byte[] value, Span<float> values, string part, out long lastActiveMs) =>
+        DecodeRow(value, values, part, exact: true, out _, out lastActiveMs);
+
+    /// <summary>
+    /// Decodes a row value into <paramref name="values"/>: exactly its length, or (not <paramref name="exact"/>) at most
+    /// its length, <paramref name="floats"/> saying how many the row had. False for a removal marker.
+    /// </summary>
+    private bool DecodeRow(byte[] value, Span<float> values, string part, bool exact, out int floats, out long lastActiveMs)
     {
         lastActiveMs = 0;
+        floats = 0;
         if (value.Length == 0)
         {
             return false;
@@ -648,8 +656,12 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         var bytes = MemoryMarshal.AsBytes(values);
-        Check(raw is { } sequence && sequence.Length == bytes.Length, part, $"a row has {raw?.Length ?? 0} bytes where {bytes.Length} were written");
+        var length = raw?.Length ?? 0;
+        Check(raw is not null && (exact ? length == bytes.Length : length <= bytes.Length && length % sizeof(float) == 0), part,
+            $"a row has {length} bytes where {bytes.Length} were written");
+        bytes = bytes[..(int)length];
         raw!.Value.CopyTo(bytes);
+        floats = (int)length / sizeof(float);
         if (!BitConverter.IsLittleEndian)
         {
             for (var i = 0; i < bytes.Length; i += sizeof(float))

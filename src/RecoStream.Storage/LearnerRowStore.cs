@@ -12,7 +12,7 @@ public sealed partial class CheckpointStore
         private readonly Dictionary<string, byte[]?> _expiryCursors = [];
         private readonly Dictionary<string, Iterator> _readers = [];
 
-        public bool TryRead(string table, string id, Span<float> values, out long lastActiveMs)
+        public bool TryRead(string table, string id, Span<float> values, out int width, out long lastActiveMs)
         {
             var family = StoreLayout.RowFamily(table);
             var rowBase = StoreLayout.Base(_prefix, id);
@@ -28,11 +28,12 @@ public sealed partial class CheckpointStore
             iterator.Seek(rowBase);
             if (!iterator.Valid() || !IsVersionOf(iterator.Key(), rowBase))
             {
+                width = 0;
                 lastActiveMs = 0;
                 return false;
             }
 
-            return store.DecodeRow(iterator.Value(), values, "learner/" + learner, out lastActiveMs);
+            return store.DecodeRow(iterator.Value(), values, "learner/" + learner, exact: false, out width, out lastActiveMs);
         }
 
         public void WriteEvicted(string table, string id, ReadOnlySpan<float> values, long lastActiveMs)

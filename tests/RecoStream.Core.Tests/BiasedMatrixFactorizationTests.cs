@@ -5,13 +5,13 @@ namespace RecoStream.Core.Tests;
 
 public class BiasedMatrixFactorizationTests
 {
-    private static UserEvent Rating(string user, string item, double value) => new(user, item, EventType.Rating, value, 0, [], []);
+    private static UserEvent Rating(string user, string item, double value, long timeMs = 0) => new(user, item, EventType.Rating, value, timeMs, [], []);
 
     [Fact]
     public void Learn_BiasSteps_MatchHandComputedAdaGrad()
     {
-        // InitialStd 0: the factors start (and stay) at zero, so only mu and the biases move.
-        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 2, InitialStd = 0 });
+        // InitialStd 0: the factors start (and stay) at zero, so only mu and the biases move (no session bias here).
+        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 2, InitialStd = 0, BiasLearningRate = 0.3, SessionBiasSeconds = 0 });
 
         // First rating: prediction is the middle of the scale (3); mu becomes 4, the error after it is 0.
         Assert.Equal(3.0, mf.Learn(Rating("u", "i", 4), 4));
@@ -28,7 +28,7 @@ public class BiasedMatrixFactorizationTests
     [Fact]
     public void Learn_FactorStep_MatchesHandComputedAdaGrad()
     {
-        var options = new BiasedMatrixFactorizationOptions { Rank = 1, Regularization = 0.01, BiasRegularization = 0.02 };
+        var options = new BiasedMatrixFactorizationOptions { Rank = 1, Regularization = 0.01, BiasRegularization = 0.02, BiasLearningRate = 0.3, SessionBiasSeconds = 0 };
         var mf = new BiasedMatrixFactorization(options);
         mf.Restore(new LearnerSnapshot(BiasedMatrixFactorization.KindName, 1)
         {
@@ -55,6 +55,108 @@ public class BiasedMatrixFactorizationTests
         var gq = -e * 0.5 + 0.01 * 0.4;
         var q = 0.4 - 0.1 * gq / Math.Sqrt(gq * gq + 0.1);
         Assert.Equal(Math.Clamp(mu + 2 * bias + p * q, 1, 5), mf.ScoreItem("u", "i"), 4);
+    }
+
+    [Fact]
+    public void Learn_SessionBias_MatchesHandComputedAdaGradAndFades()
+    {
+        // Factors at zero: only mu, the biases and the session bias move. T = 100 s.
+        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions
+        {
+            Rank = 1, InitialStd = 0, BiasLearningRate = 0.2, BiasRegularization = 0.02,
+            SessionBiasSeconds = 100, SessionBiasLearningRate = 0.5, SessionBiasRegularization = 1,
+        });
+
+        // First rating of a new user: prediction 3, mu 4, error 0: nothing moves.
+        Assert.Equal(3.0, mf.Learn(Rating("u", "i", 4, 0), 4));
+        // Ten seconds later: prediction 4; mu 3; error -1. Each bias: gradient 1, accumulator 0.1 + 1. Session bias: it was
+        // 0 (faded by exp(-0.1)), gradient 1 + 1 * 0, accumulator 0 * exp(-0.1) + 1, step 0.5 * 1 / sqrt(0.1 + 1).
+        Assert.Equal(4.0, mf.Learn(Rating("u", "i", 2, 10_000), 2));
+        var bu = -0.2 / Math.Sqrt(1.1);
+        var bs = -0.5 / Math.Sqrt(1.1);
+        Assert.Equal(3 + bu + bs, mf.ScoreItem("u", "other-item"), 5);
+        Assert.Equal(3 + bu + bs, mf.Predict(Rating("u", "other-item", 0, 10_000)), 5);
+        // It fades with the time since the user's last rating: by e after T, to nothing after a long break.
+        Assert.Equal(3 + bu + bs * Math.Exp(-1), mf.Predict(Rating("u", "other-item", 0, 110_000)), 5);
+        Assert.Equal(3 + bu, mf.Predict(Rating("u", "other-item", 0, 1_000_000_000)), 5);
+        // A new user has none.
+        Assert.Equal(3.0, mf.ScoreItem("new-user", "new-item"), 5);
+
+        // 100 s after that, a 3 for a new item: prediction 3 + bu + bs / e; mu (4 + 2 + 3) / 3 = 3.
+        var fade = Math.Exp(-1);
+        Assert.Equal(3 + bu + bs * fade, mf.Learn(Rating("u", "j", 3, 110_000), 3), 5);
+        var faded = bs * fade;
+        var error = 3 - (3 + bu + faded);
+        var gu = -error + 0.02 * bu;
+        var buAfter = bu - 0.2 * gu / Math.Sqrt(1.1 + gu * gu);
+        var gs = -error + 1 * faded;
+        var bsAfter = faded - 0.5 * gs / Math.Sqrt(0.1 + (1 * fade) + gs * gs);
+        Assert.Equal(3 + buAfter + bsAfter, mf.ScoreItem("u", "other-item"), 5);
+    }
+
+    [Fact]
+    public void Learn_SessionBias_LiftsASessionAboveTheUsersUsualRatings()
+    {
+        // A user who rates 3 on most days but 5 in one session: within that session the learner with a session bias
+        // predicts closer to 5, and on the next day it is back to the user's usual level.
+        var withSession = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 2, InitialStd = 0 });
+        var without = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 2, InitialStd = 0, SessionBiasSeconds = 0 });
+        const long Day = 86_400_000;
+        for (var day = 0; day < 20; day++)
+        {
+            for (var n = 0; n < 10; n++)
+            {
+                var e = Rating("u", $"i{day}-{n}", 3, (day * Day) + (n * 60_000));
+                withSession.Learn(e, 3);
+                without.Learn(e, 3);
+            }
+        }
+
+        double withError = 0, withoutError = 0;
+        for (var n = 0; n < 10; n++)
+        {
+            var e = Rating("u", $"good{n}", 5, (20 * Day) + (n * 60_000));
+            withError += Math.Abs(5 - withSession.Learn(e, 5));
+            withoutError += Math.Abs(5 - without.Learn(e, 5));
+        }
+
+        Assert.True(withError < 0.8 * withoutError, $"session error {withError:F3}, without {withoutError:F3}");
+        var nextDay = Rating("u", "later", 0, 21 * Day);
+        Assert.True(withSession.Predict(nextDay) < without.Predict(nextDay) + 0.05,
+            $"the next day: {withSession.Predict(nextDay):F3} with the session bias, {without.Predict(nextDay):F3} without");
+    }
+
+    [Fact]
+    public void Restore_RowsWrittenBeforeTheSessionColumns_ReadWithNoSessionBias()
+    {
+        // A version 2 snapshot: user rows of 2 + 2 * rank values, without the session bias and its accumulator.
+        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 1 });
+        mf.Restore(new LearnerSnapshot(BiasedMatrixFactorization.KindName, 2)
+        {
+            Doubles = { ["mean"] = [3.0] },
+            Longs = { ["count"] = [10], ["rank"] = [1] },
+            Rows =
+            {
+                ["user"] = new RowSet(4, ["u"], [0.5f, 0.1f, 0.5f, 0f], [1000], [], 1, ChangesOnly: false),
+                ["item"] = new RowSet(4, ["i"], [0.25f, 0.1f, 0.4f, 0f], [1000], [], 1, ChangesOnly: false),
+            },
+        });
+
+        Assert.Equal(3 + 0.5 + 0.25 + (0.5 * 0.4), mf.Predict(Rating("u", "i", 0, 1000)), 5);
+        // Written back with the session columns (at zero).
+        var rows = mf.Snapshot().Rows["user"];
+        Assert.Equal(6, rows.Width);
+        Assert.Equal([0.5f, 0.1f, 0.5f, 0f, 0f, 0f], rows.Values);
+        Assert.Throws<InvalidOperationException>(() => mf.Restore(new LearnerSnapshot(BiasedMatrixFactorization.KindName, 2)
+        {
+            Doubles = { ["mean"] = [3.0] },
+            Longs = { ["count"] = [10], ["rank"] = [1] },
+            Rows =
+            {
+                ["user"] = new RowSet(5, ["u"], [0.5f, 0.1f, 0.5f, 0f, 0f], [1000], [], 1, ChangesOnly: false),
+                ["item"] = new RowSet(4, ["i"], [0.25f, 0.1f, 0.4f, 0f], [1000], [], 1, ChangesOnly: false),
+            },
+        }));
     }
 
     [Fact]

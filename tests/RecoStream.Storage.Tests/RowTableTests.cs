@@ -315,6 +315,37 @@ public sealed class RowTableTests : IDisposable
     }
 
     [Fact]
+    public void StoredRowsWithoutTheSessionColumns_AreReadIntoAHotSetWithNoSessionBias()
+    {
+        // Rank 8: rows written before the session columns have 2 + 16 values, this version's user rows 2 + 16 + 2.
+        var old = new float[18];
+        old[0] = 0.5f; // the user's bias
+        old[1] = 0.1f;
+        using var store = CheckpointStore.Open(_path, syncWrites: false);
+        var rows = store.RowsOf("mf");
+        rows.WriteEvicted("user", "u1", old, 1000);
+        rows.WriteEvicted("user", "u2", new float[19], 1000);
+
+        var buffer = new float[20];
+        Assert.True(rows.TryRead("user", "u1", buffer, out var width, out var lastActive));
+        Assert.Equal((18, 1000L), (width, lastActive));
+        Assert.Equal(old, buffer[..18]);
+        Assert.Throws<CheckpointCorruptException>(() => rows.TryRead("user", "u1", new float[17], out _, out _));
+
+        var state = MfState(new RowTableOptions { HotRows = 16 });
+        state.Learner.AttachRowStore(rows);
+        // Midpoint 3 (nothing learned yet) + the stored bias; no factors for an unknown item, no session bias.
+        Assert.Equal(3.5, state.Learner.ScoreItem("u1", "i1"), 5);
+        var next = Rating(1, 1, 1);
+        state.Learner.Learn(next, 4);
+        var written = ((BiasedMatrixFactorization)state.Learner).SnapshotChanges().Rows["user"];
+        Assert.Equal(20, written.Width);
+        Assert.Contains("u1", written.Ids);
+        var error = Assert.Throws<InvalidOperationException>(() => state.Learner.ScoreItem("u2", "i1"));
+        Assert.Contains("19 values", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RowVersions_AreCollectedOnceNoKeptCheckpointReadsThem()
     {
         var state = MfState();

@@ -272,15 +272,17 @@ internal sealed class MemoryRows : IRowStore
 {
     private readonly Dictionary<(string, string), (float[] Values, long LastActive)> _rows = [];
 
-    public bool TryRead(string table, string id, Span<float> values, out long lastActiveMs)
+    public bool TryRead(string table, string id, Span<float> values, out int width, out long lastActiveMs)
     {
         if (_rows.TryGetValue((table, id), out var row))
         {
             row.Values.CopyTo(values);
+            width = row.Values.Length;
             lastActiveMs = row.LastActive;
             return true;
         }
 
+        width = 0;
         lastActiveMs = 0;
         return false;
     }

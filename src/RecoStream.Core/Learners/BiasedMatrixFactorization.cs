@@ -5,10 +5,12 @@ using RecoStream.Core.Events;
 namespace RecoStream.Core.Learners;
 
 /// <summary>
-/// Biased matrix factorization for explicit ratings: r(u, i) = mu + b_u + b_i + p_u . q_i, learned one rating at
-/// a time by SGD with L2 regularization and per-parameter AdaGrad step sizes (large steps for new users and
+/// Biased matrix factorization for explicit ratings: r(u, i) = mu + b_u + s_u(t) + b_i + p_u . q_i, learned one rating
+/// at a time by SGD with L2 regularization and per-parameter AdaGrad step sizes (large steps for new users and
 /// items, smaller as evidence accumulates, which is what a single pass over a stream needs). mu is the running
-/// mean rating. Users and items are added on the fly, keyed by their real ids; an unknown user or item
+/// mean rating. s_u(t) is the user's session bias: how much higher or lower than usual the user rates in the current
+/// sitting, learned like b_u but fading (with its AdaGrad accumulator) by exp(-dt / T) over the event time dt since the
+/// user's previous rating, so it starts afresh in each session (kept in the user row's extra columns). Users and items are added on the fly, keyed by their real ids; an unknown user or item
 /// contributes no bias and no factors, so cold start falls back to the biases (and to popularity in the recommender).
 /// </summary>
 public sealed class BiasedMatrixFactorization : IOnlineLearner
@@ -16,7 +18,9 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     /// <summary>The <see cref="Kind"/> of this learner.</summary>
     public const string KindName = "BiasedMF";
 
-    private const int SnapshotVersion = 2;
+    // 3: the user rows carry the session bias and its accumulator (a version 2 snapshot is read with both at zero).
+    private const int SnapshotVersion = 3;
+    private const int SessionColumns = 2;
 
     private readonly BiasedMatrixFactorizationOptions _options;
     private readonly int _rank;
@@ -25,12 +29,16 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     private readonly float _biasLr;
     private readonly float _biasReg;
     private readonly float _epsilon;
+    private readonly double _sessionMs;
+    private readonly float _sessionLr;
+    private readonly float _sessionReg;
     private readonly FactorTable _users;
     private readonly FactorTable _items;
     private readonly Action<string, Span<float>> _initialiseUser;
     private readonly Action<string, Span<float>> _initialiseItem;
     private double _mean;
     private long _count;
+    private long _clockMs;
 
     public BiasedMatrixFactorization(BiasedMatrixFactorizationOptions options, string name = "mf")
     {
@@ -42,8 +50,12 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         _biasLr = (float)options.BiasLearningRate;
         _biasReg = (float)options.BiasRegularization;
         _epsilon = (float)options.AdaGradEpsilon;
+        _sessionMs = options.SessionBiasSeconds * 1000;
+        _sessionLr = (float)options.SessionBiasLearningRate;
+        _sessionReg = (float)options.SessionBiasRegularization;
         options.Rows.Validate(name);
-        _users = new FactorTable(_rank, "user", options.Rows);
+        // The session columns are there whether or not the session bias is on, so a store reads either way.
+        _users = new FactorTable(_rank, "user", options.Rows, extras: SessionColumns);
         _items = new FactorTable(_rank, "item", options.Rows);
         _initialiseUser = FactorInitializer.For(FeatureHasher.UserNamespace, options.Seed, options.InitialStd);
         _initialiseItem = FactorInitializer.For(FeatureHasher.ItemNamespace, options.Seed, options.InitialStd);
@@ -67,10 +79,11 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     public bool Learns(UserEvent e) => e.Type == EventType.Rating;
 
     /// <inheritdoc />
-    public double Predict(UserEvent e) => Clip(Raw(e.User, e.Item));
+    public double Predict(UserEvent e) => Clip(Raw(e.User, e.Item, e.TimestampMs));
 
     /// <inheritdoc />
-    public double ScoreItem(string user, string item) => Clip(Raw(user, item));
+    /// <remarks>The session bias as it stands at the newest event time the learner has learned from.</remarks>
+    public double ScoreItem(string user, string item) => Clip(Raw(user, item, _clockMs));
 
     /// <inheritdoc />
     public double Learn(UserEvent e, double label)
@@ -78,18 +91,22 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         // Predict with the rows looked up once (as Raw does), then add the rows of a new user or item.
         var knownUser = _users.TryGetRow(e.User, out var u);
         var knownItem = _items.TryGetRow(e.Item, out var i);
-        var prediction = Clip(Raw(knownUser, u, knownItem, i));
+        var prediction = Clip(Raw(knownUser, u, knownItem, i, e.TimestampMs));
+        var fade = knownUser ? SessionFade(u, e.TimestampMs) : 0f;
         u = knownUser ? _users.Update(u, e.TimestampMs) : _users.Add(e.User, _initialiseUser, _epsilon, e.TimestampMs);
         i = knownItem ? _items.Update(i, e.TimestampMs) : _items.Add(e.Item, _initialiseItem, _epsilon, e.TimestampMs);
 
         _count++;
         _mean += (label - _mean) / _count;
+        _clockMs = Math.Max(_clockMs, e.TimestampMs);
 
         var p = _users.Factors(u);
         var q = _items.Factors(i);
         ref var bu = ref _users.Bias(u);
         ref var bi = ref _items.Bias(i);
-        var error = (float)(label - (_mean + bu + bi + TensorPrimitives.Dot(p, q)));
+        var session = _users.Extras(u);
+        var bs = session[0] * fade;
+        var error = (float)(label - (_mean + bu + bs + bi + TensorPrimitives.Dot(p, q)));
 
         var g = -error + _biasReg * bu;
         ref var gbu = ref _users.BiasSquares(u);
@@ -99,6 +116,14 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         ref var gbi = ref _items.BiasSquares(i);
         gbi += g * g;
         bi -= _biasLr * g / MathF.Sqrt(gbi);
+        if (_sessionMs > 0)
+        {
+            // The accumulator fades with the bias, so a new session starts with large steps again.
+            g = -error + _sessionReg * bs;
+            var gbs = (session[1] * fade) + (g * g);
+            session[0] = bs - (_sessionLr * g / MathF.Sqrt(_epsilon + gbs));
+            session[1] = gbs;
+        }
 
         AdaGradStep(p, q, _users.FactorSquares(u), _items.FactorSquares(i), error);
         return prediction;
@@ -149,7 +174,7 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     {
         var known = _users.TryGetRow(user, out var u);
         var p = known ? _users.Factors(u) : default;
-        var baseScore = (float)GlobalMean + (known ? _users.Bias(u) : 0f);
+        var baseScore = (float)GlobalMean + (known ? _users.Bias(u) + SessionBias(u, _clockMs) : 0f);
         // Unclipped: clipping would tie every item predicted above the top of the scale.
         _items.ScoreCatalog(items, p, baseScore, withBias: true, missing: baseScore, scores);
     }
@@ -175,7 +200,7 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         var snapshot = new LearnerSnapshot(KindName, SnapshotVersion)
         {
             Doubles = { ["mean"] = [_mean] },
-            Longs = { ["count"] = [_count] },
+            Longs = { ["count"] = [_count], ["clock"] = [_clockMs] },
         };
         FactorTable.WritePair(snapshot, _users, _items, changesOnly);
         return snapshot;
@@ -187,18 +212,20 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         FactorTable.ReadPair(snapshot, _users, _items, Name);
         _mean = snapshot.Require(snapshot.Doubles, "mean")[0];
         _count = snapshot.Require(snapshot.Longs, "count")[0];
+        // Written since version 3; before, the newest update of a row in memory is the best there is.
+        _clockMs = snapshot.Longs.TryGetValue("clock", out var clock) && clock.Length == 1 ? clock[0] : _users.NewestMs;
     }
 
-    private double Raw(string user, string item) =>
-        Raw(_users.TryGetRow(user, out var u), u, _items.TryGetRow(item, out var i), i);
+    private double Raw(string user, string item, long timeMs) =>
+        Raw(_users.TryGetRow(user, out var u), u, _items.TryGetRow(item, out var i), i, timeMs);
 
-    /// <summary>The unclipped prediction from rows already looked up (a row that is not known counts as zero).</summary>
-    private double Raw(bool knownUser, int u, bool knownItem, int i)
+    /// <summary>The unclipped prediction at event time <paramref name="timeMs"/> from rows already looked up (a row that is not known counts as zero).</summary>
+    private double Raw(bool knownUser, int u, bool knownItem, int i, long timeMs)
     {
         var raw = GlobalMean;
         if (knownUser)
         {
-            raw += _users.Bias(u);
+            raw += _users.Bias(u) + SessionBias(u, timeMs);
         }
 
         if (knownItem)
@@ -212,6 +239,24 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         }
 
         return raw;
+    }
+
+    /// <summary>The user's session bias as it stands at <paramref name="timeMs"/>.</summary>
+    private float SessionBias(int u, long timeMs) => _sessionMs > 0 ? _users.Extras(u)[0] * SessionFade(u, timeMs) : 0f;
+
+    /// <summary>
+    /// How much of the user's session bias is left at <paramref name="timeMs"/>: exp(-dt / T) over the event time since the
+    /// user's last rating (1 for an event that is not later than it, 0 with the session bias off).
+    /// </summary>
+    private float SessionFade(int u, long timeMs)
+    {
+        if (_sessionMs <= 0)
+        {
+            return 0f;
+        }
+
+        var elapsed = timeMs - _users.LastActiveMs(u);
+        return elapsed <= 0 ? 1f : (float)Math.Exp(-elapsed / _sessionMs);
     }
 
     private double Clip(double value) => Math.Clamp(value, _options.MinRating, _options.MaxRating);

@@ -16,11 +16,24 @@ public sealed class BiasedMatrixFactorizationOptions
     /// <summary>L2 regularization of the latent factors. Default 0.01.</summary>
     public double Regularization { get; set; } = 0.01;
 
-    /// <summary>AdaGrad base step size of the user and item biases. Default 0.3.</summary>
-    public double BiasLearningRate { get; set; } = 0.3;
+    /// <summary>AdaGrad base step size of the user and item biases. Default 0.2.</summary>
+    public double BiasLearningRate { get; set; } = 0.2;
 
     /// <summary>L2 regularization of the biases. Default 0.02.</summary>
     public double BiasRegularization { get; set; } = 0.02;
+
+    /// <summary>
+    /// Time constant of the user's session bias, in seconds of event time: a second user bias, learned like the first,
+    /// that fades by a factor e for every this many seconds since the user's previous rating (the same user rates higher
+    /// or lower than usual in one sitting). Default 1800; 0 leaves it out.
+    /// </summary>
+    public double SessionBiasSeconds { get; set; } = 1800;
+
+    /// <summary>AdaGrad base step size of the session bias (its accumulator fades with it). Default 0.3.</summary>
+    public double SessionBiasLearningRate { get; set; } = 0.3;
+
+    /// <summary>L2 regularization of the session bias. Default 2.</summary>
+    public double SessionBiasRegularization { get; set; } = 2.0;
 
     /// <summary>Standard deviation of the initial latent factors. Default 0.025.</summary>
     public double InitialStd { get; set; } = 0.025;

@@ -5,7 +5,8 @@ namespace RecoStream.Core.Learners;
 /// <summary>
 /// Rows of latent factors keyed by their real ids (no hashing, no collisions), added on the fly: a bias and
 /// <c>rank</c> factors per row, with AdaGrad accumulators for both. Rows live in slots of contiguous arrays, so a row
-/// is a span. The table remembers which rows changed since the last snapshot of changes (a checkpoint writes only
+/// is a span. A table may keep a few more floats per row for its learner (<see cref="Extras"/>: zero for a new row, and for
+/// a row stored before the table had them). The table remembers which rows changed since the last snapshot of changes (a checkpoint writes only
 /// those), expires rows inactive longer than a TTL, admits new ids after N sightings, and, with a hot-set limit and a
 /// store, keeps only the most recently used rows in memory (CLOCK eviction; a changed row is written before it goes).
 /// Slot 0 is scratch: the row a not-yet-admitted id is updated in and then forgotten.
@@ -17,6 +18,7 @@ internal sealed class FactorTable
     private const byte InLastCopy = 4;
 
     private readonly int _rank;
+    private readonly int _extraCount;
     private readonly int _width;
     private readonly string _name;
     private readonly RowTableOptions _options;
@@ -34,6 +36,7 @@ internal sealed class FactorTable
     private float[] _factorSquares;
     private float[] _bias;
     private float[] _biasSquares;
+    private float[] _extras;
     private long[] _lastActive;
     private byte[] _flags;
     private int[] _catalogIndex;
@@ -49,10 +52,11 @@ internal sealed class FactorTable
     private long _expiries;
     private long _notAdmitted;
 
-    public FactorTable(int rank, string name = "rows", RowTableOptions? options = null, int capacity = 1024)
+    public FactorTable(int rank, string name = "rows", RowTableOptions? options = null, int capacity = 1024, int extras = 0)
     {
         _rank = rank;
-        _width = 2 + 2 * rank;
+        _extraCount = extras;
+        _width = 2 + 2 * rank + extras;
         _name = name;
         _options = options ?? new RowTableOptions();
         _admission = _options.AdmitAfter > 1 ? new AdmissionSketch(_options.AdmitAfter) : null;
@@ -64,6 +68,7 @@ internal sealed class FactorTable
         _factorSquares = new float[capacity * rank];
         _bias = new float[capacity];
         _biasSquares = new float[capacity];
+        _extras = new float[capacity * extras];
         _lastActive = new long[capacity];
         _flags = new byte[capacity];
         _catalogIndex = new int[capacity];
@@ -93,6 +98,14 @@ internal sealed class FactorTable
 
         return _store is not null && TryLoad(id, out row);
     }
+
+    /// <summary>The newest event time a row in memory was updated at (Unix ms; 0 before the first update).</summary>
+    public long NewestMs => _newestMs;
+
+    /// <summary>
+    /// When a row was last updated (event time, Unix ms; the latest of its updates, so a late event does not move it back).
+    /// </summary>
+    public long LastActiveMs(int row) => _lastActive[row];
 
     /// <summary>Marks a row as updated at <paramref name="timeMs"/> (so the next checkpoint writes it); returns it.</summary>
     public int Update(int row, long timeMs)
@@ -127,6 +140,7 @@ internal sealed class FactorTable
             _notAdmitted++;
             initialise(id, Factors(0));
             FactorSquares(0).Clear();
+            Extras(0).Clear();
             _bias[0] = 0;
             _biasSquares[0] = biasSquaresStart;
             return 0;
@@ -137,6 +151,7 @@ internal sealed class FactorTable
         _total++;
         initialise(id, Factors(row));
         FactorSquares(row).Clear();
+        Extras(row).Clear();
         _bias[row] = 0;
         _biasSquares[row] = biasSquaresStart;
         _lastActive[row] = 0;
@@ -200,6 +215,9 @@ internal sealed class FactorTable
     public ref float Bias(int row) => ref _bias[row];
 
     public ref float BiasSquares(int row) => ref _biasSquares[row];
+
+    /// <summary>The learner's own floats of a row (as many as the table was created with), kept and checkpointed with it.</summary>
+    public Span<float> Extras(int row) => _extras.AsSpan(row * _extraCount, _extraCount);
 
     /// <summary>Writes a learner's user and item tables and its rank into its snapshot (every row, or the changes).</summary>
     public static void WritePair(LearnerSnapshot snapshot, FactorTable users, FactorTable items, bool changesOnly)
@@ -306,7 +324,7 @@ internal sealed class FactorTable
 
     private void Restore(RowSet set)
     {
-        if (set.ChangesOnly || set.Width != _width || set.Ids.Length * _width != set.Values.Length || set.LastActiveMs.Length != set.Ids.Length)
+        if (set.ChangesOnly || !Readable(set.Width) || set.Ids.Length * set.Width != set.Values.Length || set.LastActiveMs.Length != set.Ids.Length)
         {
             throw new InvalidOperationException($"the stored {_name} table is inconsistent (width {set.Width}, {set.Ids.Length} rows)");
         }
@@ -338,15 +356,20 @@ internal sealed class FactorTable
     {
         _misses++;
         // Read into its own buffer: making room for the row may evict another, which is packed into _packed.
-        if (!_store!.TryRead(_name, id, _loaded, out var lastActive))
+        if (!_store!.TryRead(_name, id, _loaded, out var width, out var lastActive))
         {
             row = -1;
             return false;
         }
 
+        if (!Readable(width))
+        {
+            throw new InvalidOperationException($"the stored {_name} row '{id}' has {width} values where this table has {_width}");
+        }
+
         row = Allocate();
         Place(id, row);
-        UnpackRow(_loaded, row);
+        UnpackRow(_loaded.AsSpan(0, width), row);
         _lastActive[row] = lastActive;
         _flags[row] = Referenced;
         return true;
@@ -463,20 +486,34 @@ internal sealed class FactorTable
         _expiries++;
     }
 
+    /// <summary>A stored row of this width can be read: this table's, or one written before the table had its extras.</summary>
+    private bool Readable(int width) => width == _width || (_extraCount > 0 && width == _width - _extraCount);
+
     private void PackRow(int slot, Span<float> packed)
     {
         packed[0] = _bias[slot];
         packed[1] = _biasSquares[slot];
         Factors(slot).CopyTo(packed[2..]);
         FactorSquares(slot).CopyTo(packed[(2 + _rank)..]);
+        Extras(slot).CopyTo(packed[(2 + (2 * _rank))..]);
     }
 
+    /// <summary>Unpacks a row of this table's width, or of the width before its extras (which then start at zero).</summary>
     private void UnpackRow(ReadOnlySpan<float> packed, int slot)
     {
         _bias[slot] = packed[0];
         _biasSquares[slot] = packed[1];
         packed.Slice(2, _rank).CopyTo(Factors(slot));
         packed.Slice(2 + _rank, _rank).CopyTo(FactorSquares(slot));
+        var extras = packed[(2 + (2 * _rank))..];
+        if (extras.Length == _extraCount)
+        {
+            extras.CopyTo(Extras(slot));
+        }
+        else
+        {
+            Extras(slot).Clear();
+        }
     }
 
     private void Grow(int capacity)
@@ -486,6 +523,7 @@ internal sealed class FactorTable
         Array.Resize(ref _factorSquares, capacity * _rank);
         Array.Resize(ref _bias, capacity);
         Array.Resize(ref _biasSquares, capacity);
+        Array.Resize(ref _extras, capacity * _extraCount);
         Array.Resize(ref _lastActive, capacity);
         Array.Resize(ref _flags, capacity);
         Array.Resize(ref _catalogIndex, capacity);

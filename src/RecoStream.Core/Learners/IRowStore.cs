@@ -6,8 +6,12 @@ namespace RecoStream.Core.Learners;
 /// </summary>
 public interface IRowStore
 {
-    /// <summary>Reads the newest stored version of a row (packed as in <see cref="RowSet"/>); false when there is none.</summary>
-    bool TryRead(string table, string id, Span<float> values, out long lastActiveMs);
+    /// <summary>
+    /// Reads the newest stored version of a row (packed as in <see cref="RowSet"/>) into the start of
+    /// <paramref name="values"/>, at most its length; <paramref name="width"/> is how many values the stored row has (fewer
+    /// for a row written before its table gained columns). False when there is none.
+    /// </summary>
+    bool TryRead(string table, string id, Span<float> values, out int width, out long lastActiveMs);
 
     /// <summary>
     /// Writes a row evicted from memory as part of the checkpoint being built, so it is read back before that checkpoint

@@ -137,6 +137,9 @@ internal sealed class WorkerSettings
                 mf.Regularization = r.Double(prefix + "Regularization", mf.Regularization, 0, 10);
                 mf.BiasLearningRate = r.Double(prefix + "BiasLearningRate", mf.BiasLearningRate, 0, 10, minExclusive: true);
                 mf.BiasRegularization = r.Double(prefix + "BiasRegularization", mf.BiasRegularization, 0, 10);
+                mf.SessionBiasSeconds = r.Double(prefix + "SessionBiasSeconds", mf.SessionBiasSeconds, 0, 1e9);
+                mf.SessionBiasLearningRate = r.Double(prefix + "SessionBiasLearningRate", mf.SessionBiasLearningRate, 0, 10, minExclusive: true);
+                mf.SessionBiasRegularization = r.Double(prefix + "SessionBiasRegularization", mf.SessionBiasRegularization, 0, 100);
                 mf.InitialStd = r.Double(prefix + "InitialStd", mf.InitialStd, 0, 10);
                 mf.AdaGradEpsilon = r.Double(prefix + "AdaGradEpsilon", mf.AdaGradEpsilon, 0, 100, minExclusive: true);
                 mf.MinRating = r.Double(prefix + "MinRating", mf.MinRating, -1e6, 1e6);
