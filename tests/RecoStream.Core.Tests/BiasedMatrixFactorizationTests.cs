@@ -259,6 +259,7 @@ public class BiasedMatrixFactorizationTests
     }
 
     [Theory]
+    [InlineData(64)]
     [InlineData(32)]
     [InlineData(24)]
     [InlineData(10)]
@@ -273,8 +274,9 @@ public class BiasedMatrixFactorizationTests
             mf.Learn(Rating("u" + rng.Next(20), "i" + rng.Next(300), rating), rating);
         }
 
-        // Items the learner never saw are scored with the biases only; the catalog grows between two requests.
-        var catalog = Enumerable.Range(0, 320).Select(i => "i" + i).ToList();
+        // Items the learner never saw (scattered through the catalog and a run at its end) are scored with the biases
+        // only; the catalog grows between two requests.
+        var catalog = Enumerable.Range(0, 320).Select(i => i % 7 == 3 ? "unseen" + i : "i" + i).ToList();
         var scores = new float[catalog.Count + 5];
         mf.ScoreItems("u7", catalog, scores);
         catalog.AddRange(["new-1", "i3", "new-2"]);

@@ -62,6 +62,55 @@ public class TopKSelectorTests
     }
 }
 
+public class TopKSelectorBoundTests
+{
+    private static List<(int, float)> FullSort(float[] scores, int k, HashSet<int> excluded) =>
+        scores.Select((s, i) => (i, s)).Where(p => !float.IsNaN(p.s) && !excluded.Contains(p.i))
+            .OrderByDescending(p => p.s).ThenBy(p => p.i).Take(k).ToList();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(10)]
+    [InlineData(100)]
+    public void Select_GrowingScores_WithTheBestExcluded_MatchesFullSort(int k)
+    {
+        // Scores that grow along the catalog (each new block beats the last), the very best of them excluded, so
+        // the block maxima that would otherwise set the bound are excluded scores; a length that is not a whole
+        // number of blocks.
+        var scores = Enumerable.Range(0, 10_007).Select(i => i * 0.001f).ToArray();
+        var excluded = Enumerable.Range(9_800, 207).Where(i => i % 5 != 0).ToHashSet();
+        var expected = FullSort(scores, k, excluded);
+
+        Assert.Equal(expected, TopKSelector.Select(scores, k, excluded));
+    }
+
+    [Fact]
+    public void Select_FewerValidScoresThanK_ReturnsThemAll_InfinitiesIncluded()
+    {
+        var scores = Enumerable.Repeat(float.NaN, 1000).ToArray();
+        scores[3] = float.NegativeInfinity;
+        scores[500] = 2f;
+        scores[700] = float.PositiveInfinity;
+        scores[999] = 2f;
+        var excluded = new HashSet<int> { 999, 5000 };
+
+        Assert.Equal([(700, float.PositiveInfinity), (500, 2f), (3, float.NegativeInfinity)], TopKSelector.Select(scores, 10, excluded));
+    }
+
+    [Fact]
+    public void Select_ManyBlocksAndRandomOrder_MatchesFullSort()
+    {
+        var rng = new Random(11);
+        var scores = Enumerable.Range(0, 200_000).Select(_ => rng.Next(50) == 0 ? float.NaN : (float)rng.NextDouble()).ToArray();
+        var excluded = Enumerable.Range(0, 1000).Select(_ => rng.Next(200_000)).ToHashSet();
+        var expected = FullSort(scores, 50, excluded);
+
+        Assert.Equal(expected, TopKSelector.Select(scores, 50, excluded));
+        // Excluded scores are overwritten with NaN; the others are left as they were.
+        Assert.All(excluded, i => Assert.True(float.IsNaN(scores[i])));
+    }
+}
+
 public class RecommenderTests
 {
     private static (Recommender, LinearLearner, ItemCatalog, InteractionHistory) Build()

@@ -37,47 +37,153 @@ internal static class FactorKernels
 
         ref var user = ref MemoryMarshal.GetReference(p);
         var c = 0;
-        if (Avx.IsSupported)
+        while (c < rows.Length)
         {
-            // Four rows at a time: four independent sums, reduced together with three horizontal adds instead of a
-            // full reduction per row.
-            for (; c + 4 <= rows.Length; c += 4)
+            if (Avx.IsSupported)
             {
-                int r0 = rows[c], r1 = rows[c + 1], r2 = rows[c + 2], r3 = rows[c + 3];
-                if ((r0 | r1 | r2 | r3) < 0)
+                // Groups of four present rows; the common ranks with the user's factors held in registers.
+                c += rank switch
                 {
-                    for (var one = c; one < c + 4; one++)
-                    {
-                        scores[one] = Score(ref user, factors, bias, baseScore, missing, rows[one], rank);
-                    }
+                    32 => ScoreFours<Vectors4>(ref user, factors, bias, baseScore, rows[c..], scores[c..]),
+                    64 => ScoreFours<Vectors8>(ref user, factors, bias, baseScore, rows[c..], scores[c..]),
+                    _ => ScoreFours(ref user, rank, factors, bias, baseScore, rows[c..], scores[c..]),
+                };
+            }
 
-                    continue;
-                }
-
-                ref var q0 = ref RowOf(factors, r0, rank);
-                ref var q1 = ref RowOf(factors, r1, rank);
-                ref var q2 = ref RowOf(factors, r2, rank);
-                ref var q3 = ref RowOf(factors, r3, rank);
-                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-                for (var f = 0; f < rank; f += Vector256<float>.Count)
-                {
-                    var u = Vector256.LoadUnsafe(ref user, (nuint)f);
-                    a0 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q0, (nuint)f), a0);
-                    a1 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q1, (nuint)f), a1);
-                    a2 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q2, (nuint)f), a2);
-                    a3 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q3, (nuint)f), a3);
-                }
-
-                var sums = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
-                var offsets = bias is null ? Vector128.Create(baseScore) : Vector128.Create(baseScore) + Vector128.Create(bias[r0], bias[r1], bias[r2], bias[r3]);
-                (offsets + sums.GetLower() + sums.GetUpper()).StoreUnsafe(ref MemoryMarshal.GetReference(scores), (nuint)c);
+            // Where the groups stopped: a group with a missing row, or the last few rows (all of them without AVX).
+            var end = Avx.IsSupported ? Math.Min(c + 4, rows.Length) : rows.Length;
+            for (; c < end; c++)
+            {
+                scores[c] = Score(ref user, factors, bias, baseScore, missing, rows[c], rank);
             }
         }
+    }
 
-        for (; c < rows.Length; c++)
+    /// <summary>
+    /// Scores rows four at a time while the next four are all present (stops at the first group with a missing row, or
+    /// fewer than four left; returns where it stopped). Four independent sums, reduced together with three horizontal adds
+    /// instead of a full reduction per row.
+    /// </summary>
+    private static int ScoreFours(ref float user, int rank, float[] factors, float[]? bias, float baseScore, ReadOnlySpan<int> rows, Span<float> scores)
+    {
+        var c = 0;
+        for (; c + 4 <= rows.Length; c += 4)
         {
-            scores[c] = Score(ref user, factors, bias, baseScore, missing, rows[c], rank);
+            int r0 = rows[c], r1 = rows[c + 1], r2 = rows[c + 2], r3 = rows[c + 3];
+            if ((r0 | r1 | r2 | r3) < 0)
+            {
+                break;
+            }
+
+            ref var q0 = ref RowOf(factors, r0, rank);
+            ref var q1 = ref RowOf(factors, r1, rank);
+            ref var q2 = ref RowOf(factors, r2, rank);
+            ref var q3 = ref RowOf(factors, r3, rank);
+            Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            for (var f = 0; f < rank; f += Vector256<float>.Count)
+            {
+                var u = Vector256.LoadUnsafe(ref user, (nuint)f);
+                a0 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q0, (nuint)f), a0);
+                a1 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q1, (nuint)f), a1);
+                a2 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q2, (nuint)f), a2);
+                a3 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q3, (nuint)f), a3);
+            }
+
+            StoreFour(a0, a1, a2, a3, bias, baseScore, r0, r1, r2, r3, scores, c);
         }
+
+        return c;
+    }
+
+    /// <summary>
+    /// <see cref="ScoreFours(ref float, int, float[], float[], float, ReadOnlySpan{int}, Span{float})"/> at a rank of
+    /// <typeparamref name="TWidth"/> vectors, known when the method is compiled: the user's vectors are loaded once into
+    /// registers and the loop over the factors is unrolled (the same sums in the same order, so the same scores to the bit).
+    /// </summary>
+    private static int ScoreFours<TWidth>(ref float user, float[] factors, float[]? bias, float baseScore, ReadOnlySpan<int> rows, Span<float> scores)
+        where TWidth : struct, IRowWidth
+    {
+        var n = TWidth.Vectors;
+        var rank = n * Vector256<float>.Count;
+        var u0 = Vector256.LoadUnsafe(ref user, 0);
+        var u1 = Vector256.LoadUnsafe(ref user, 8);
+        var u2 = Vector256.LoadUnsafe(ref user, 16);
+        var u3 = Vector256.LoadUnsafe(ref user, 24);
+        Vector256<float> u4 = default, u5 = default, u6 = default, u7 = default;
+        if (n == 8)
+        {
+            u4 = Vector256.LoadUnsafe(ref user, 32);
+            u5 = Vector256.LoadUnsafe(ref user, 40);
+            u6 = Vector256.LoadUnsafe(ref user, 48);
+            u7 = Vector256.LoadUnsafe(ref user, 56);
+        }
+
+        var c = 0;
+        for (; c + 4 <= rows.Length; c += 4)
+        {
+            int r0 = rows[c], r1 = rows[c + 1], r2 = rows[c + 2], r3 = rows[c + 3];
+            if ((r0 | r1 | r2 | r3) < 0)
+            {
+                break;
+            }
+
+            ref var q0 = ref RowOf(factors, r0, rank);
+            ref var q1 = ref RowOf(factors, r1, rank);
+            ref var q2 = ref RowOf(factors, r2, rank);
+            ref var q3 = ref RowOf(factors, r3, rank);
+            Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            Step(u0, 0, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+            Step(u1, 8, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+            Step(u2, 16, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+            Step(u3, 24, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+            if (n == 8)
+            {
+                Step(u4, 32, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+                Step(u5, 40, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+                Step(u6, 48, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+                Step(u7, 56, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+            }
+
+            StoreFour(a0, a1, a2, a3, bias, baseScore, r0, r1, r2, r3, scores, c);
+        }
+
+        return c;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step(Vector256<float> u, nuint f, ref float q0, ref float q1, ref float q2, ref float q3,
+        ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3)
+    {
+        a0 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q0, f), a0);
+        a1 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q1, f), a1);
+        a2 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q2, f), a2);
+        a3 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q3, f), a3);
+    }
+
+    /// <summary>Reduces four rows' sums with three horizontal adds and stores base + bias + sum for each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreFour(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, float[]? bias, float baseScore,
+        int r0, int r1, int r2, int r3, Span<float> scores, int c)
+    {
+        var sums = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
+        var offsets = bias is null ? Vector128.Create(baseScore) : Vector128.Create(baseScore) + Vector128.Create(bias[r0], bias[r1], bias[r2], bias[r3]);
+        (offsets + sums.GetLower() + sums.GetUpper()).StoreUnsafe(ref MemoryMarshal.GetReference(scores), (nuint)c);
+    }
+
+    /// <summary>A rank known at compile time, in 256-bit vectors (a struct type argument makes the JIT specialise for it).</summary>
+    private interface IRowWidth
+    {
+        static abstract int Vectors { get; }
+    }
+
+    private struct Vectors4 : IRowWidth
+    {
+        public static int Vectors => 4;
+    }
+
+    private struct Vectors8 : IRowWidth
+    {
+        public static int Vectors => 8;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,106 +1,237 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace RecoStream.Core.Ranking;
 
 /// <summary>
-/// Picks the k highest scores with a bounded min-heap: O(n log k) time and O(k) memory. Excluded indices
-/// and NaN scores are skipped. Ties go to the lower index, so results are deterministic. Once the heap is full a
-/// score is first compared with the worst kept one, and only one that would enter the heap is looked up in the
-/// excluded set, so a request over a large catalog costs about one comparison per item.
+/// Picks the k highest scores. Excluded indices and NaN scores are skipped; ties go to the lower index, so results are
+/// deterministic. Two passes: the maximum of every block of <see cref="BlockSize"/> scores (vectorized), whose k-th largest
+/// is a lower bound of the k-th best score (k blocks reach it, each with a score of its own at least as high); then a
+/// bounded min-heap over the scores of only the blocks that reach the bound. A request over a large catalog thus reads
+/// each score once with SIMD and touches a few blocks one by one, whatever order the scores come in (scores that grow
+/// along the catalog, as the newest items' often do, would otherwise enter the heap one after another).
 /// </summary>
 public static class TopKSelector
 {
-    /// <summary>Returns up to k (index, score) pairs, best first.</summary>
-    public static List<(int Index, float Score)> Select(ReadOnlySpan<float> scores, int k, IReadOnlySet<int> excluded)
+    /// <summary>Scores per block of the first pass.</summary>
+    public const int BlockSize = 64;
+
+    /// <summary>
+    /// Returns up to k (index, score) pairs, best first. The scores of <paramref name="excluded"/> indices are overwritten
+    /// with NaN (the caller's scratch scores: an excluded score must not raise the bound).
+    /// </summary>
+    public static List<(int Index, float Score)> Select(Span<float> scores, int k, IReadOnlySet<int> excluded)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        var capacity = Math.Min(k, scores.Length);
-        var heapScores = new float[capacity];
-        var heapIndices = new int[capacity];
-        var count = 0;
-        var i = 0;
-        for (; i < scores.Length && count < capacity; i++)
+        foreach (var index in excluded)
         {
-            var s = scores[i];
-            if (!float.IsNaN(s) && !excluded.Contains(i))
+            if ((uint)index < (uint)scores.Length)
             {
-                heapScores[count] = s;
-                heapIndices[count] = i;
-                SiftUp(heapScores, heapIndices, count++);
+                scores[index] = float.NaN;
             }
         }
 
-        if (count == capacity && count > 0)
+        var blocks = (scores.Length + BlockSize - 1) / BlockSize;
+        var maxima = blocks <= 1024 ? stackalloc float[blocks] : new float[blocks];
+        for (var b = 0; b < blocks; b++)
         {
-            // Indices only grow from here, so a score equal to the worst kept one never wins the tie: strictly greater.
-            var worst = heapScores[0];
-            for (; i < scores.Length; i++)
+            maxima[b] = MaxIgnoringNaN(scores.Slice(b * BlockSize, Math.Min(BlockSize, scores.Length - (b * BlockSize))));
+        }
+
+        var bound = KthLargest(maxima, k);
+        var heap = new Heap(Math.Min(k, scores.Length));
+        for (var b = 0; b < blocks; b++)
+        {
+            if (maxima[b] < bound)
             {
-                var s = scores[i];
-                if (s > worst && !excluded.Contains(i))
+                continue;
+            }
+
+            var start = b * BlockSize;
+            var end = Math.Min(start + BlockSize, scores.Length);
+            for (var i = start; i < end; i++)
+            {
+                // NaN fails the comparison.
+                if (scores[i] >= bound)
                 {
-                    heapScores[0] = s;
-                    heapIndices[0] = i;
-                    SiftDown(heapScores, heapIndices, count);
-                    worst = heapScores[0];
+                    heap.Offer(scores[i], i);
                 }
             }
         }
 
-        var result = new List<(int, float)>(count);
-        for (var n = count; n > 0; n--)
-        {
-            result.Add((heapIndices[0], heapScores[0]));
-            heapScores[0] = heapScores[n - 1];
-            heapIndices[0] = heapIndices[n - 1];
-            SiftDown(heapScores, heapIndices, n - 1);
-        }
-
-        result.Reverse();
-        return result;
+        return heap.Drain();
     }
 
-    /// <summary>True when (a, ia) ranks below (b, ib): a lower score, or the same score at a higher index.</summary>
-    private static bool Worse(float a, int ia, float b, int ib) => a < b || (a == b && ia > ib);
-
-    private static void SiftUp(float[] scores, int[] indices, int at)
+    /// <summary>The largest score of a block, NaN counting as negative infinity (so a block of NaNs is -inf).</summary>
+    private static float MaxIgnoringNaN(ReadOnlySpan<float> block)
     {
-        while (at > 0)
+        var max = float.NegativeInfinity;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && block.Length >= Vector256<float>.Count)
         {
-            var parent = (at - 1) >> 1;
-            if (!Worse(scores[at], indices[at], scores[parent], indices[parent]))
+            var negativeInfinity = Vector256.Create(float.NegativeInfinity);
+            var maxes = negativeInfinity;
+            ref var first = ref MemoryMarshal.GetReference(block);
+            for (; i + Vector256<float>.Count <= block.Length; i += Vector256<float>.Count)
             {
-                return;
+                var v = Vector256.LoadUnsafe(ref first, (nuint)i);
+                // A NaN lane (not equal to itself) becomes -inf; then the hardware max, exact without NaNs.
+                maxes = Vector256.MaxNative(maxes, Vector256.ConditionalSelect(Vector256.Equals(v, v), v, negativeInfinity));
             }
 
-            Swap(scores, indices, at, parent);
-            at = parent;
+            for (var lane = 0; lane < Vector256<float>.Count; lane++)
+            {
+                max = Math.Max(max, maxes[lane]);
+            }
         }
+
+        for (; i < block.Length; i++)
+        {
+            if (block[i] > max)
+            {
+                max = block[i];
+            }
+        }
+
+        return max;
     }
 
-    private static void SiftDown(float[] scores, int[] indices, int count)
+    /// <summary>The k-th largest of the values, or -inf when there are fewer than k.</summary>
+    private static float KthLargest(ReadOnlySpan<float> values, int k)
     {
-        var at = 0;
+        if (values.Length < k)
+        {
+            return float.NegativeInfinity;
+        }
+
+        // A min-heap of the k largest so far; its root is the k-th largest.
+        var kept = k <= 256 ? stackalloc float[k] : new float[k];
+        values[..k].CopyTo(kept);
+        for (var at = (k / 2) - 1; at >= 0; at--)
+        {
+            SiftDown(kept, at);
+        }
+
+        foreach (var value in values[k..])
+        {
+            if (value > kept[0])
+            {
+                kept[0] = value;
+                SiftDown(kept, 0);
+            }
+        }
+
+        return kept[0];
+    }
+
+    private static void SiftDown(Span<float> heap, int at)
+    {
         while (true)
         {
             var left = (2 * at) + 1;
-            if (left >= count)
+            if (left >= heap.Length)
             {
                 return;
             }
 
-            var worst = left + 1 < count && Worse(scores[left + 1], indices[left + 1], scores[left], indices[left]) ? left + 1 : left;
-            if (!Worse(scores[worst], indices[worst], scores[at], indices[at]))
+            var least = left + 1 < heap.Length && heap[left + 1] < heap[left] ? left + 1 : left;
+            if (heap[least] >= heap[at])
             {
                 return;
             }
 
-            Swap(scores, indices, at, worst);
-            at = worst;
+            (heap[at], heap[least]) = (heap[least], heap[at]);
+            at = least;
         }
     }
 
-    private static void Swap(float[] scores, int[] indices, int a, int b)
+    /// <summary>
+    /// A bounded min-heap of (score, index) offered in increasing index order: while not full every offer enters; then
+    /// only a score strictly above the worst kept one (an equal score comes at a higher index, so it ranks below).
+    /// </summary>
+    private struct Heap(int capacity)
     {
-        (scores[a], scores[b]) = (scores[b], scores[a]);
-        (indices[a], indices[b]) = (indices[b], indices[a]);
+        private readonly float[] _scores = new float[capacity];
+        private readonly int[] _indices = new int[capacity];
+        private int _count;
+
+        public void Offer(float score, int index)
+        {
+            if (_count < _scores.Length)
+            {
+                _scores[_count] = score;
+                _indices[_count] = index;
+                SiftUp(_count++);
+            }
+            else if (_count > 0 && score > _scores[0])
+            {
+                _scores[0] = score;
+                _indices[0] = index;
+                SiftDown(_count);
+            }
+        }
+
+        /// <summary>The kept pairs, best first (the heap is emptied).</summary>
+        public List<(int Index, float Score)> Drain()
+        {
+            var result = new List<(int, float)>(_count);
+            for (var n = _count; n > 0; n--)
+            {
+                result.Add((_indices[0], _scores[0]));
+                _scores[0] = _scores[n - 1];
+                _indices[0] = _indices[n - 1];
+                SiftDown(n - 1);
+            }
+
+            _count = 0;
+            result.Reverse();
+            return result;
+        }
+
+        /// <summary>True when entry a ranks below entry b: a lower score, or the same score at a higher index.</summary>
+        private readonly bool Worse(int a, int b) => _scores[a] < _scores[b] || (_scores[a] == _scores[b] && _indices[a] > _indices[b]);
+
+        private readonly void SiftUp(int at)
+        {
+            while (at > 0)
+            {
+                var parent = (at - 1) >> 1;
+                if (!Worse(at, parent))
+                {
+                    return;
+                }
+
+                Swap(at, parent);
+                at = parent;
+            }
+        }
+
+        private readonly void SiftDown(int count)
+        {
+            var at = 0;
+            while (true)
+            {
+                var left = (2 * at) + 1;
+                if (left >= count)
+                {
+                    return;
+                }
+
+                var worst = left + 1 < count && Worse(left + 1, left) ? left + 1 : left;
+                if (!Worse(worst, at))
+                {
+                    return;
+                }
+
+                Swap(at, worst);
+                at = worst;
+            }
+        }
+
+        private readonly void Swap(int a, int b)
+        {
+            (_scores[a], _scores[b]) = (_scores[b], _scores[a]);
+            (_indices[a], _indices[b]) = (_indices[b], _indices[a]);
+        }
     }
 }
