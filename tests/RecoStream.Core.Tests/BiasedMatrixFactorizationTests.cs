@@ -286,6 +286,17 @@ public class BiasedMatrixFactorizationTests
             Assert.Equal(mf.ScoreItem("u7", catalog[c]), scores[c], tolerance: 1e-4);
         }
 
+        // Items that were missing get rows (learned after the requests above): the next request scores them by their rows.
+        mf.Learn(Rating("u3", "unseen3", 5), 5);
+        mf.Learn(Rating("u7", "new-2", 1), 1);
+        mf.ScoreItems("u7", catalog, scores);
+        for (var c = 0; c < catalog.Count; c++)
+        {
+            Assert.Equal(mf.ScoreItem("u7", catalog[c]), scores[c], tolerance: 1e-4);
+        }
+
+        Assert.NotEqual(mf.ScoreItem("u7", "never-seen"), mf.ScoreItem("u7", "unseen3"));
+
         // An unknown user: the biases alone, through the same scoring pass.
         mf.ScoreItems("nobody", catalog, scores);
         for (var c = 0; c < catalog.Count; c++)

@@ -44,6 +44,9 @@ internal sealed class FactorTable
     private int _hand = 1;
     private long _total;
     private long _newestMs;
+    private long _membership;
+    private long _catalogCheckedAt = -1;
+    private int _catalogChecked;
     private IRowStore? _store;
     private float[]? _spare;
     private long _hits;
@@ -195,7 +198,10 @@ internal sealed class FactorTable
         }
 
         var rows = CollectionsMarshal.AsSpan(_rowsOfCatalog)[..n];
-        for (var c = 0; c < rows.Length; c++)
+        // Items without a row are looked up again only when rows came or went since the last pass (in memory; over a
+        // store every pass looks, as any lookup may read a row back and evict another), else only the catalog's new items.
+        var from = _store is null && _catalogCheckedAt == _membership ? _catalogChecked : 0;
+        for (var c = from; c < rows.Length; c++)
         {
             if (rows[c] < 0)
             {
@@ -204,6 +210,9 @@ internal sealed class FactorTable
                 RowOfCatalogItem(catalog, c);
             }
         }
+
+        _catalogCheckedAt = _membership;
+        _catalogChecked = n;
 
         FactorKernels.ScoreRows(p, _factors, withBias ? _bias : null, baseScore, missing, rows, scores);
     }
@@ -377,6 +386,7 @@ internal sealed class FactorTable
 
     private void Place(string id, int row)
     {
+        _membership++;
         _rows.Add(id, row);
         _ids[row] = id;
         _catalogIndex[row] = -1;
@@ -436,6 +446,7 @@ internal sealed class FactorTable
 
     private void Release(int slot, string id)
     {
+        _membership++;
         _rows.Remove(id);
         _ids[slot] = null;
         _flags[slot] = 0;
