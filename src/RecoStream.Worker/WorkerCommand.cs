@@ -334,6 +334,7 @@ internal static class WorkerCommand
         services.AddSingleton(metrics);
         services.AddSingleton<WorkerStatus>();
         services.AddSingleton<IngestQueue>();
+        services.AddSingleton<PendingLines>();
         services.AddSingleton<PipelineCounters>();
         services.AddSingleton(events);
         services.AddSingleton(parser);

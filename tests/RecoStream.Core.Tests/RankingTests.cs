@@ -184,3 +184,63 @@ public class RecommenderTests
         Assert.Equal(new HashSet<int> { 2, 3, 4 }, items.ToHashSet());
     }
 }
+
+public class RecommendManyTests
+{
+    public static TheoryData<string> Learners => ["mf", "implicit", "linear", "mf-batch"];
+
+    private static IOnlineLearner Create(string kind) => kind switch
+    {
+        "mf" => new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 32 }),
+        "implicit" => new ImplicitMatrixFactorization(new ImplicitMatrixFactorizationOptions { Rank = 64 }),
+        "mf-batch" => new WindowedBatchLearner(new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 24 }), new WindowedBatchOptions()),
+        _ => new LinearLearner(new LinearLearnerOptions { HashBits = 16 }),
+    };
+
+    [Theory]
+    [MemberData(nameof(Learners))]
+    public void RecommendMany_EqualsEachUsersOwnRecommendation(string kind)
+    {
+        // 1,000 items (several scoring blocks), users with and without a history, some the learner has no row for
+        // (implicit learns only from ratings of 4 and up), one user asked for twice with different k.
+        var learner = Create(kind);
+        var catalog = new ItemCatalog();
+        var history = new InteractionHistory(50);
+        var rng = new Random(9);
+        for (var n = 0; n < 20_000; n++)
+        {
+            var user = "u" + rng.Next(60);
+            var item = "i" + rng.Next(1000);
+            var rating = rng.Next(1, 6);
+            var e = new UserEvent(user, item, EventType.Rating, rating, n * 1000L, [], []);
+            if (learner.Learns(e) && (kind != "implicit" || rating >= 4 || user != "u5"))
+            {
+                learner.Learn(e, rating);
+            }
+
+            history.Record(user, catalog.Record(item));
+        }
+
+        if (learner is WindowedBatchLearner batch)
+        {
+            batch.CloseWindow();
+        }
+
+        var recommender = new Recommender(learner, catalog, history);
+        (string, int)[] requests = [("u1", 10), ("nobody", 5), ("u2", 25), ("u5", 10), ("u1", 3), ("u59", 1), ("u30", 100)];
+
+        var many = recommender.Recommend(requests);
+
+        Assert.Equal(requests.Length, many.Count);
+        for (var r = 0; r < requests.Length; r++)
+        {
+            var one = recommender.Recommend(requests[r].Item1, requests[r].Item2);
+            Assert.Equal(one.Source, many[r].Source);
+            Assert.Equal(one.User, many[r].User);
+            Assert.Equal(one.Items, many[r].Items);
+        }
+
+        Assert.Equal(Recommendation.PopularSource, many[1].Source);
+        Assert.Equal(Recommendation.ModelSource, many[0].Source);
+    }
+}

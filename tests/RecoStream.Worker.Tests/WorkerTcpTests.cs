@@ -138,6 +138,45 @@ public sealed class WorkerTcpTests : IDisposable
     }
 
     [Fact]
+    public async Task Requests_ARunOfRecommends_GetsTheAnswersEachWouldGetAlone_AndAnEventBetweenCounts()
+    {
+        // Recommend requests sent together are scored in one pass; each answer must still be the one the request gets
+        // on its own, and one after an event must reflect it.
+        using var worker = StartDaemon("--RecoStream:Serving:Learner=mf");
+        using var client = await LineClient.ConnectAsync(_tcpPort);
+        await client.SendAsync(Enumerable.Range(0, 3000).Select(n =>
+            $$"""{"user":"u{{n % 30}}","item":"i{{(n * 7) % 200}}","type":"rating","value":{{1 + (n * 13 % 5)}},"ts":{{n * 1000}}}"""));
+        Assert.Contains("\"accepted\":3000,", await client.AskAsync("""{"op":"flush"}"""), StringComparison.Ordinal);
+        var requests = Enumerable.Range(0, 12).Select(u => $$"""{"op":"recommend","user":"u{{u}}","k":{{3 + u}}}""")
+            .Append("""{"op":"recommend","user":"nobody","k":4}""").ToArray();
+        var alone = new List<string>();
+        foreach (var request in requests)
+        {
+            alone.Add(await client.AskAsync(request));
+        }
+
+        // One write: the run, an event that changes the model, the run again.
+        await client.SendAsync(requests.Append("""{"user":"u3","item":"i7","type":"rating","value":5,"ts":4000000}""").Concat(requests));
+        await client.FlushAsync();
+        var together = new List<string>();
+        for (var n = 0; n < 2 * requests.Length; n++)
+        {
+            together.Add(await client.ReadLineAsync());
+        }
+
+        var afterEvent = new List<string>();
+        foreach (var request in requests)
+        {
+            afterEvent.Add(await client.AskAsync(request));
+        }
+
+        Assert.Equal(alone, together[..requests.Length]);
+        Assert.Equal(afterEvent, together[requests.Length..]);
+        Assert.NotEqual(alone, afterEvent);
+        Assert.Equal("model", Json(alone[0]).GetProperty("source").GetString());
+    }
+
+    [Fact]
     public async Task Requests_RecommendPredictAndErrors_AnsweredOnTheSameConnection()
     {
         // Rating predictions come from the biased MF learner.

@@ -174,9 +174,31 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     {
         var known = _users.TryGetRow(user, out var u);
         var p = known ? _users.Factors(u) : default;
-        var baseScore = (float)GlobalMean + (known ? _users.Bias(u) + SessionBias(u, _clockMs) : 0f);
+        var baseScore = known ? BaseScore(u) : (float)GlobalMean;
         // Unclipped: clipping would tie every item predicted above the top of the scale.
         _items.ScoreCatalog(items, p, baseScore, withBias: true, missing: baseScore, scores);
+    }
+
+    /// <inheritdoc />
+    public void ScoreItems(IReadOnlyList<string> users, IReadOnlyList<string> items, Span<float> scores)
+    {
+        // Each user's factors and base score are taken as soon as it is looked up: over a store, looking up the next may
+        // evict a row.
+        var factors = new float[users.Count * _rank];
+        var baseScores = new float[users.Count];
+        for (var u = 0; u < users.Count; u++)
+        {
+            if (!_users.TryGetRow(users[u], out var row))
+            {
+                IOnlineLearner.ScoreEachUser(this, users, items, scores);
+                return;
+            }
+
+            _users.Factors(row).CopyTo(factors.AsSpan(u * _rank));
+            baseScores[u] = BaseScore(row);
+        }
+
+        _items.ScoreCatalog(items, factors, baseScores, withBias: true, missing: baseScores, scores);
     }
 
     /// <inheritdoc />
@@ -240,6 +262,9 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
 
         return raw;
     }
+
+    /// <summary>A known user's part of every item's score: mu + b_u + the session bias at the newest event time learned.</summary>
+    private float BaseScore(int u) => (float)GlobalMean + (_users.Bias(u) + SessionBias(u, _clockMs));
 
     /// <summary>The user's session bias as it stands at <paramref name="timeMs"/>.</summary>
     private float SessionBias(int u, long timeMs) => _sessionMs > 0 ? _users.Extras(u)[0] * SessionFade(u, timeMs) : 0f;

@@ -189,7 +189,44 @@ internal sealed class FactorTable
     /// <paramref name="withBias"/>), or <paramref name="missing"/> for an item the table has no row for. The catalog's
     /// rows are looked up once and remembered, so a request costs one pass over the factors.
     /// </summary>
-    public void ScoreCatalog(IReadOnlyList<string> catalog, ReadOnlySpan<float> p, float baseScore, bool withBias, float missing, Span<float> scores)
+    public void ScoreCatalog(IReadOnlyList<string> catalog, ReadOnlySpan<float> p, float baseScore, bool withBias, float missing, Span<float> scores) =>
+        FactorKernels.ScoreRows(p, _factors, withBias ? _bias : null, baseScore, missing, CatalogRows(catalog), scores);
+
+    /// <summary>
+    /// <see cref="ScoreCatalog(IReadOnlyList{string}, ReadOnlySpan{float}, float, bool, float, Span{float})"/> for several
+    /// users, each with factors: user u's factors are <c>userFactors[(u * rank)..]</c>, its base score
+    /// <c>baseScores[u]</c>, the score of an item without a row <c>missing[u]</c>, its scores <c>scores[(u * catalog.Count)..]</c>. The catalog is scored a block of rows at a
+    /// time for every user in turn, so a block is read from memory once and then from the cache.
+    /// </summary>
+    public void ScoreCatalog(IReadOnlyList<string> catalog, ReadOnlySpan<float> userFactors, ReadOnlySpan<float> baseScores, bool withBias,
+        ReadOnlySpan<float> missing, Span<float> scores)
+    {
+        var n = catalog.Count;
+        var users = baseScores.Length;
+        ArgumentOutOfRangeException.ThrowIfLessThan(userFactors.Length, users * _rank);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scores.Length, users * n);
+        ArgumentOutOfRangeException.ThrowIfLessThan(missing.Length, users);
+        var rows = CatalogRows(catalog);
+        var bias = withBias ? _bias : null;
+        for (var start = 0; start < n; start += ScoringBlockRows)
+        {
+            var length = Math.Min(ScoringBlockRows, n - start);
+            for (var u = 0; u < users; u++)
+            {
+                FactorKernels.ScoreRows(userFactors.Slice(u * _rank, _rank), _factors, bias, baseScores[u], missing[u], rows.Slice(start, length),
+                    scores.Slice((u * n) + start, length));
+            }
+        }
+    }
+
+    /// <summary>Item rows per block when scoring for several users (16 KB of factors at rank 32).</summary>
+    private const int ScoringBlockRows = 128;
+
+    /// <summary>
+    /// The rows of an append-only catalog's items (-1 for an item without one), looked up once and remembered: a request
+    /// costs one pass over the factors.
+    /// </summary>
+    private Span<int> CatalogRows(IReadOnlyList<string> catalog)
     {
         var n = catalog.Count;
         while (_rowsOfCatalog.Count < n)
@@ -206,15 +243,14 @@ internal sealed class FactorTable
             if (rows[c] < 0)
             {
                 // Looked up now (remembered when found); a lookup may read a row back from the store and so evict
-                // another, which clears that one's entry: the dot products below read the entries afresh.
+                // another, which clears that one's entry: the dot products read the entries afresh.
                 RowOfCatalogItem(catalog, c);
             }
         }
 
         _catalogCheckedAt = _membership;
         _catalogChecked = n;
-
-        FactorKernels.ScoreRows(p, _factors, withBias ? _bias : null, baseScore, missing, rows, scores);
+        return rows;
     }
 
     public Span<float> Factors(int row) => _factors.AsSpan(row * _rank, _rank);

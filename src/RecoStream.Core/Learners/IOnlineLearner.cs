@@ -32,6 +32,22 @@ public interface IOnlineLearner
     /// </summary>
     void ScoreItems(string user, IReadOnlyList<string> items, Span<float> scores);
 
+    /// <summary>
+    /// Scores the catalog for several users: user u's scores are <c>scores[(u * items.Count)..((u + 1) * items.Count)]</c>,
+    /// each equal to what <see cref="ScoreItems(string, IReadOnlyList{string}, Span{float})"/> gives that user. Learners
+    /// with factor tables read each item row once for all of them.
+    /// </summary>
+    void ScoreItems(IReadOnlyList<string> users, IReadOnlyList<string> items, Span<float> scores) => ScoreEachUser(this, users, items, scores);
+
+    /// <summary>The scores of several users, one user at a time.</summary>
+    static void ScoreEachUser(IOnlineLearner learner, IReadOnlyList<string> users, IReadOnlyList<string> items, Span<float> scores)
+    {
+        for (var u = 0; u < users.Count; u++)
+        {
+            learner.ScoreItems(users[u], items, scores.Slice(u * items.Count, items.Count));
+        }
+    }
+
     /// <summary>Scores one user-item pair with event features at their mean.</summary>
     double ScoreItem(string user, string item);
 

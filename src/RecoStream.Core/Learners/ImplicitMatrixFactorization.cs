@@ -94,6 +94,26 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     }
 
     /// <inheritdoc />
+    public void ScoreItems(IReadOnlyList<string> users, IReadOnlyList<string> items, Span<float> scores)
+    {
+        // Each user's factors are copied as soon as they are looked up: over a store, looking up the next may evict a row.
+        var factors = new float[users.Count * _rank];
+        for (var u = 0; u < users.Count; u++)
+        {
+            if (!_users.TryGetRow(users[u], out var row))
+            {
+                IOnlineLearner.ScoreEachUser(this, users, items, scores);
+                return;
+            }
+
+            _users.Factors(row).CopyTo(factors.AsSpan(u * _rank));
+        }
+
+        var zeros = new float[users.Count];
+        _items.ScoreCatalog(items, factors, baseScores: zeros, withBias: false, missing: zeros, scores);
+    }
+
+    /// <inheritdoc />
     public LearnerSnapshot Snapshot() => Copy(changesOnly: false);
 
     /// <inheritdoc />

@@ -102,6 +102,9 @@ public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner
     public void ScoreItems(string user, IReadOnlyList<string> items, Span<float> scores) => _inner.ScoreItems(user, items, scores);
 
     /// <inheritdoc />
+    public void ScoreItems(IReadOnlyList<string> users, IReadOnlyList<string> items, Span<float> scores) => _inner.ScoreItems(users, items, scores);
+
+    /// <inheritdoc />
     public double ScoreItem(string user, string item) => _inner.ScoreItem(user, item);
 
     /// <inheritdoc />

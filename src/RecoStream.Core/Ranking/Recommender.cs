@@ -12,6 +12,7 @@ public sealed class Recommender
     private readonly ItemCatalog _catalog;
     private readonly InteractionHistory _history;
     private float[] _scores = [];
+    private float[] _manyScores = [];
 
     public Recommender(IOnlineLearner learner, ItemCatalog catalog, InteractionHistory history)
         : this(() => learner, catalog, history)
@@ -30,28 +31,66 @@ public sealed class Recommender
     public Recommendation Recommend(string user, int k)
     {
         var n = _catalog.Count;
-        if (_scores.Length < n)
-        {
-            _scores = new float[Math.Max(n, _scores.Length * 2)];
-        }
-
-        var scores = _scores.AsSpan(0, n);
-        string source;
+        var scores = Scratch(ref _scores, n);
         if (_history.TryGetItems(user, out var seen))
         {
             _learner().ScoreItems(user, _catalog.Ids, scores);
-            source = Recommendation.ModelSource;
+            return Top(user, scores, k, seen, Recommendation.ModelSource);
         }
-        else
+
+        return Popular(user, scores, k, seen);
+    }
+
+    /// <summary>
+    /// The top-k of several users, each exactly as <see cref="Recommend(string, int)"/> gives it; the users the model
+    /// scores are scored in one pass over the items (the learner reads each item row once for all of them).
+    /// </summary>
+    public IReadOnlyList<Recommendation> Recommend(IReadOnlyList<(string User, int K)> requests)
+    {
+        var results = new Recommendation[requests.Count];
+        var scored = new List<int>(requests.Count);
+        var users = new List<string>(requests.Count);
+        var seen = new IReadOnlySet<int>[requests.Count];
+        for (var r = 0; r < requests.Count; r++)
         {
-            for (var i = 0; i < n; i++)
+            if (_history.TryGetItems(requests[r].User, out seen[r]))
             {
-                scores[i] = _catalog.Counts[i];
+                scored.Add(r);
+                users.Add(requests[r].User);
             }
-
-            source = Recommendation.PopularSource;
+            else
+            {
+                results[r] = Popular(requests[r].User, Scratch(ref _scores, _catalog.Count), requests[r].K, seen[r]);
+            }
         }
 
+        var n = _catalog.Count;
+        if (users.Count > 0)
+        {
+            var scores = Scratch(ref _manyScores, users.Count * n);
+            _learner().ScoreItems(users, _catalog.Ids, scores);
+            for (var u = 0; u < scored.Count; u++)
+            {
+                var r = scored[u];
+                results[r] = Top(requests[r].User, scores.Slice(u * n, n), requests[r].K, seen[r], Recommendation.ModelSource);
+            }
+        }
+
+        return results;
+    }
+
+    private Recommendation Popular(string user, Span<float> scores, int k, IReadOnlySet<int> seen)
+    {
+        for (var i = 0; i < scores.Length; i++)
+        {
+            scores[i] = _catalog.Counts[i];
+        }
+
+        return Top(user, scores, k, seen, Recommendation.PopularSource);
+    }
+
+    private Recommendation Top(string user, Span<float> scores, int k, IReadOnlySet<int> seen, string source)
+    {
         var top = TopKSelector.Select(scores, k, seen);
         var items = new ScoredItem[top.Count];
         for (var i = 0; i < items.Length; i++)
@@ -60,5 +99,16 @@ public sealed class Recommender
         }
 
         return new Recommendation(user, items, source);
+    }
+
+    /// <summary>The first <paramref name="length"/> floats of a scratch buffer, grown (doubling) when too short.</summary>
+    private static Span<float> Scratch(ref float[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new float[Math.Max(length, buffer.Length * 2)];
+        }
+
+        return buffer.AsSpan(0, length);
     }
 }

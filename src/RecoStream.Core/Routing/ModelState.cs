@@ -72,8 +72,12 @@ public sealed class ModelState
         while (_pending.TryDequeue(out var change))
         {
             change();
+            ChangesApplied++;
         }
     }
+
+    /// <summary>Configuration changes applied by <see cref="ApplyPendingChanges"/> in this process.</summary>
+    public long ChangesApplied { get; private set; }
 
     /// <summary>The serving learner's model (shorthand).</summary>
     public IOnlineLearner Learner => Serving.Learner;

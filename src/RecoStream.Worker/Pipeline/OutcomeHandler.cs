@@ -21,7 +21,14 @@ namespace RecoStream.Worker.Pipeline;
 /// </summary>
 internal sealed partial class OutcomeHandler : IDisposable
 {
+    /// <summary>Most recommend requests scored in one pass over the items.</summary>
+    public const int MaxRecommendRun = 16;
+
     private readonly Recommender _recommender;
+    private readonly PendingLines _pending;
+    private readonly Dictionary<StreamItem, Recommendation> _prepared = new(ReferenceEqualityComparer.Instance);
+    private readonly List<StreamItem> _run = [];
+    private (IOnlineLearner? Learner, long Events, long Changes) _preparedFor;
     private readonly ModelState _state;
     private readonly ResponseFormatter _format = new();
     private readonly Checkpointer _checkpointer;
@@ -47,12 +54,13 @@ internal sealed partial class OutcomeHandler : IDisposable
     private long _arrivedAt;
     private long _arrivedCount;
 
-    public OutcomeHandler(Recommender recommender, ModelState state, Checkpointer checkpointer, RejectionLog rejections,
+    public OutcomeHandler(Recommender recommender, PendingLines pending, ModelState state, Checkpointer checkpointer, RejectionLog rejections,
         WorkerMetrics metrics, PipelineCounters counters, StorageOptions storage, SecurityOptions security, TimeProvider time,
         CheckpointStore store, WorkerStatus status, IHostApplicationLifetime lifetime,
         ILogger<OutcomeHandler> logger)
     {
         _recommender = recommender;
+        _pending = pending;
         _state = state;
         _checkpointer = checkpointer;
         _rejections = rejections;
@@ -73,6 +81,12 @@ internal sealed partial class OutcomeHandler : IDisposable
 
     public void Handle(StreamItem item)
     {
+        if (_prepared.Count > 0 && !IsRecommend(item))
+        {
+            // Answers prepared for a run of recommend requests serve only that run: anything else may change the model.
+            _prepared.Clear();
+        }
+
         if (item.Kind == StreamItemKind.WindowClosed)
         {
             // Not a line: the window stage closed a window and the route has trained the windowed-batch learners on it.
@@ -316,6 +330,42 @@ internal sealed partial class OutcomeHandler : IDisposable
 
     public void Dispose() => _format.Dispose();
 
+    private static bool IsRecommend(StreamItem item) => item is { Kind: StreamItemKind.Request, Request.Op: RequestOp.Recommend };
+
+    /// <summary>
+    /// The answer to a recommend request. When the lines right after it (in this batch and the batches already queued) are
+    /// recommend requests too, they are scored with it in one pass over the items and their answers kept until they
+    /// arrive here: nothing can change the model in between, as only those requests pass through the pipeline, and the
+    /// answers are dropped if anything else arrives, the model applied an event or a settings change, or the serving
+    /// learner changed. Each answer is exactly what the request would get on its own.
+    /// </summary>
+    private Recommendation Recommend(StreamItem item)
+    {
+        var current = (_state.Learner, _state.EventsApplied, _state.ChangesApplied);
+        if (_prepared.Remove(item, out var prepared) && _preparedFor == current)
+        {
+            return prepared;
+        }
+
+        _prepared.Clear();
+        _run.Clear();
+        _run.Add(item);
+        _pending.Upcoming(_run, MaxRecommendRun, IsRecommend);
+        if (_run.Count == 1)
+        {
+            return _recommender.Recommend(item.Request!.User, item.Request.K);
+        }
+
+        var answers = _recommender.Recommend(_run.Select(r => (r.Request!.User, r.Request.K)).ToList());
+        for (var r = 1; r < _run.Count; r++)
+        {
+            _prepared[_run[r]] = answers[r];
+        }
+
+        _preparedFor = current;
+        return answers[0];
+    }
+
     private void Answer(StreamItem item, LineOrigin? origin)
     {
         // What the lines before a request did is visible on /metrics by the time its answer arrives.
@@ -327,7 +377,7 @@ internal sealed partial class OutcomeHandler : IDisposable
         {
             case RequestOp.Recommend:
                 var start = _time.GetTimestamp();
-                var recommendation = _recommender.Recommend(request.User, request.K);
+                var recommendation = Recommend(item);
                 origin?.Reply(_format.Recommendation(recommendation), isError: false);
                 _metrics.RecommendDuration.Observe(_time.GetElapsedTime(start).TotalSeconds);
                 break;

@@ -17,6 +17,7 @@ namespace RecoStream.Worker.Pipeline;
 internal sealed partial class PipelineService : BackgroundService
 {
     private readonly IngestQueue _queue;
+    private readonly PendingLines _pending;
     private readonly StreamPipeline _pipeline;
     private readonly OutcomeHandler _handler;
     private readonly ModelState _state;
@@ -27,11 +28,12 @@ internal sealed partial class PipelineService : BackgroundService
     private readonly ILogger<PipelineService> _logger;
     private readonly ReplayReport? _report;
 
-    public PipelineService(IngestQueue queue, StreamPipeline pipeline, OutcomeHandler handler, ModelState state,
+    public PipelineService(IngestQueue queue, PendingLines pending, StreamPipeline pipeline, OutcomeHandler handler, ModelState state,
         PipelineCounters counters, WorkerStatus status, IHostApplicationLifetime lifetime, TimeProvider time,
         ILogger<PipelineService> logger, ReplayReport? report = null)
     {
         _queue = queue;
+        _pending = pending;
         _pipeline = pipeline;
         _handler = handler;
         _state = state;
@@ -58,19 +60,27 @@ internal sealed partial class PipelineService : BackgroundService
             {
                 try
                 {
-                    foreach (var batch in _queue.ReadAll())
+                    foreach (var read in _queue.ReadAll())
                     {
-                        foreach (var item in batch)
+                        var batch = read;
+                        do
                         {
-                            observer.OnNext(item);
-                        }
+                            for (var i = 0; i < batch.Length; i++)
+                            {
+                                _pending.At(batch, i + 1);
+                                observer.OnNext(batch[i]);
+                            }
 
-                        // The chain is synchronous: every line of the batch has been handled.
-                        _handler.BatchDone();
-                        if (stop.IsDisposed)
-                        {
-                            return;
+                            // The chain is synchronous: every line of the batch has been handled.
+                            _handler.BatchDone();
+                            if (stop.IsDisposed)
+                            {
+                                return;
+                            }
+
+                            // Batches the end of the pipeline took from the queue while looking ahead come first.
                         }
+                        while (_pending.TryTakeEarlyBatch(out batch));
                     }
 
                     observer.OnCompleted();

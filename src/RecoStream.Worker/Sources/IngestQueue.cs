@@ -88,6 +88,18 @@ internal sealed class IngestQueue
         }
     }
 
+    /// <summary>The next queued batch if there is one, without waiting (the pipeline thread looking ahead).</summary>
+    public bool TryTake(out StreamItem[] batch)
+    {
+        if (!_channel.Reader.TryRead(out batch!))
+        {
+            return false;
+        }
+
+        Interlocked.Add(ref _depth, -batch.Length);
+        return true;
+    }
+
     private static bool TryReadSpinning(ChannelReader<StreamItem[]> reader, out StreamItem[] batch)
     {
         for (var spins = 0; spins < SpinsBeforeBlocking; spins++)
