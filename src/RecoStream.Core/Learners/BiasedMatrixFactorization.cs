@@ -183,22 +183,26 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     public void ScoreItems(IReadOnlyList<string> users, IReadOnlyList<string> items, Span<float> scores)
     {
         // Each user's factors and base score are taken as soon as it is looked up: over a store, looking up the next may
-        // evict a row.
+        // evict a row. A user without a row is scored on its own (biases only).
         var factors = new float[users.Count * _rank];
         var baseScores = new float[users.Count];
+        var outputs = new int[users.Count];
+        var known = 0;
         for (var u = 0; u < users.Count; u++)
         {
-            if (!_users.TryGetRow(users[u], out var row))
+            if (_users.TryGetRow(users[u], out var row))
             {
-                IOnlineLearner.ScoreEachUser(this, users, items, scores);
-                return;
+                _users.Factors(row).CopyTo(factors.AsSpan(known * _rank));
+                baseScores[known] = BaseScore(row);
+                outputs[known++] = u;
             }
-
-            _users.Factors(row).CopyTo(factors.AsSpan(u * _rank));
-            baseScores[u] = BaseScore(row);
+            else
+            {
+                ScoreItems(users[u], items, scores.Slice(u * items.Count, items.Count));
+            }
         }
 
-        _items.ScoreCatalog(items, factors, baseScores, withBias: true, missing: baseScores, scores);
+        _items.ScoreCatalog(items, factors, baseScores.AsSpan(0, known), withBias: true, missing: baseScores, outputs.AsSpan(0, known), scores);
     }
 
     /// <inheritdoc />

@@ -195,17 +195,23 @@ internal sealed class FactorTable
     /// <summary>
     /// <see cref="ScoreCatalog(IReadOnlyList{string}, ReadOnlySpan{float}, float, bool, float, Span{float})"/> for several
     /// users, each with factors: user u's factors are <c>userFactors[(u * rank)..]</c>, its base score
-    /// <c>baseScores[u]</c>, the score of an item without a row <c>missing[u]</c>, its scores <c>scores[(u * catalog.Count)..]</c>. The catalog is scored a block of rows at a
+    /// <c>baseScores[u]</c>, the score of an item without a row <c>missing[u]</c>, its scores
+    /// <c>scores[(outputs[u] * catalog.Count)..]</c>. The catalog is scored a block of rows at a
     /// time for every user in turn, so a block is read from memory once and then from the cache.
     /// </summary>
     public void ScoreCatalog(IReadOnlyList<string> catalog, ReadOnlySpan<float> userFactors, ReadOnlySpan<float> baseScores, bool withBias,
-        ReadOnlySpan<float> missing, Span<float> scores)
+        ReadOnlySpan<float> missing, ReadOnlySpan<int> outputs, Span<float> scores)
     {
         var n = catalog.Count;
         var users = baseScores.Length;
         ArgumentOutOfRangeException.ThrowIfLessThan(userFactors.Length, users * _rank);
-        ArgumentOutOfRangeException.ThrowIfLessThan(scores.Length, users * n);
         ArgumentOutOfRangeException.ThrowIfLessThan(missing.Length, users);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputs.Length, users);
+        foreach (var output in outputs[..users])
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(scores.Length, (output + 1) * n);
+        }
+
         var rows = CatalogRows(catalog);
         var bias = withBias ? _bias : null;
         for (var start = 0; start < n; start += ScoringBlockRows)
@@ -214,7 +220,7 @@ internal sealed class FactorTable
             for (var u = 0; u < users; u++)
             {
                 FactorKernels.ScoreRows(userFactors.Slice(u * _rank, _rank), _factors, bias, baseScores[u], missing[u], rows.Slice(start, length),
-                    scores.Slice((u * n) + start, length));
+                    scores.Slice((outputs[u] * n) + start, length));
             }
         }
     }

@@ -97,20 +97,25 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     public void ScoreItems(IReadOnlyList<string> users, IReadOnlyList<string> items, Span<float> scores)
     {
         // Each user's factors are copied as soon as they are looked up: over a store, looking up the next may evict a row.
+        // A user without a row scores 0 everywhere.
         var factors = new float[users.Count * _rank];
+        var outputs = new int[users.Count];
+        var known = 0;
         for (var u = 0; u < users.Count; u++)
         {
-            if (!_users.TryGetRow(users[u], out var row))
+            if (_users.TryGetRow(users[u], out var row))
             {
-                IOnlineLearner.ScoreEachUser(this, users, items, scores);
-                return;
+                _users.Factors(row).CopyTo(factors.AsSpan(known * _rank));
+                outputs[known++] = u;
             }
-
-            _users.Factors(row).CopyTo(factors.AsSpan(u * _rank));
+            else
+            {
+                scores.Slice(u * items.Count, items.Count).Clear();
+            }
         }
 
-        var zeros = new float[users.Count];
-        _items.ScoreCatalog(items, factors, baseScores: zeros, withBias: false, missing: zeros, scores);
+        var zeros = new float[known];
+        _items.ScoreCatalog(items, factors, baseScores: zeros, withBias: false, missing: zeros, outputs.AsSpan(0, known), scores);
     }
 
     /// <inheritdoc />
