@@ -28,6 +28,21 @@ public sealed partial class CheckpointStore : IDisposable
     private static readonly MessagePackSerializerOptions Serializer = StandardResolverAllowPrivate.Options
         .WithSecurity(MessagePackSecurity.UntrustedData);
 
+    // MessagePack builds each record type's formatter (emitting IL) the first time it meets the type: about a quarter of
+    // a second of a core for these records. Done on a pool thread when the first store of the process opens, so that
+    // neither the restore nor the first checkpoint (synchronous on the pipeline thread at the end of a replay) waits for
+    // all of it.
+    private static readonly Lazy<Task> FormattersBuilt = new(() => Task.Run(() =>
+    {
+        RoundTrip(new MetaRecord());
+        RoundTrip(new LearnerRecord());
+        RoundTrip(new PositionRecord());
+        RoundTrip(new NormalizerRecord());
+        RoundTrip(new CatalogRecord());
+        RoundTrip(new HistoryRecord());
+        RoundTrip(new StreamRecord());
+    }));
+
     // A row's removal (expiry, or absence from a full write) is a version with an empty value.
     private static readonly byte[] Removal = [];
 
@@ -106,6 +121,7 @@ public sealed partial class CheckpointStore : IDisposable
                 $"{SchemaVersion}: start on a new store (RecoStream:Storage:Path) and replay the input");
         }
 
+        _ = FormattersBuilt.Value;
         var store = new CheckpointStore(db, syncWrites, keep) { Path = path };
         var generations = store.Generations();
         store.Generation = store._reserved = generations.Count > 0 ? generations[^1] : 0;
@@ -702,6 +718,8 @@ public sealed partial class CheckpointStore : IDisposable
 
         return ids;
     }
+
+    private static void RoundTrip<T>(T record) => MessagePackSerializer.Deserialize<T>(MessagePackSerializer.Serialize(record, Serializer), Serializer);
 
     private static long Put<T>(WriteBatch batch, ColumnFamilyHandle family, byte[] key, T record)
     {
