@@ -10,8 +10,9 @@ namespace RecoStream.Core.Learners;
 /// items, smaller as evidence accumulates, which is what a single pass over a stream needs). mu is the running
 /// mean rating. s_u(t) is the user's session bias: how much higher or lower than usual the user rates in the current
 /// sitting, learned like b_u but fading (with its AdaGrad accumulator) by exp(-dt / T) over the event time dt since the
-/// user's previous rating, so it starts afresh in each session (kept in the user row's extra columns). Users and items are added on the fly, keyed by their real ids; an unknown user or item
-/// contributes no bias and no factors, so cold start falls back to the biases (and to popularity in the recommender).
+/// user's previous rating, so it starts afresh in each session (kept in the user row's extra columns). Users and items
+/// are added on the fly, keyed by their real ids; an unknown user or item contributes no bias and no factors, so cold
+/// start falls back to the biases (and to popularity in the recommender).
 /// </summary>
 public sealed class BiasedMatrixFactorization : IOnlineLearner
 {

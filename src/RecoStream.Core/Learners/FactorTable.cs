@@ -5,11 +5,11 @@ namespace RecoStream.Core.Learners;
 /// <summary>
 /// Rows of latent factors keyed by their real ids (no hashing, no collisions), added on the fly: a bias and
 /// <c>rank</c> factors per row, with AdaGrad accumulators for both. Rows live in slots of contiguous arrays, so a row
-/// is a span. A table may keep a few more floats per row for its learner (<see cref="Extras"/>: zero for a new row, and for
-/// a row stored before the table had them). The table remembers which rows changed since the last snapshot of changes (a checkpoint writes only
-/// those), expires rows inactive longer than a TTL, admits new ids after N sightings, and, with a hot-set limit and a
-/// store, keeps only the most recently used rows in memory (CLOCK eviction; a changed row is written before it goes).
-/// Slot 0 is scratch: the row a not-yet-admitted id is updated in and then forgotten.
+/// is a span. A table may keep a few more floats per row for its learner (<see cref="Extras"/>: zero for a new row, and
+/// for a row stored before the table had them). The table remembers which rows changed since the last snapshot of
+/// changes (a checkpoint writes only those), expires rows inactive longer than a TTL, admits new ids after N sightings,
+/// and, with a hot-set limit and a store, keeps only the most recently used rows in memory (CLOCK eviction; a changed
+/// row is written before it goes). Slot 0 is scratch: the row a not-yet-admitted id is updated in and then forgotten.
 /// </summary>
 internal sealed class FactorTable
 {
