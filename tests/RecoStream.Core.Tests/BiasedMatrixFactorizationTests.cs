@@ -160,6 +160,42 @@ public class BiasedMatrixFactorizationTests
     }
 
     [Fact]
+    public void ScoreItems_AnItemWhoseRowExpiresAndComesBack_IsScoredByWhatTheTableHolds()
+    {
+        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8, Rows = new RowTableOptions { TtlSeconds = 60 } });
+        for (var n = 0; n < 200; n++)
+        {
+            mf.Learn(Rating("u" + (n % 5), "i" + (n % 20), 1 + (n % 5), n * 100L), 1 + (n % 5));
+        }
+
+        mf.Learn(Rating("u1", "old", 5, 20_000), 5);
+        string[] catalog = ["i1", "old", "i2", "i3", "i4"];
+        var scores = new float[catalog.Length];
+        mf.ScoreItems("u1", catalog, scores);
+        Assert.Equal(mf.ScoreItem("u1", "old"), scores[1], tolerance: 1e-4);
+
+        // Ten minutes of event time later only i1-i4 are active: the next snapshot of changes expires the rest.
+        foreach (var item in (string[])["i1", "i2", "i3", "i4"])
+        {
+            mf.Learn(Rating("u1", item, 3, 620_000), 3);
+        }
+
+        Assert.Contains("old", mf.SnapshotChanges().Rows["item"].Removed);
+        mf.ScoreItems("u1", catalog, scores);
+        Assert.Equal(mf.ScoreItem("u1", "never-seen"), scores[1], tolerance: 1e-4);
+
+        // Learned again: its new row is scored.
+        mf.Learn(Rating("u2", "old", 1, 621_000), 1);
+        mf.ScoreItems("u1", catalog, scores);
+        for (var c = 0; c < catalog.Length; c++)
+        {
+            Assert.Equal(mf.ScoreItem("u1", catalog[c]), scores[c], tolerance: 1e-4);
+        }
+
+        Assert.NotEqual(mf.ScoreItem("u1", "never-seen"), mf.ScoreItem("u1", "old"), tolerance: 1e-4);
+    }
+
+    [Fact]
     public void Learn_PlantedLowRankMatrix_IsRecovered()
     {
         // Ratings from a rank-2 matrix plus small noise; biases alone cannot explain them.

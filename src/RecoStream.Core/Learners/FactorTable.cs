@@ -44,8 +44,7 @@ internal sealed class FactorTable
     private int _hand = 1;
     private long _total;
     private long _newestMs;
-    private long _membership;
-    private long _catalogCheckedAt = -1;
+    private readonly Dictionary<string, int> _catalogWithoutRow = new(StringComparer.Ordinal);
     private int _catalogChecked;
     private IRowStore? _store;
     private float[]? _spare;
@@ -173,11 +172,20 @@ internal sealed class FactorTable
         }
 
         var row = _rowsOfCatalog[index];
-        if (row < 0 && TryGetRow(catalog[index], out var found))
+        if (row < 0)
         {
-            row = found;
-            _rowsOfCatalog[index] = row;
-            _catalogIndex[row] = index;
+            if (TryGetRow(catalog[index], out var found))
+            {
+                row = found;
+                _rowsOfCatalog[index] = row;
+                _catalogIndex[row] = index;
+                _catalogWithoutRow.Remove(catalog[index]);
+            }
+            else
+            {
+                // Until the item gets a row (Place fills its entry in).
+                _catalogWithoutRow[catalog[index]] = index;
+            }
         }
 
         return row;
@@ -241,9 +249,9 @@ internal sealed class FactorTable
         }
 
         var rows = CollectionsMarshal.AsSpan(_rowsOfCatalog)[..n];
-        // Items without a row are looked up again only when rows came or went since the last pass (in memory; over a
-        // store every pass looks, as any lookup may read a row back and evict another), else only the catalog's new items.
-        var from = _store is null && _catalogCheckedAt == _membership ? _catalogChecked : 0;
+        // In memory only the catalog's new items are looked up: an item without a row gets its entry when the row is
+        // placed, and loses it when the row goes. Over a store every pass looks again, as the row may be in the store.
+        var from = _store is null ? _catalogChecked : 0;
         for (var c = from; c < rows.Length; c++)
         {
             if (rows[c] < 0)
@@ -254,7 +262,6 @@ internal sealed class FactorTable
             }
         }
 
-        _catalogCheckedAt = _membership;
         _catalogChecked = n;
         return rows;
     }
@@ -388,6 +395,8 @@ internal sealed class FactorTable
         _lastCopy.Clear();
         _removed.Clear();
         _rowsOfCatalog.Clear();
+        _catalogWithoutRow.Clear();
+        _catalogChecked = 0;
         _slots = 1;
         _hand = 1;
         _newestMs = 0;
@@ -428,10 +437,14 @@ internal sealed class FactorTable
 
     private void Place(string id, int row)
     {
-        _membership++;
         _rows.Add(id, row);
         _ids[row] = id;
         _catalogIndex[row] = -1;
+        if (_catalogWithoutRow.Count > 0 && _catalogWithoutRow.Remove(id, out var index))
+        {
+            _rowsOfCatalog[index] = row;
+            _catalogIndex[row] = index;
+        }
     }
 
     /// <summary>A free slot: a released one, a new one while under the hot-set limit, else the CLOCK victim's.</summary>
@@ -488,13 +501,13 @@ internal sealed class FactorTable
 
     private void Release(int slot, string id)
     {
-        _membership++;
         _rows.Remove(id);
         _ids[slot] = null;
         _flags[slot] = 0;
         if (_catalogIndex[slot] >= 0)
         {
             _rowsOfCatalog[_catalogIndex[slot]] = -1;
+            _catalogWithoutRow[id] = _catalogIndex[slot];
             _catalogIndex[slot] = -1;
         }
     }

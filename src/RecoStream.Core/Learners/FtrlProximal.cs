@@ -27,6 +27,7 @@ public sealed class FtrlProximal : IOnlineLearner, ILabelledLearner, IHashedLear
     private readonly HashSet<EventType> _negative;
     private readonly SparseFeatures _x = new();
     private readonly List<int> _itemSlots = [];
+    private double[] _weights = new double[64];
     private float[] _z;
     private float[] _n;
 
@@ -103,14 +104,29 @@ public sealed class FtrlProximal : IOnlineLearner, ILabelledLearner, IHashedLear
     /// <summary>One FTRL-Proximal update on an already featurized example; returns the probability before it.</summary>
     public double Step(SparseFeatures x, bool positive)
     {
-        var p = Sigmoid(Logit(x));
-        var y = positive ? 1.0 : 0.0;
         var slots = x.Slots;
         var values = x.Values;
+        if (_weights.Length < slots.Length)
+        {
+            _weights = new double[Math.Max(slots.Length, _weights.Length * 2)];
+        }
+
+        // Each coordinate's weight w_t is computed once, for the prediction and for its update; a slot that occurs twice
+        // (two features hashed together) uses w_t for both of its updates.
+        var weights = _weights.AsSpan(0, slots.Length);
+        var logit = 0.0;
+        for (var k = 0; k < slots.Length; k++)
+        {
+            weights[k] = Weight(slots[k]);
+            logit += weights[k] * values[k];
+        }
+
+        var p = Sigmoid(logit);
+        var y = positive ? 1.0 : 0.0;
         for (var k = 0; k < slots.Length; k++)
         {
             var i = slots[k];
-            var w = Weight(i);
+            var w = weights[k];
             var g = (p - y) * values[k];
             var n = (double)_n[i];
             var sigma = (Math.Sqrt(n + g * g) - Math.Sqrt(n)) / _alpha;
