@@ -63,8 +63,13 @@ public class BiasedMatrixFactorizationTests
         // Factors at zero: only mu, the biases and the session bias move. T = 100 s.
         var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions
         {
-            Rank = 1, InitialStd = 0, BiasLearningRate = 0.2, BiasRegularization = 0.02,
-            SessionBiasSeconds = 100, SessionBiasLearningRate = 0.5, SessionBiasRegularization = 1,
+            Rank = 1,
+            InitialStd = 0,
+            BiasLearningRate = 0.2,
+            BiasRegularization = 0.02,
+            SessionBiasSeconds = 100,
+            SessionBiasLearningRate = 0.5,
+            SessionBiasRegularization = 1,
         });
 
         // First rating of a new user: prediction 3, mu 4, error 0: nothing moves.
