@@ -26,6 +26,18 @@ internal sealed class MetaRecord
     /// checkpoints of the earlier layout, which hold it as one "history" record.
     /// </summary>
     [Key(10)] public bool HistoryInRows { get; set; }
+
+    /// <summary>
+    /// True when the behaviour statistics are stored as one row per user and item (<see cref="StoreLayout.BehaviourRows"/>);
+    /// false in checkpoints of the earlier layout, which hold them in the "stream" record.
+    /// </summary>
+    [Key(11)] public bool BehaviourInRows { get; set; }
+
+    /// <summary>Users with behaviour statistics (rows), checked against what is read.</summary>
+    [Key(12)] public int BehaviourUsers { get; set; }
+
+    /// <summary>Items with behaviour statistics (rows), checked against what is read.</summary>
+    [Key(13)] public int BehaviourItems { get; set; }
 }
 
 /// <summary>A learner's scalars, settings and prequential totals; its arrays and rows are stored page by page and row by row.</summary>

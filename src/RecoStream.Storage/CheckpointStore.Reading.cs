@@ -43,10 +43,29 @@ public sealed partial class CheckpointStore
             position = new SourcePosition(record.Source, record.Fingerprint, record.Line);
         }
 
+        // The behaviour statistics are rows too (the earlier layout kept them in the stream record).
+        var behaviour = stream is not null && meta.BehaviourInRows
+            ? new BehaviourRows(Math.Clamp(meta.BehaviourUsers, 0, 1 << 20), Math.Clamp(meta.BehaviourItems, 0, 1 << 20))
+            : null;
         var collect = new List<(string Family, byte[] Key)>();
         foreach (var family in StoreLayout.VersionedFamilies)
         {
-            ReadVersions(family, generation, oldestGeneration, learners, collect, meta.HistoryInRows ? historyRows : null);
+            ReadVersions(family, generation, oldestGeneration, learners, collect, meta.HistoryInRows ? historyRows : null, behaviour);
+        }
+
+        if (stream is not null)
+        {
+            if (behaviour is not null)
+            {
+                Check(behaviour.Users.Count == meta.BehaviourUsers && behaviour.Items.Count == meta.BehaviourItems, "behaviour",
+                    $"{behaviour.Users.Count} users and {behaviour.Items.Count} items have statistics where the checkpoint wrote {meta.BehaviourUsers} and {meta.BehaviourItems}");
+                stream = stream with { Behaviour = new BehaviourSnapshot(behaviour.Users, behaviour.Items, stream.Behaviour.KeySketch) };
+            }
+            else
+            {
+                // Read from the earlier layout's record: the next checkpoint writes every user's and item's row.
+                stream = stream with { Behaviour = stream.Behaviour with { WriteAllNext = true } };
+            }
         }
 
         var entries = new List<LearnerEntry>(learners.Count);
@@ -117,7 +136,7 @@ public sealed partial class CheckpointStore
     /// ones) and those older than what the oldest kept checkpoint reads.
     /// </summary>
     private void ReadVersions(string family, long generation, long oldestGeneration, Dictionary<string, LearnerReader> learners,
-        List<(string Family, byte[] Key)> collect, List<UserHistoryEntry>? history)
+        List<(string Family, byte[] Key)> collect, List<UserHistoryEntry>? history, BehaviourRows? behaviour)
     {
         var isRows = family is StoreLayout.UserRows or StoreLayout.ItemRows;
         var table = family == StoreLayout.UserRows ? "user" : "item";
@@ -147,6 +166,16 @@ public sealed partial class CheckpointStore
             }
 
             // The version this generation reads.
+            if (isRows && parsed.Learner.SequenceEqual(StoreLayout.BehaviourPrefix.AsSpan(1)))
+            {
+                if (value.Length > 0 && behaviour is not null)
+                {
+                    behaviour.Add(this, family == StoreLayout.UserRows, parsed.IdString(), value);
+                }
+
+                continue;
+            }
+
             if (isRows && parsed.Learner.SequenceEqual(StoreLayout.HistoryPrefix.AsSpan(1)))
             {
                 if (value.Length > 0 && history is not null)
@@ -350,15 +379,7 @@ public sealed partial class CheckpointStore
             QuarantineSeconds = [.. s.Quarantine.Select(q => q.Second)],
             QuarantineCounts = [.. s.Quarantine.Select(q => q.Count)],
             QuarantineUntils = [.. s.Quarantine.Select(q => q.UntilMs)],
-            Users = [.. b.Users.Select(u => u.User)],
-            UserCounts = [.. b.Users.Select(u => u.Count)],
-            UserFirstMs = [.. b.Users.Select(u => u.FirstMs)],
-            UserLastMs = [.. b.Users.Select(u => u.LastMs)],
-            UserPurchases = [.. b.Users.Select(u => u.Purchases)],
-            UserPurchaseTotals = [.. b.Users.Select(u => u.PurchaseTotal)],
-            Items = [.. b.Items.Select(i => i.Item)],
-            ItemCounts = [.. b.Items.Select(i => i.Count)],
-            ItemLastMs = [.. b.Items.Select(i => i.LastMs)],
+            // The behaviour statistics are rows of their own (the columns stay empty; the earlier layout filled them).
             KeySketch = b.KeySketch,
             Window = [w.Closed, w.Events, w.StartMs, w.EndMs, w.FirstMs, w.LastMs],
         };
@@ -385,6 +406,28 @@ public sealed partial class CheckpointStore
                 [.. Enumerable.Range(0, n).Select(i => new ItemStatisticsEntry(r.Items[i], r.ItemCounts[i], r.ItemLastMs[i]))],
                 r.KeySketch),
             new WindowTrackerSnapshot(r.Window[0], r.Window[1], r.Window[2], r.Window[3], r.Window[4], r.Window[5]));
+    }
+
+    /// <summary>The behaviour rows a checkpoint reads, users and items.</summary>
+    private sealed class BehaviourRows(int users, int items)
+    {
+        public List<UserStatisticsEntry> Users { get; } = new(users);
+
+        public List<ItemStatisticsEntry> Items { get; } = new(items);
+
+        public void Add(CheckpointStore store, bool user, string id, byte[] value)
+        {
+            if (user)
+            {
+                var f = store.DecodeBehaviour(value, 5);
+                Users.Add(new UserStatisticsEntry(id, f[0], f[1], f[2], f[3], BitConverter.Int64BitsToDouble(f[4])));
+            }
+            else
+            {
+                var f = store.DecodeBehaviour(value, 2);
+                Items.Add(new ItemStatisticsEntry(id, f[0], f[1]));
+            }
+        }
     }
 
     /// <summary>Assembles one learner's snapshot from its record, its array pages and its rows.</summary>

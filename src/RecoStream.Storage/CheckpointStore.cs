@@ -225,8 +225,14 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         bytes += WriteHistory(batch, snapshot.History, generation, ref rows);
+        var behaviourCounts = (Users: 0, Items: 0);
+        if (snapshot.Stream is { } stream)
+        {
+            bytes += WriteBehaviour(batch, stream.Behaviour, generation, ref rows, out behaviourCounts);
+        }
+
         bytes += WriteRecords(batch, snapshot, generation);
-        bytes += Put(batch, StoreLayout.Meta, StoreLayout.RecordKey(generation, "meta"), MetaOf(snapshot, writtenAtUnixMs));
+        bytes += Put(batch, StoreLayout.Meta, StoreLayout.RecordKey(generation, "meta"), MetaOf(snapshot, writtenAtUnixMs, behaviourCounts));
 
         // Whole records of generations beyond the K kept go in the same batch; old row versions are collected after.
         var generations = Generations();
@@ -410,8 +416,11 @@ public sealed partial class CheckpointStore : IDisposable
         return !iterator.Valid();
     }
 
-    private static MetaRecord MetaOf(ModelSnapshot snapshot, long writtenAtUnixMs) => new()
+    private static MetaRecord MetaOf(ModelSnapshot snapshot, long writtenAtUnixMs, (int Users, int Items) behaviour) => new()
     {
+        BehaviourInRows = true,
+        BehaviourUsers = behaviour.Users,
+        BehaviourItems = behaviour.Items,
         SchemaVersion = SchemaVersion,
         LinesConsumed = snapshot.LinesConsumed,
         EventsApplied = snapshot.EventsApplied,
@@ -534,6 +543,93 @@ public sealed partial class CheckpointStore : IDisposable
 
         rows += history.Users.Count + (history.Removed?.Count ?? 0);
         return bytes;
+    }
+
+    /// <summary>
+    /// Writes the behaviour statistics that changed (all of them for a whole snapshot, with removals for users and items
+    /// the store has that the snapshot lacks) as versions of their rows, and removals for those dropped. Gives how many
+    /// users and items the checkpoint holds, checked when it is read.
+    /// </summary>
+    private long WriteBehaviour(WriteBatch batch, BehaviourSnapshot behaviour, long generation, ref long rows, out (int Users, int Items) counts)
+    {
+        var prefix = StoreLayout.BehaviourPrefix;
+        var userFamily = _families[StoreLayout.UserRows];
+        var itemFamily = _families[StoreLayout.ItemRows];
+        var removedUsers = new HashSet<string>(behaviour.RemovedUsers, StringComparer.Ordinal);
+        var removedItems = new HashSet<string>(behaviour.RemovedItems, StringComparer.Ordinal);
+        if (!behaviour.ChangesOnly)
+        {
+            removedUsers.UnionWith(StoredIds(StoreLayout.UserRows, prefix).Except(behaviour.Users.Select(u => u.User), StringComparer.Ordinal));
+            removedItems.UnionWith(StoredIds(StoreLayout.ItemRows, prefix).Except(behaviour.Items.Select(i => i.Item), StringComparer.Ordinal));
+        }
+
+        long bytes = 0;
+        foreach (var user in behaviour.Users)
+        {
+            var value = EncodeBehaviour([user.Count, user.FirstMs, user.LastMs, user.Purchases, BitConverter.DoubleToInt64Bits(user.PurchaseTotal)]);
+            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, user.User), generation), value, userFamily);
+            bytes += value.Length;
+            removedUsers.Remove(user.User);
+        }
+
+        foreach (var item in behaviour.Items)
+        {
+            var value = EncodeBehaviour([item.Count, item.LastMs]);
+            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, item.Item), generation), value, itemFamily);
+            bytes += value.Length;
+            removedItems.Remove(item.Item);
+        }
+
+        foreach (var id in removedUsers)
+        {
+            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, userFamily);
+        }
+
+        foreach (var id in removedItems)
+        {
+            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, itemFamily);
+        }
+
+        rows += behaviour.Users.Count + behaviour.Items.Count + removedUsers.Count + removedItems.Count;
+        counts = (behaviour.TotalUsers, behaviour.TotalItems);
+        return bytes;
+    }
+
+    /// <summary>A version of a behaviour row: the MessagePack array [schema version, field, ...].</summary>
+    private static byte[] EncodeBehaviour(ReadOnlySpan<long> fields)
+    {
+        var buffer = new ArrayBufferWriter<byte>(8 + (fields.Length * 9));
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(1 + fields.Length);
+        writer.Write(SchemaVersion);
+        foreach (var field in fields)
+        {
+            writer.Write(field);
+        }
+
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes a version of a behaviour row (not a removal marker) with <paramref name="fields"/> fields.</summary>
+    private long[] DecodeBehaviour(byte[] value, int fields)
+    {
+        var reader = new MessagePackReader(value);
+        try
+        {
+            Check(reader.ReadArrayHeader() == 1 + fields && reader.ReadInt32() == SchemaVersion, "behaviour", "a behaviour row is not a row of this layout");
+            var values = new long[fields];
+            for (var f = 0; f < fields; f++)
+            {
+                values[f] = reader.ReadInt64();
+            }
+
+            return values;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
+        {
+            throw new CheckpointCorruptException($"a behaviour row in '{Path}' cannot be decoded ({ex.Message}); the store is damaged", ex);
+        }
     }
 
     /// <summary>A version of a user's history row: the MessagePack array [schema version, [item index, ...]], oldest first.</summary>

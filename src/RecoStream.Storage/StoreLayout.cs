@@ -31,6 +31,15 @@ internal static class StoreLayout
     /// <summary>The key prefix of every user's history row (<see cref="LearnerPrefix"/> of <see cref="HistoryRows"/>).</summary>
     public static readonly byte[] HistoryPrefix = LearnerPrefix(HistoryRows);
 
+    /// <summary>
+    /// The name under which <see cref="UserRows"/> and <see cref="ItemRows"/> hold each user's and item's behaviour
+    /// statistics (the feature stage's running counts), one versioned row each.
+    /// </summary>
+    public const string BehaviourRows = "~behaviour";
+
+    /// <summary>The key prefix of every behaviour row (<see cref="LearnerPrefix"/> of <see cref="BehaviourRows"/>).</summary>
+    public static readonly byte[] BehaviourPrefix = LearnerPrefix(BehaviourRows);
+
     /// <summary>Every column family a store of this layout has, besides RocksDB's <c>default</c>.</summary>
     public static readonly string[] Families = [Meta, Dense, Optimizer, UserRows, ItemRows, Features, Serving, Offsets];
 

@@ -90,4 +90,41 @@ public class BoundedStateTests
         extractor.Extract(again);
         Assert.Equal(0.0, again.Event!.Behaviour[BehaviourVector.UserEvents]);
     }
+
+    [Fact]
+    public void FeatureExtractor_SnapshotOfChanges_HoldsWhatChangedAndWhatWasDropped()
+    {
+        var clock = new EventClock(0);
+        var extractor = new FeatureExtractor(new FeatureOptions { BehaviourMaxKeys = 20 }, new LabelOptions(), clock);
+        for (var n = 0; n < 10; n++)
+        {
+            extractor.Extract(TestEvents.Purchase("u" + n, "i" + n, n * 1000L, 10));
+        }
+
+        var first = extractor.SnapshotChanges();
+        Assert.True(first.ChangesOnly);
+        Assert.Equal(10, first.Users.Count);
+        Assert.Equal((10, 10), (first.TotalUsers, first.TotalItems));
+
+        // u3 buys i4 again; then new users and items push the three stalest out (u0, u1, u2 and their items).
+        extractor.Extract(TestEvents.Purchase("u3", "i4", 10_000, 20));
+        for (var n = 10; n < 21; n++)
+        {
+            extractor.Extract(TestEvents.Purchase("u" + n, "i" + n, 11_000 + n * 1000L, 10));
+        }
+
+        var second = extractor.SnapshotChanges();
+        var u3 = Assert.Single(second.Users, u => u.User == "u3");
+        Assert.Equal((2L, 2L, 30.0), (u3.Count, u3.Purchases, u3.PurchaseTotal));
+        Assert.Equal(12, second.Users.Count);
+        Assert.Equal(["u0", "u1", "u2"], second.RemovedUsers.Order());
+        Assert.Equal(["i0", "i1", "i2"], second.RemovedItems.Order());
+        Assert.Equal((18, 18), (second.TotalUsers, second.TotalItems));
+        Assert.DoesNotContain(second.Users, u => u.User is "u0" or "u1" or "u2");
+
+        // Nothing since: nothing to write.
+        var third = extractor.SnapshotChanges();
+        Assert.Empty(third.Users);
+        Assert.Empty(third.RemovedUsers);
+    }
 }

@@ -183,17 +183,145 @@ public sealed class CheckpointStoreTests : IDisposable
     [Fact]
     public void ReadLatest_StreamStateWithColumnsOfDifferentLengths_IsDetected()
     {
+        // The earlier layout kept the behaviour statistics as columns of the stream record (a MessagePack array; key 8
+        // the users, key 9 their counts): a store of that layout whose columns disagree.
         WriteCheckpoint();
         using (var raw = Raw())
         {
-            // The stream record is a MessagePack array; drop one user's count (key 9) so the user columns disagree.
             var key = Encoding.ASCII.GetBytes(Gen1 + "stream");
             var fields = MessagePackSerializer.Deserialize<object[]>(raw.Get("features", key));
-            fields[9] = ((object[])fields[9]).Skip(1).ToArray();
+            fields[8] = new object[] { "u1", "u2" };
+            fields[9] = new object[] { 3L };
             raw.Set("features", key, MessagePackSerializer.Serialize(fields));
+            SetMeta(raw, 1, meta => meta.BehaviourInRows = false);
         }
 
         Assert.Contains("user statistics columns differ in length", ReadCorrupt().Message, StringComparison.Ordinal);
+    }
+
+    private static void SetMeta(RawStore raw, long generation, Action<MetaRecord> change)
+    {
+        var options = MessagePack.Resolvers.StandardResolverAllowPrivate.Options;
+        var key = StoreLayout.RecordKey(generation, "meta");
+        var meta = MessagePackSerializer.Deserialize<MetaRecord>(raw.Get("meta", key), options);
+        change(meta);
+        raw.Set("meta", key, MessagePackSerializer.Serialize(meta, options));
+    }
+
+    private static bool IsBehaviourRow(byte[] key) => key.AsSpan().StartsWith(StoreLayout.BehaviourPrefix);
+
+    private static void Apply(ModelState state, UserEvent e, long line)
+    {
+        var stages = state.Preprocessing;
+        var item = stages.Normalizer.Normalize(stages.Extractor.Extract(stages.Cleaner.Clean(StreamItem.ForEvent(line, e))));
+        new IncrementalRoute(state, new LabelPolicy(new LabelOptions())).Apply(item);
+    }
+
+    private static void AssertSameBehaviour(ModelState expected, ModelState actual)
+    {
+        var (a, b) = (expected.Preprocessing.Extractor.Snapshot(), actual.Preprocessing.Extractor.Snapshot());
+        Assert.Equal(a.Users.OrderBy(u => u.User, StringComparer.Ordinal), b.Users.OrderBy(u => u.User, StringComparer.Ordinal));
+        Assert.Equal(a.Items.OrderBy(i => i.Item, StringComparer.Ordinal), b.Items.OrderBy(i => i.Item, StringComparer.Ordinal));
+        Assert.NotEmpty(a.Users);
+    }
+
+    private ModelState RestoredState()
+    {
+        var restored = new ModelState(new FeatureOptions(), new LinearLearnerOptions { HashBits = 12 }, 50);
+        using var store = CheckpointStore.Open(_path, syncWrites: true);
+        restored.Restore(store.ReadLatest()!);
+        return restored;
+    }
+
+    [Fact]
+    public void BehaviourStatistics_AreWrittenAsRowsWhenTheyChange_AndReadBackWhole()
+    {
+        var state = TrainedState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            store.Write(state.SnapshotChanges(), 1);
+            // One more event: one user's and one item's statistics change, and only their rows are written.
+            Apply(state, new UserEvent("u3", "i7", EventType.Click, null, 600_000, [], []), 500);
+            var changes = state.SnapshotChanges();
+            Assert.Equal(["u3"], changes.Stream!.Behaviour.Users.Select(u => u.User));
+            Assert.Equal(["i7"], changes.Stream.Behaviour.Items.Select(i => i.Item));
+            store.Write(changes, 2);
+        }
+
+        using (var raw = Raw())
+        {
+            var rows = raw.Entries("user_rows").Concat(raw.Entries("item_rows")).Where(e => IsBehaviourRow(e.Key)).ToLookup(e => e.Key[^1] == unchecked((byte)~2));
+            Assert.Equal(2, rows[true].Count());
+            Assert.Equal(state.Preprocessing.Extractor.Users + state.Preprocessing.Extractor.Items, rows[false].Count());
+            // The stream record no longer holds them.
+            var fields = MessagePackSerializer.Deserialize<object[]>(raw.Get("features", Encoding.ASCII.GetBytes(Gen2 + "stream")));
+            Assert.Empty((object[])fields[8]);
+        }
+
+        AssertSameBehaviour(state, RestoredState());
+    }
+
+    [Fact]
+    public void BehaviourStatistics_OfTheEarlierLayout_AreRead_AndTheNextCheckpointWritesThemAllAsRows()
+    {
+        var state = TrainedState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            store.Write(state.SnapshotChanges(), 1);
+        }
+
+        // Turn generation 1 into the earlier layout: the statistics as the stream record's columns, no rows, the flag off.
+        using (var raw = Raw())
+        {
+            var full = state.Preprocessing.Extractor.Snapshot();
+            var key = Encoding.ASCII.GetBytes(Gen1 + "stream");
+            var fields = MessagePackSerializer.Deserialize<object[]>(raw.Get("features", key));
+            fields[8] = full.Users.Select(u => (object)u.User).ToArray();
+            fields[9] = full.Users.Select(u => (object)u.Count).ToArray();
+            fields[10] = full.Users.Select(u => (object)u.FirstMs).ToArray();
+            fields[11] = full.Users.Select(u => (object)u.LastMs).ToArray();
+            fields[12] = full.Users.Select(u => (object)u.Purchases).ToArray();
+            fields[13] = full.Users.Select(u => (object)u.PurchaseTotal).ToArray();
+            fields[14] = full.Items.Select(i => (object)i.Item).ToArray();
+            fields[15] = full.Items.Select(i => (object)i.Count).ToArray();
+            fields[16] = full.Items.Select(i => (object)i.LastMs).ToArray();
+            raw.Set("features", key, MessagePackSerializer.Serialize(fields));
+            foreach (var family in (string[])["user_rows", "item_rows"])
+            {
+                foreach (var (row, _) in raw.Entries(family).Where(e => IsBehaviourRow(e.Key)))
+                {
+                    raw.Set(family, row, null);
+                }
+            }
+
+            SetMeta(raw, 1, meta => meta.BehaviourInRows = false);
+        }
+
+        var restored = new ModelState(new FeatureOptions(), new LinearLearnerOptions { HashBits = 12 }, 50);
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            restored.Restore(store.ReadLatest()!);
+            AssertSameBehaviour(state, restored);
+            var changes = restored.SnapshotChanges();
+            Assert.Equal(restored.Preprocessing.Extractor.Users, changes.Stream!.Behaviour.Users.Count);
+            Assert.Equal(restored.Preprocessing.Extractor.Items, changes.Stream.Behaviour.Items.Count);
+            store.Write(changes, 2);
+        }
+
+        AssertSameBehaviour(state, RestoredState());
+    }
+
+    [Fact]
+    public void ReadLatest_ABehaviourRowMissing_IsDetected()
+    {
+        WriteCheckpoint();
+        using (var raw = Raw())
+        {
+            var (key, _) = raw.Entries("item_rows").First(e => IsBehaviourRow(e.Key));
+            raw.Set("item_rows", key, null);
+        }
+
+        Assert.Contains("statistics where the checkpoint wrote", ReadCorrupt().Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -21,6 +21,11 @@ public sealed class FeatureExtractor
     // Keyed by the ids' 64-bit hashes (set by the cleaning stage): hashing a number is cheaper than hashing a string.
     private readonly Dictionary<ulong, UserStatistics> _users = [];
     private readonly Dictionary<ulong, ItemStatistics> _items = [];
+    // What changed since the last snapshot of changes (a checkpoint writes only those users and items).
+    private readonly List<ulong> _changedUsers = [];
+    private readonly List<ulong> _changedItems = [];
+    private readonly List<string> _removedUsers = [];
+    private readonly List<string> _removedItems = [];
 
     public FeatureExtractor(FeatureOptions features, LabelOptions labels, EventClock clock)
     {
@@ -106,17 +111,29 @@ public sealed class FeatureExtractor
             user.PurchaseTotal += amount;
         }
 
+        if (!user.Changed)
+        {
+            user.Changed = true;
+            _changedUsers.Add(e.UserKey);
+        }
+
         ref var itemStats = ref CollectionsMarshal.GetValueRefOrAddDefault(_items, e.ItemKey, out var knownItem);
         itemStats.Id ??= e.Item;
         behaviour[BehaviourVector.ItemEvents] = itemStats.Count;
         behaviour[BehaviourVector.ItemRecencySeconds] = knownItem ? Math.Max(0, ts - itemStats.LastMs) / 1000.0 : 0.0;
         itemStats.LastMs = knownItem ? Math.Max(itemStats.LastMs, ts) : ts;
         itemStats.Count++;
+        if (!itemStats.Changed)
+        {
+            itemStats.Changed = true;
+            _changedItems.Add(e.ItemKey);
+        }
+
         e.HasBehaviour = true;
         if (!knownUser || !knownItem)
         {
-            KeysDropped += OldestEntries.Trim(_users, _features.BehaviourMaxKeys, u => u.LastMs)
-                           + OldestEntries.Trim(_items, _features.BehaviourMaxKeys, i => i.LastMs);
+            KeysDropped += OldestEntries.Trim(_users, _features.BehaviourMaxKeys, u => u.LastMs, u => _removedUsers.Add(u.Id))
+                           + OldestEntries.Trim(_items, _features.BehaviourMaxKeys, i => i.LastMs, i => _removedItems.Add(i.Id));
         }
 
         return item;
@@ -125,29 +142,99 @@ public sealed class FeatureExtractor
     /// <summary>Users and items whose statistics were dropped to stay within <see cref="FeatureOptions.BehaviourMaxKeys"/>.</summary>
     public long KeysDropped { get; private set; }
 
-    /// <summary>The running statistics, for a checkpoint.</summary>
+    /// <summary>Every user's and item's running statistics.</summary>
     public BehaviourSnapshot Snapshot() => new(
-        [.. _users.Values.Select(u => new UserStatisticsEntry(u.Id, u.Count, u.FirstMs, u.LastMs, u.Purchases, u.PurchaseTotal))],
-        [.. _items.Values.Select(i => new ItemStatisticsEntry(i.Id, i.Count, i.LastMs))],
+        [.. _users.Values.Select(UserEntry)],
+        [.. _items.Values.Select(ItemEntry)],
         Keys.Snapshot());
 
-    /// <summary>Replaces the running statistics with a checkpoint's.</summary>
+    /// <summary>
+    /// The statistics of the users and items that changed since the last call, and the ids dropped since (to stay within
+    /// <see cref="FeatureOptions.BehaviourMaxKeys"/>): what a checkpoint writes.
+    /// </summary>
+    public BehaviourSnapshot SnapshotChanges()
+    {
+        var users = new List<UserStatisticsEntry>(_changedUsers.Count);
+        foreach (var key in _changedUsers)
+        {
+            // A key dropped after it changed is among the removed ids instead (and one dropped and added again is listed
+            // twice, taken once).
+            ref var user = ref CollectionsMarshal.GetValueRefOrNullRef(_users, key);
+            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref user) && user.Changed)
+            {
+                user.Changed = false;
+                users.Add(UserEntry(user));
+            }
+        }
+
+        var items = new List<ItemStatisticsEntry>(_changedItems.Count);
+        foreach (var key in _changedItems)
+        {
+            ref var item = ref CollectionsMarshal.GetValueRefOrNullRef(_items, key);
+            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref item) && item.Changed)
+            {
+                item.Changed = false;
+                items.Add(ItemEntry(item));
+            }
+        }
+
+        var snapshot = new BehaviourSnapshot(users, items, Keys.Snapshot())
+        {
+            ChangesOnly = true,
+            RemovedUsers = [.. _removedUsers],
+            RemovedItems = [.. _removedItems],
+            TotalUsers = _users.Count,
+            TotalItems = _items.Count,
+        };
+        _changedUsers.Clear();
+        _changedItems.Clear();
+        _removedUsers.Clear();
+        _removedItems.Clear();
+        return snapshot;
+    }
+
+    /// <summary>
+    /// Replaces the running statistics with a checkpoint's (every user and item; with <see cref="BehaviourSnapshot.WriteAllNext"/>
+    /// all of them count as changed, so the next snapshot of changes has them all).
+    /// </summary>
     public void Restore(BehaviourSnapshot snapshot)
     {
         _users.Clear();
         _items.Clear();
+        _changedUsers.Clear();
+        _changedItems.Clear();
+        _removedUsers.Clear();
+        _removedItems.Clear();
+        var changed = snapshot.WriteAllNext;
         foreach (var u in snapshot.Users)
         {
-            _users[KeyHash.Of('u', u.User)] = new UserStatistics { Id = u.User, Count = u.Count, FirstMs = u.FirstMs, LastMs = u.LastMs, Purchases = u.Purchases, PurchaseTotal = u.PurchaseTotal };
+            var key = KeyHash.Of('u', u.User);
+            _users[key] = new UserStatistics
+            {
+                Id = u.User, Count = u.Count, FirstMs = u.FirstMs, LastMs = u.LastMs, Purchases = u.Purchases, PurchaseTotal = u.PurchaseTotal, Changed = changed,
+            };
+            if (changed)
+            {
+                _changedUsers.Add(key);
+            }
         }
 
         foreach (var i in snapshot.Items)
         {
-            _items[KeyHash.Of('i', i.Item)] = new ItemStatistics { Id = i.Item, Count = i.Count, LastMs = i.LastMs };
+            var key = KeyHash.Of('i', i.Item);
+            _items[key] = new ItemStatistics { Id = i.Item, Count = i.Count, LastMs = i.LastMs, Changed = changed };
+            if (changed)
+            {
+                _changedItems.Add(key);
+            }
         }
 
         Keys.Restore(snapshot.KeySketch);
     }
+
+    private static UserStatisticsEntry UserEntry(UserStatistics u) => new(u.Id, u.Count, u.FirstMs, u.LastMs, u.Purchases, u.PurchaseTotal);
+
+    private static ItemStatisticsEntry ItemEntry(ItemStatistics i) => new(i.Id, i.Count, i.LastMs);
 
     private struct UserStatistics
     {
@@ -157,6 +244,7 @@ public sealed class FeatureExtractor
         public long LastMs;
         public long Purchases;
         public double PurchaseTotal;
+        public bool Changed;
     }
 
     private struct ItemStatistics
@@ -164,11 +252,31 @@ public sealed class FeatureExtractor
         public string Id;
         public long Count;
         public long LastMs;
+        public bool Changed;
     }
 }
 
-/// <summary>The feature stage's checkpointed state.</summary>
-public sealed record BehaviourSnapshot(IReadOnlyList<UserStatisticsEntry> Users, IReadOnlyList<ItemStatisticsEntry> Items, byte[] KeySketch);
+/// <summary>The feature stage's checkpointed state: every user and item, or (<see cref="ChangesOnly"/>) those that changed.</summary>
+public sealed record BehaviourSnapshot(IReadOnlyList<UserStatisticsEntry> Users, IReadOnlyList<ItemStatisticsEntry> Items, byte[] KeySketch)
+{
+    /// <summary>True when <see cref="Users"/> and <see cref="Items"/> hold only what changed since the previous snapshot of changes.</summary>
+    public bool ChangesOnly { get; init; }
+
+    /// <summary>Users whose statistics were dropped since the previous snapshot of changes.</summary>
+    public IReadOnlyList<string> RemovedUsers { get; init; } = [];
+
+    /// <summary>Items whose statistics were dropped since the previous snapshot of changes.</summary>
+    public IReadOnlyList<string> RemovedItems { get; init; } = [];
+
+    /// <summary>Read from a store that kept them as one record: the next snapshot of changes must hold every user and item.</summary>
+    public bool WriteAllNext { get; init; }
+
+    /// <summary>Users with statistics in all (not only those in <see cref="Users"/>).</summary>
+    public int TotalUsers { get; init; } = Users.Count;
+
+    /// <summary>Items with statistics in all.</summary>
+    public int TotalItems { get; init; } = Items.Count;
+}
 
 /// <summary>One user's running statistics.</summary>
 public sealed record UserStatisticsEntry(string User, long Count, long FirstMs, long LastMs, long Purchases, double PurchaseTotal);

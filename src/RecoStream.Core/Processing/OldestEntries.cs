@@ -7,8 +7,11 @@ namespace RecoStream.Core.Processing;
 /// </summary>
 public static class OldestEntries
 {
-    /// <summary>Trims <paramref name="table"/> when it exceeds <paramref name="limit"/> (0: no limit); returns the entries dropped.</summary>
-    public static int Trim<TKey, TValue>(Dictionary<TKey, TValue> table, int limit, Func<TValue, long> lastActive)
+    /// <summary>
+    /// Trims <paramref name="table"/> when it exceeds <paramref name="limit"/> (0: no limit), telling
+    /// <paramref name="dropped"/> of each entry it removes; returns how many it removed.
+    /// </summary>
+    public static int Trim<TKey, TValue>(Dictionary<TKey, TValue> table, int limit, Func<TValue, long> lastActive, Action<TValue>? dropped = null)
         where TKey : notnull
     {
         if (limit <= 0 || table.Count <= limit)
@@ -27,16 +30,17 @@ public static class OldestEntries
         Array.Sort(times);
         // Entries active at or before the cutoff go (ties with it too, so slightly more than needed may).
         var cutoff = times[table.Count - keep - 1];
-        var dropped = 0;
+        var count = 0;
         foreach (var (key, value) in table)
         {
             if (lastActive(value) <= cutoff)
             {
                 table.Remove(key);
-                dropped++;
+                dropped?.Invoke(value);
+                count++;
             }
         }
 
-        return dropped;
+        return count;
     }
 }

@@ -51,11 +51,16 @@ public sealed class Preprocessing
     public WindowTracker Windows { get; }
 
     /// <summary>A copy of the stages' state except the normalizer's (which has its own record).</summary>
-    public StreamStateSnapshot Snapshot() => new(
+    public StreamStateSnapshot Snapshot() => Copy(changesOnly: false);
+
+    /// <summary>As <see cref="Snapshot"/>, with only the users' and items' behaviour statistics that changed since the last call.</summary>
+    public StreamStateSnapshot SnapshotChanges() => Copy(changesOnly: true);
+
+    private StreamStateSnapshot Copy(bool changesOnly) => new(
         Clock.NewestMs,
         Cleaner.Deduplication.Snapshot(),
         Cleaner.Quarantine.Snapshot(),
-        Extractor.Snapshot(),
+        changesOnly ? Extractor.SnapshotChanges() : Extractor.Snapshot(),
         Windows.Snapshot());
 
     /// <summary>Replaces the stages' state with a checkpoint's.</summary>

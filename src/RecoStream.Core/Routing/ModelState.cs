@@ -111,8 +111,9 @@ public sealed class ModelState
     public ModelSnapshot Snapshot() => Copy(changesOnly: false);
 
     /// <summary>
-    /// A copy for the next checkpoint: as <see cref="Snapshot"/>, but the learners' keyed row tables and the interaction
-    /// history hold only the rows and users changed since the previous call; the store already has the others.
+    /// A copy for the next checkpoint: as <see cref="Snapshot"/>, but the learners' keyed row tables, the interaction
+    /// history and the behaviour statistics hold only the rows, users and items changed since the previous call; the store
+    /// already has the others.
     /// </summary>
     public ModelSnapshot SnapshotChanges() => Copy(changesOnly: true);
 
@@ -120,7 +121,7 @@ public sealed class ModelState
         LinesConsumed,
         EventsApplied,
         Normalizer.Snapshot(),
-        Preprocessing.Snapshot(),
+        changesOnly ? Preprocessing.SnapshotChanges() : Preprocessing.Snapshot(),
         [.. _learners.Select(l => new LearnerEntry(l.Name, changesOnly ? l.Learner.SnapshotChanges() : l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
         Catalog.Snapshot(),
         changesOnly ? History.SnapshotChanges() : History.Snapshot(),
