@@ -211,7 +211,13 @@ public sealed class FeatureExtractor
             var key = KeyHash.Of('u', u.User);
             _users[key] = new UserStatistics
             {
-                Id = u.User, Count = u.Count, FirstMs = u.FirstMs, LastMs = u.LastMs, Purchases = u.Purchases, PurchaseTotal = u.PurchaseTotal, Changed = changed,
+                Id = u.User,
+                Count = u.Count,
+                FirstMs = u.FirstMs,
+                LastMs = u.LastMs,
+                Purchases = u.Purchases,
+                PurchaseTotal = u.PurchaseTotal,
+                Changed = changed,
             };
             if (changed)
             {
