@@ -180,7 +180,7 @@ public sealed partial class CheckpointStore
             {
                 if (value.Length > 0 && history is not null)
                 {
-                    history.Add(new UserHistoryEntry(parsed.IdString(), DecodeItems(value)));
+                    history.Add(new UserHistoryEntry(parsed.IdString(), DecodeIntegers<int>(value, "history")));
                 }
 
                 continue;
@@ -419,12 +419,14 @@ public sealed partial class CheckpointStore
         {
             if (user)
             {
-                var f = store.DecodeBehaviour(value, 5);
+                var f = store.DecodeIntegers<long>(value, "behaviour");
+                store.Check(f.Length == 5, "behaviour", "a user's behaviour row does not have 5 fields");
                 Users.Add(new UserStatisticsEntry(id, f[0], f[1], f[2], f[3], BitConverter.Int64BitsToDouble(f[4])));
             }
             else
             {
-                var f = store.DecodeBehaviour(value, 2);
+                var f = store.DecodeIntegers<long>(value, "behaviour");
+                store.Check(f.Length == 2, "behaviour", "an item's behaviour row does not have 2 fields");
                 Items.Add(new ItemStatisticsEntry(id, f[0], f[1]));
             }
         }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using MessagePack;
 using MessagePack.Resolvers;
@@ -531,7 +532,7 @@ public sealed partial class CheckpointStore : IDisposable
         long bytes = 0;
         foreach (var entry in history.Users)
         {
-            var value = EncodeItems(entry.Items);
+            var value = EncodeIntegers<int>(entry.Items);
             batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, entry.User), generation), value, family);
             bytes += value.Length;
         }
@@ -566,7 +567,7 @@ public sealed partial class CheckpointStore : IDisposable
         long bytes = 0;
         foreach (var user in behaviour.Users)
         {
-            var value = EncodeBehaviour([user.Count, user.FirstMs, user.LastMs, user.Purchases, BitConverter.DoubleToInt64Bits(user.PurchaseTotal)]);
+            var value = EncodeIntegers<long>([user.Count, user.FirstMs, user.LastMs, user.Purchases, BitConverter.DoubleToInt64Bits(user.PurchaseTotal)]);
             batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, user.User), generation), value, userFamily);
             bytes += value.Length;
             removedUsers.Remove(user.User);
@@ -574,7 +575,7 @@ public sealed partial class CheckpointStore : IDisposable
 
         foreach (var item in behaviour.Items)
         {
-            var value = EncodeBehaviour([item.Count, item.LastMs]);
+            var value = EncodeIntegers<long>([item.Count, item.LastMs]);
             batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, item.Item), generation), value, itemFamily);
             bytes += value.Length;
             removedItems.Remove(item.Item);
@@ -595,81 +596,49 @@ public sealed partial class CheckpointStore : IDisposable
         return bytes;
     }
 
-    /// <summary>A version of a behaviour row: the MessagePack array [schema version, field, ...].</summary>
-    private static byte[] EncodeBehaviour(ReadOnlySpan<long> fields)
+    /// <summary>
+    /// A version of a row that holds integers (a user's recent items, oldest first; a user's or item's behaviour
+    /// statistics): the MessagePack array [schema version, [value, ...]].
+    /// </summary>
+    private static byte[] EncodeIntegers<T>(ReadOnlySpan<T> values)
+        where T : IBinaryInteger<T>
     {
-        var buffer = new ArrayBufferWriter<byte>(8 + (fields.Length * 9));
+        var buffer = new ArrayBufferWriter<byte>(8 + (values.Length * 3));
         var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(1 + fields.Length);
+        writer.WriteArrayHeader(2);
         writer.Write(SchemaVersion);
-        foreach (var field in fields)
+        writer.WriteArrayHeader(values.Length);
+        foreach (var value in values)
         {
-            writer.Write(field);
+            writer.Write(long.CreateTruncating(value));
         }
 
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Decodes a version of a behaviour row (not a removal marker) with <paramref name="fields"/> fields.</summary>
-    private long[] DecodeBehaviour(byte[] value, int fields)
+    /// <summary>Decodes a version of a row of integers (not a removal marker); <paramref name="part"/> names it in errors.</summary>
+    private T[] DecodeIntegers<T>(byte[] value, string part)
+        where T : IBinaryInteger<T>
     {
         var reader = new MessagePackReader(value);
         try
         {
-            Check(reader.ReadArrayHeader() == 1 + fields && reader.ReadInt32() == SchemaVersion, "behaviour", "a behaviour row is not a row of this layout");
-            var values = new long[fields];
-            for (var f = 0; f < fields; f++)
+            Check(reader.ReadArrayHeader() == 2 && reader.ReadInt32() == SchemaVersion, part, $"a {part} row is not a row of this layout");
+            var count = reader.ReadArrayHeader();
+            // Untrusted: every value takes at least one byte, so a count beyond the value's length is damage.
+            Check(count <= value.Length, part, $"a {part} row is truncated");
+            var values = new T[count];
+            for (var i = 0; i < count; i++)
             {
-                values[f] = reader.ReadInt64();
+                values[i] = T.CreateChecked(reader.ReadInt64());
             }
 
             return values;
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException)
         {
-            throw new CheckpointCorruptException($"a behaviour row in '{Path}' cannot be decoded ({ex.Message}); the store is damaged", ex);
-        }
-    }
-
-    /// <summary>A version of a user's history row: the MessagePack array [schema version, [item index, ...]], oldest first.</summary>
-    private static byte[] EncodeItems(int[] items)
-    {
-        var buffer = new ArrayBufferWriter<byte>(8 + (items.Length * 3));
-        var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(2);
-        writer.Write(SchemaVersion);
-        writer.WriteArrayHeader(items.Length);
-        foreach (var item in items)
-        {
-            writer.Write(item);
-        }
-
-        writer.Flush();
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>Decodes a version of a user's history row (not a removal marker).</summary>
-    private int[] DecodeItems(byte[] value)
-    {
-        var reader = new MessagePackReader(value);
-        try
-        {
-            Check(reader.ReadArrayHeader() == 2 && reader.ReadInt32() == SchemaVersion, "history", "a history row is not a row of this layout");
-            var count = reader.ReadArrayHeader();
-            // Untrusted: every item takes at least one byte, so a count beyond the value's length is damage.
-            Check(count <= value.Length, "history", "a history row is truncated");
-            var items = new int[count];
-            for (var i = 0; i < count; i++)
-            {
-                items[i] = reader.ReadInt32();
-            }
-
-            return items;
-        }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
-        {
-            throw new CheckpointCorruptException($"a row of the checkpoint's 'history' in '{Path}' cannot be decoded ({ex.Message}); the store is damaged", ex);
+            throw new CheckpointCorruptException($"a row of the checkpoint's '{part}' in '{Path}' cannot be decoded ({ex.Message}); the store is damaged", ex);
         }
     }
 

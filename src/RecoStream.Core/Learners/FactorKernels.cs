@@ -44,9 +44,9 @@ internal static class FactorKernels
                 // Groups of four present rows; the common ranks with the user's factors held in registers.
                 c += rank switch
                 {
-                    32 => ScoreFours<Vectors4>(ref user, factors, bias, baseScore, rows[c..], scores[c..]),
-                    64 => ScoreFours<Vectors8>(ref user, factors, bias, baseScore, rows[c..], scores[c..]),
-                    _ => ScoreFours(ref user, rank, factors, bias, baseScore, rows[c..], scores[c..]),
+                    32 => ScoreFours<Vectors4>(ref user, rank, factors, bias, baseScore, rows[c..], scores[c..]),
+                    64 => ScoreFours<Vectors8>(ref user, rank, factors, bias, baseScore, rows[c..], scores[c..]),
+                    _ => ScoreFours<AnyWidth>(ref user, rank, factors, bias, baseScore, rows[c..], scores[c..]),
                 };
             }
 
@@ -62,54 +62,26 @@ internal static class FactorKernels
     /// <summary>
     /// Scores rows four at a time while the next four are all present (stops at the first group with a missing row, or
     /// fewer than four left; returns where it stopped). Four independent sums, reduced together with three horizontal adds
-    /// instead of a full reduction per row.
+    /// instead of a full reduction per row. When <typeparamref name="TWidth"/> fixes the rank (a struct type argument, so
+    /// the JIT compiles a copy per rank) the user's vectors are loaded once into registers and the loop over the factors
+    /// is unrolled; <see cref="AnyWidth"/> takes <paramref name="rank"/> as it comes. Either way the same sums in the same
+    /// order: the same scores to the bit.
     /// </summary>
-    private static int ScoreFours(ref float user, int rank, float[] factors, float[]? bias, float baseScore, ReadOnlySpan<int> rows, Span<float> scores)
-    {
-        var c = 0;
-        for (; c + 4 <= rows.Length; c += 4)
-        {
-            int r0 = rows[c], r1 = rows[c + 1], r2 = rows[c + 2], r3 = rows[c + 3];
-            if ((r0 | r1 | r2 | r3) < 0)
-            {
-                break;
-            }
-
-            ref var q0 = ref RowOf(factors, r0, rank);
-            ref var q1 = ref RowOf(factors, r1, rank);
-            ref var q2 = ref RowOf(factors, r2, rank);
-            ref var q3 = ref RowOf(factors, r3, rank);
-            Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            for (var f = 0; f < rank; f += Vector256<float>.Count)
-            {
-                var u = Vector256.LoadUnsafe(ref user, (nuint)f);
-                a0 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q0, (nuint)f), a0);
-                a1 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q1, (nuint)f), a1);
-                a2 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q2, (nuint)f), a2);
-                a3 = MultiplyAdd(u, Vector256.LoadUnsafe(ref q3, (nuint)f), a3);
-            }
-
-            StoreFour(a0, a1, a2, a3, bias, baseScore, r0, r1, r2, r3, scores, c);
-        }
-
-        return c;
-    }
-
-    /// <summary>
-    /// <see cref="ScoreFours(ref float, int, float[], float[], float, ReadOnlySpan{int}, Span{float})"/> at a rank of
-    /// <typeparamref name="TWidth"/> vectors, known when the method is compiled: the user's vectors are loaded once into
-    /// registers and the loop over the factors is unrolled (the same sums in the same order, so the same scores to the bit).
-    /// </summary>
-    private static int ScoreFours<TWidth>(ref float user, float[] factors, float[]? bias, float baseScore, ReadOnlySpan<int> rows, Span<float> scores)
+    private static int ScoreFours<TWidth>(ref float user, int rank, float[] factors, float[]? bias, float baseScore, ReadOnlySpan<int> rows,
+        Span<float> scores)
         where TWidth : struct, IRowWidth
     {
         var n = TWidth.Vectors;
-        var rank = n * Vector256<float>.Count;
-        var u0 = Vector256.LoadUnsafe(ref user, 0);
-        var u1 = Vector256.LoadUnsafe(ref user, 8);
-        var u2 = Vector256.LoadUnsafe(ref user, 16);
-        var u3 = Vector256.LoadUnsafe(ref user, 24);
-        Vector256<float> u4 = default, u5 = default, u6 = default, u7 = default;
+        Vector256<float> u0 = default, u1 = default, u2 = default, u3 = default, u4 = default, u5 = default, u6 = default, u7 = default;
+        if (n != 0)
+        {
+            rank = n * Vector256<float>.Count;
+            u0 = Vector256.LoadUnsafe(ref user, 0);
+            u1 = Vector256.LoadUnsafe(ref user, 8);
+            u2 = Vector256.LoadUnsafe(ref user, 16);
+            u3 = Vector256.LoadUnsafe(ref user, 24);
+        }
+
         if (n == 8)
         {
             u4 = Vector256.LoadUnsafe(ref user, 32);
@@ -132,10 +104,21 @@ internal static class FactorKernels
             ref var q2 = ref RowOf(factors, r2, rank);
             ref var q3 = ref RowOf(factors, r3, rank);
             Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            Step(u0, 0, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
-            Step(u1, 8, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
-            Step(u2, 16, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
-            Step(u3, 24, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+            if (n == 0)
+            {
+                for (var f = 0; f < rank; f += Vector256<float>.Count)
+                {
+                    Step(Vector256.LoadUnsafe(ref user, (nuint)f), (nuint)f, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+                }
+            }
+            else
+            {
+                Step(u0, 0, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+                Step(u1, 8, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+                Step(u2, 16, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+                Step(u3, 24, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
+            }
+
             if (n == 8)
             {
                 Step(u4, 32, ref q0, ref q1, ref q2, ref q3, ref a0, ref a1, ref a2, ref a3);
@@ -174,6 +157,12 @@ internal static class FactorKernels
     private interface IRowWidth
     {
         static abstract int Vectors { get; }
+    }
+
+    /// <summary>Any rank (a multiple of 8), known at run time.</summary>
+    private struct AnyWidth : IRowWidth
+    {
+        public static int Vectors => 0;
     }
 
     private struct Vectors4 : IRowWidth

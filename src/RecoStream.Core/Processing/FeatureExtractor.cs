@@ -111,11 +111,7 @@ public sealed class FeatureExtractor
             user.PurchaseTotal += amount;
         }
 
-        if (!user.Changed)
-        {
-            user.Changed = true;
-            _changedUsers.Add(e.UserKey);
-        }
+        MarkChanged(ref user, e.UserKey, _changedUsers);
 
         ref var itemStats = ref CollectionsMarshal.GetValueRefOrAddDefault(_items, e.ItemKey, out var knownItem);
         itemStats.Id ??= e.Item;
@@ -123,17 +119,13 @@ public sealed class FeatureExtractor
         behaviour[BehaviourVector.ItemRecencySeconds] = knownItem ? Math.Max(0, ts - itemStats.LastMs) / 1000.0 : 0.0;
         itemStats.LastMs = knownItem ? Math.Max(itemStats.LastMs, ts) : ts;
         itemStats.Count++;
-        if (!itemStats.Changed)
-        {
-            itemStats.Changed = true;
-            _changedItems.Add(e.ItemKey);
-        }
+        MarkChanged(ref itemStats, e.ItemKey, _changedItems);
 
         e.HasBehaviour = true;
         if (!knownUser || !knownItem)
         {
-            KeysDropped += OldestEntries.Trim(_users, _features.BehaviourMaxKeys, u => u.LastMs, u => _removedUsers.Add(u.Id))
-                           + OldestEntries.Trim(_items, _features.BehaviourMaxKeys, i => i.LastMs, i => _removedItems.Add(i.Id));
+            KeysDropped += OldestEntries.Trim(_users, _features.BehaviourMaxKeys, u => u.LastMs, (_, u) => _removedUsers.Add(u.Id))
+                           + OldestEntries.Trim(_items, _features.BehaviourMaxKeys, i => i.LastMs, (_, i) => _removedItems.Add(i.Id));
         }
 
         return item;
@@ -154,31 +146,7 @@ public sealed class FeatureExtractor
     /// </summary>
     public BehaviourSnapshot SnapshotChanges()
     {
-        var users = new List<UserStatisticsEntry>(_changedUsers.Count);
-        foreach (var key in _changedUsers)
-        {
-            // A key dropped after it changed is among the removed ids instead (and one dropped and added again is listed
-            // twice, taken once).
-            ref var user = ref CollectionsMarshal.GetValueRefOrNullRef(_users, key);
-            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref user) && user.Changed)
-            {
-                user.Changed = false;
-                users.Add(UserEntry(user));
-            }
-        }
-
-        var items = new List<ItemStatisticsEntry>(_changedItems.Count);
-        foreach (var key in _changedItems)
-        {
-            ref var item = ref CollectionsMarshal.GetValueRefOrNullRef(_items, key);
-            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref item) && item.Changed)
-            {
-                item.Changed = false;
-                items.Add(ItemEntry(item));
-            }
-        }
-
-        var snapshot = new BehaviourSnapshot(users, items, Keys.Snapshot())
+        var snapshot = new BehaviourSnapshot(TakeChanged(_users, _changedUsers, UserEntry), TakeChanged(_items, _changedItems, ItemEntry), Keys.Snapshot())
         {
             ChangesOnly = true,
             RemovedUsers = [.. _removedUsers],
@@ -186,11 +154,42 @@ public sealed class FeatureExtractor
             TotalUsers = _users.Count,
             TotalItems = _items.Count,
         };
-        _changedUsers.Clear();
-        _changedItems.Clear();
         _removedUsers.Clear();
         _removedItems.Clear();
         return snapshot;
+    }
+
+    private static void MarkChanged<TStatistics>(ref TStatistics statistics, ulong key, List<ulong> changed)
+        where TStatistics : struct, IChangeTracked
+    {
+        if (!statistics.Changed)
+        {
+            statistics.Changed = true;
+            changed.Add(key);
+        }
+    }
+
+    /// <summary>
+    /// The entries of the keys in <paramref name="changed"/>, marked unchanged again, and the list emptied. A key dropped
+    /// after it changed is among the removed ids instead; one dropped and added again is listed twice and taken once.
+    /// </summary>
+    private static List<TEntry> TakeChanged<TStatistics, TEntry>(Dictionary<ulong, TStatistics> table, List<ulong> changed,
+        Func<TStatistics, TEntry> entry)
+        where TStatistics : struct, IChangeTracked
+    {
+        var entries = new List<TEntry>(changed.Count);
+        foreach (var key in changed)
+        {
+            ref var statistics = ref CollectionsMarshal.GetValueRefOrNullRef(table, key);
+            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref statistics) && statistics.Changed)
+            {
+                statistics.Changed = false;
+                entries.Add(entry(statistics));
+            }
+        }
+
+        changed.Clear();
+        return entries;
     }
 
     /// <summary>
@@ -242,7 +241,13 @@ public sealed class FeatureExtractor
 
     private static ItemStatisticsEntry ItemEntry(ItemStatistics i) => new(i.Id, i.Count, i.LastMs);
 
-    private struct UserStatistics
+    /// <summary>Statistics that know whether they changed since the last snapshot of changes.</summary>
+    private interface IChangeTracked
+    {
+        bool Changed { get; set; }
+    }
+
+    private struct UserStatistics : IChangeTracked
     {
         public string Id;
         public long Count;
@@ -250,15 +255,17 @@ public sealed class FeatureExtractor
         public long LastMs;
         public long Purchases;
         public double PurchaseTotal;
-        public bool Changed;
+
+        public bool Changed { get; set; }
     }
 
-    private struct ItemStatistics
+    private struct ItemStatistics : IChangeTracked
     {
         public string Id;
         public long Count;
         public long LastMs;
-        public bool Changed;
+
+        public bool Changed { get; set; }
     }
 }
 

@@ -11,7 +11,7 @@ public static class OldestEntries
     /// Trims <paramref name="table"/> when it exceeds <paramref name="limit"/> (0: no limit), telling
     /// <paramref name="dropped"/> of each entry it removes; returns how many it removed.
     /// </summary>
-    public static int Trim<TKey, TValue>(Dictionary<TKey, TValue> table, int limit, Func<TValue, long> lastActive, Action<TValue>? dropped = null)
+    public static int Trim<TKey, TValue>(Dictionary<TKey, TValue> table, int limit, Func<TValue, long> lastActive, Action<TKey, TValue>? dropped = null)
         where TKey : notnull
     {
         if (limit <= 0 || table.Count <= limit)
@@ -36,7 +36,7 @@ public static class OldestEntries
             if (lastActive(value) <= cutoff)
             {
                 table.Remove(key);
-                dropped?.Invoke(value);
+                dropped?.Invoke(key, value);
                 count++;
             }
         }

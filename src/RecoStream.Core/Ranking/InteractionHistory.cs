@@ -68,10 +68,7 @@ public sealed class InteractionHistory
             return;
         }
 
-        var before = new HashSet<string>(_users.Keys, StringComparer.Ordinal);
-        UsersDropped += OldestEntries.Trim(_users, _maxUsers, u => u.Touched);
-        before.ExceptWith(_users.Keys);
-        _removed.UnionWith(before);
+        UsersDropped += OldestEntries.Trim(_users, _maxUsers, u => u.Touched, (user, _) => _removed.Add(user));
     }
 
     /// <summary>The items a known user interacted with; false for an unknown user.</summary>

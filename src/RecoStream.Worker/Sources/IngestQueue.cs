@@ -74,9 +74,8 @@ internal sealed class IngestQueue
         var reader = _channel.Reader;
         while (true)
         {
-            if (TryReadSpinning(reader, out var batch))
+            if (TryTakeSpinning(out var batch))
             {
-                Interlocked.Add(ref _depth, -batch.Length);
                 yield return batch;
                 continue;
             }
@@ -100,11 +99,11 @@ internal sealed class IngestQueue
         return true;
     }
 
-    private static bool TryReadSpinning(ChannelReader<StreamItem[]> reader, out StreamItem[] batch)
+    private bool TryTakeSpinning(out StreamItem[] batch)
     {
         for (var spins = 0; spins < SpinsBeforeBlocking; spins++)
         {
-            if (reader.TryRead(out batch!))
+            if (TryTake(out batch))
             {
                 return true;
             }
@@ -112,7 +111,7 @@ internal sealed class IngestQueue
             Thread.SpinWait(SpinIterations);
         }
 
-        return reader.TryRead(out batch!);
+        return TryTake(out batch);
     }
 
     /// <summary>
