@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Text;
 using RecoStream.Core.Evaluation;
 using RecoStream.Core.Learners;
 using RecoStream.Core.Processing;
@@ -143,6 +145,8 @@ public sealed partial class CheckpointStore
         byte[] previous = [];
         byte[] learnerName = [];
         LearnerReader? reader = null;
+        byte[] notedLearner = [];
+        byte[] notedPrefix = [];
         var state = VersionState.Start;
         using var iterator = _db.NewIterator(_families[family]);
         for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
@@ -155,6 +159,19 @@ public sealed partial class CheckpointStore
             }
 
             previous = key;
+            if (parsed.Generation > oldestGeneration && parsed.Generation <= generation)
+            {
+                // Versions the oldest kept checkpoint does not read: once their generation is the oldest kept, the row's
+                // older versions go.
+                if (!parsed.Learner.SequenceEqual(notedLearner))
+                {
+                    notedLearner = parsed.Learner.ToArray();
+                    notedPrefix = PrefixOf(Encoding.UTF8.GetString(notedLearner));
+                }
+
+                _ledger.Note(parsed.Generation, family, notedPrefix, parsed.IdString());
+            }
+
             var value = iterator.Value();
             switch (Classify(ref state, parsed.Generation, generation, oldestGeneration, value.Length == 0))
             {
@@ -252,65 +269,131 @@ public sealed partial class CheckpointStore
     }
 
     /// <summary>
-    /// Deletes, in up to <paramref name="budget"/> rows per column family from where the last pass stopped, the versions no
-    /// kept checkpoint reads. Versions newer than the last checkpoint (rows evicted since) are never touched.
+    /// Deletes the versions no kept checkpoint reads any more: those of the rows that generations now at or before
+    /// <paramref name="oldestGeneration"/> (the oldest kept checkpoint) wrote, found by seeking to each row (see
+    /// <see cref="VersionLedger"/>). Versions newer than the last checkpoint (rows evicted since) are never touched.
     /// </summary>
-    private void CollectVersions(long oldestGeneration, long budget)
+    private void CollectVersions(long oldestGeneration)
     {
-        var collect = new List<(string Family, byte[] Key)>();
-        foreach (var family in StoreLayout.VersionedFamilies)
+        var (due, rows) = _ledger.Due(Math.Min(oldestGeneration, Generation));
+        if (due.Length == 0)
         {
-            _sweepCursors.TryGetValue(family, out var cursor);
-            byte[] previous = [];
-            var state = VersionState.Start;
-            long rows = 0;
-            byte[]? stoppedAt = null;
-            using var iterator = _db.NewIterator(_families[family]);
-            for (SeekFrom(iterator, cursor); iterator.Valid(); iterator.Next())
+            return;
+        }
+
+        var collect = new List<(string Family, byte[] Key)>();
+        if (rows is null)
+        {
+            // Too many rows to list: one scan of every row instead.
+            foreach (var family in StoreLayout.VersionedFamilies)
             {
-                var key = iterator.Key();
-                if (!StoreLayout.TryParseVersioned(key, out var parsed))
+                using var iterator = _db.NewIterator(_families[family]);
+                iterator.SeekToFirst();
+                while (iterator.Valid())
                 {
-                    continue;
-                }
-
-                if (!StoreLayout.SameRow(key, previous))
-                {
-                    if (++rows > budget)
+                    if (StoreLayout.TryParseVersioned(iterator.GetKeySpan(), out var parsed))
                     {
-                        stoppedAt = parsed.Base.ToArray();
-                        break;
+                        CollectRow(iterator, family, parsed.Base.ToArray(), oldestGeneration, collect, olderVersions: int.MaxValue);
                     }
-
-                    state = VersionState.Start;
-                }
-
-                previous = key;
-                if (parsed.Generation > Generation)
-                {
-                    continue; // evicted after the last checkpoint's copy: belongs to the next one
-                }
-
-                if (Classify(ref state, parsed.Generation, Generation, oldestGeneration, iterator.Value().Length == 0) == VersionFate.Delete)
-                {
-                    collect.Add((family, key));
+                    else
+                    {
+                        iterator.Next();
+                    }
                 }
             }
+        }
+        else
+        {
+            var iterators = new Dictionary<string, Iterator>();
+            try
+            {
+                // In key order: each seek then starts near where the one before ended.
+                var bases = rows.Select(r => (r.Family, Key: r.Base())).ToList();
+                bases.Sort(ByFamilyAndKey);
+                foreach (var (family, rowBase) in bases)
+                {
+                    if (!iterators.TryGetValue(family, out var iterator))
+                    {
+                        iterator = _db.NewIterator(_families[family]);
+                        iterators.Add(family, iterator);
+                    }
 
-            _sweepCursors[family] = stoppedAt;
+                    iterator.Seek(rowBase);
+                    CollectRow(iterator, family, rowBase, oldestGeneration, collect, olderVersions: due.Length);
+                }
+            }
+            finally
+            {
+                foreach (var iterator in iterators.Values)
+                {
+                    iterator.Dispose();
+                }
+            }
         }
 
         Delete(collect);
+        _ledger.Collected(due);
+    }
 
-        static void SeekFrom(Iterator iterator, byte[]? cursor)
+    /// <summary>The ledger of the rows each generation wrote (tests lower its limit).</summary>
+    internal VersionLedger Ledger => _ledger;
+
+    /// <summary>The most versions any one row or page has in the store (for tests).</summary>
+    internal int MostVersionsOfARow()
+    {
+        var most = 0;
+        foreach (var family in StoreLayout.VersionedFamilies)
         {
-            if (cursor is null)
+            byte[] previous = [];
+            var versions = 0;
+            using var iterator = _db.NewIterator(_families[family]);
+            for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
             {
-                iterator.SeekToFirst();
+                var key = iterator.Key();
+                versions = StoreLayout.SameRow(key, previous) ? versions + 1 : 1;
+                most = Math.Max(most, versions);
+                previous = key;
             }
-            else
+        }
+
+        return most;
+    }
+
+    /// <summary>
+    /// Notes for deletion the versions of the row <paramref name="rowBase"/> that no kept checkpoint reads, from the
+    /// iterator's position (its newest version). It stops after <paramref name="olderVersions"/> versions older than the one
+    /// the oldest kept checkpoint reads, or at the first key of another row. The ledger collects a row whenever a version
+    /// of it becomes the oldest kept, so each generation collected at once leaves at most one such version; and the step
+    /// past the last one would walk every version deleted before (RocksDB keeps deleted keys until a compaction, and an
+    /// iterator steps over each).
+    /// </summary>
+    private void CollectRow(Iterator iterator, string family, byte[] rowBase, long oldestGeneration, List<(string Family, byte[] Key)> collect,
+        int olderVersions)
+    {
+        var state = VersionState.Start;
+        for (; iterator.Valid(); iterator.Next())
+        {
+            var key = iterator.GetKeySpan();
+            if (key.Length != rowBase.Length + 8 || !key.StartsWith(rowBase))
             {
-                iterator.Seek(cursor);
+                return;
+            }
+
+            var version = (long)~BinaryPrimitives.ReadUInt64BigEndian(key[^8..]);
+            if (version > Generation)
+            {
+                continue; // evicted after the last checkpoint's copy: belongs to the next one
+            }
+
+            var older = state == VersionState.KeptOldest;
+            if (Classify(ref state, version, Generation, oldestGeneration, iterator.GetValueSpan().IsEmpty) == VersionFate.Delete)
+            {
+                collect.Add((family, key.ToArray()));
+            }
+
+            if (older && --olderVersions == 0)
+            {
+                return;
             }
         }
     }
@@ -342,6 +425,9 @@ public sealed partial class CheckpointStore
         _db.Write(batch, _writeOptions);
     }
 
+    private static int ByFamilyAndKey((string Family, byte[] Key) a, (string Family, byte[] Key) b) =>
+        a.Family != b.Family ? string.CompareOrdinal(a.Family, b.Family) : a.Key.AsSpan().SequenceCompareTo(b.Key);
+
     private void Delete(List<(string Family, byte[] Key)> keys)
     {
         if (keys.Count == 0)
@@ -349,6 +435,8 @@ public sealed partial class CheckpointStore
             return;
         }
 
+        // In key order, as the memtable inserts a key next to the one before it fastest.
+        keys.Sort(ByFamilyAndKey);
         using var batch = new WriteBatch();
         foreach (var (family, key) in keys)
         {

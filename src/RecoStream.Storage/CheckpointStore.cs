@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using MessagePack;
@@ -64,7 +65,16 @@ public sealed partial class CheckpointStore : IDisposable
     private readonly Dictionary<string, ColumnFamilyHandle> _families = [];
     private readonly List<string> _fallbacks = [];
     private readonly Dictionary<(string Learner, string Array), float[]> _lastArrays = [];
-    private readonly Dictionary<string, byte[]?> _sweepCursors = [];
+    // Rows the ledger lists at most (a list entry is about 24 bytes); beyond, a generation's old versions are found by a scan.
+    private const int MaxLedgerRows = 1 << 20;
+
+    private readonly VersionLedger _ledger = new(MaxLedgerRows);
+    private readonly List<(string Family, byte[] Key, byte[] Value)> _versions = [];
+    private readonly ConcurrentDictionary<string, byte[]> _prefixes = new(StringComparer.Ordinal)
+    {
+        [StoreLayout.HistoryRows] = StoreLayout.HistoryPrefix,
+        [StoreLayout.BehaviourRows] = StoreLayout.BehaviourPrefix,
+    };
     private long _reserved;
 
     private CheckpointStore(RocksDb db, bool syncWrites, int keep)
@@ -155,12 +165,12 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         using var batch = new WriteBatch();
+        _versions.Clear(); // left by a write that failed
         long bytes = 0;
-        long rows = 0;
         var arrays = new List<(string Learner, string Array, float[] Values)>();
         foreach (var learner in snapshot.Learners)
         {
-            var prefix = StoreLayout.LearnerPrefix(learner.Name);
+            var prefix = PrefixOf(learner.Name);
             var state = learner.State;
             var record = new LearnerRecord
             {
@@ -189,7 +199,7 @@ public sealed partial class CheckpointStore : IDisposable
             foreach (var (name, values) in state.Floats)
             {
                 var family = state.OptimizerState.Contains(name) ? StoreLayout.Optimizer : StoreLayout.Dense;
-                bytes += WriteChangedPages(batch, family, prefix, learner.Name, name, values, generation);
+                bytes += WriteChangedPages(family, prefix, learner.Name, name, values, generation);
                 arrays.Add((learner.Name, name, values));
             }
 
@@ -207,29 +217,27 @@ public sealed partial class CheckpointStore : IDisposable
                     var present = set.Ids.ToHashSet(StringComparer.Ordinal);
                     foreach (var id in StoredIds(family, prefix).Where(id => !present.Contains(id)))
                     {
-                        batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, _families[family]);
+                        PutVersion(family, prefix, id, generation, Removal);
                     }
                 }
 
                 for (var r = 0; r < set.Ids.Length; r++)
                 {
-                    bytes += PutRow(batch, family, StoreLayout.Versioned(StoreLayout.Base(prefix, set.Ids[r]), generation), set.Row(r), set.LastActiveMs[r]);
+                    bytes += PutVersion(family, prefix, set.Ids[r], generation, EncodeRow(set.Row(r), set.LastActiveMs[r]));
                 }
 
                 foreach (var id in set.Removed)
                 {
-                    batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, _families[family]);
+                    PutVersion(family, prefix, id, generation, Removal);
                 }
-
-                rows += set.Ids.Length + set.Removed.Length;
             }
         }
 
-        bytes += WriteHistory(batch, snapshot.History, generation, ref rows);
+        bytes += WriteHistory(snapshot.History, generation);
         var behaviourCounts = (Users: 0, Items: 0);
         if (snapshot.Stream is { } stream)
         {
-            bytes += WriteBehaviour(batch, stream.Behaviour, generation, ref rows, out behaviourCounts);
+            bytes += WriteBehaviour(stream.Behaviour, generation, out behaviourCounts);
         }
 
         bytes += WriteRecords(batch, snapshot, generation);
@@ -259,6 +267,7 @@ public sealed partial class CheckpointStore : IDisposable
             }
         }
 
+        PutVersions(batch);
         _db.Write(batch, _writeOptions);
         Generation = generation;
         foreach (var (learner, array, values) in arrays)
@@ -269,7 +278,7 @@ public sealed partial class CheckpointStore : IDisposable
         var oldestKept = generations.Append(generation).Where(g => g > generation - _keep).Min();
         try
         {
-            CollectVersions(oldestKept, Math.Max(10_000, 2 * rows));
+            CollectVersions(oldestKept);
         }
         catch (RocksDbException)
         {
@@ -318,6 +327,7 @@ public sealed partial class CheckpointStore : IDisposable
     public ModelSnapshot? ReadLatest(Func<string, bool>? rowsInStore = null)
     {
         _fallbacks.Clear();
+        _ledger.Clear();
         var generations = Generations();
         if (generations.Count == 0)
         {
@@ -330,6 +340,7 @@ public sealed partial class CheckpointStore : IDisposable
         {
             try
             {
+                _ledger.Clear();
                 var snapshot = Read(generations[i], generations[0], rowsInStore ?? (_ => false));
                 Generation = _reserved = generations[i];
                 if (i < generations.Count - 1)
@@ -486,7 +497,7 @@ public sealed partial class CheckpointStore : IDisposable
     }
 
     /// <summary>Writes the pages of an array that differ from the last checkpoint's (all of them when there is none).</summary>
-    private long WriteChangedPages(WriteBatch batch, string family, byte[] prefix, string learner, string array, float[] values, long generation)
+    private long WriteChangedPages(string family, byte[] prefix, string learner, string array, float[] values, long generation)
     {
         _lastArrays.TryGetValue((learner, array), out var previous);
         if (previous is not null && previous.Length != values.Length)
@@ -506,7 +517,7 @@ public sealed partial class CheckpointStore : IDisposable
                 continue;
             }
 
-            bytes += PutRow(batch, family, StoreLayout.Versioned(StoreLayout.Base(prefix, StoreLayout.PageId(array, page)), generation), span, 0);
+            bytes += PutVersion(family, prefix, StoreLayout.PageId(array, page), generation, EncodeRow(span, 0));
         }
 
         return bytes;
@@ -516,33 +527,29 @@ public sealed partial class CheckpointStore : IDisposable
     /// Writes the users whose items changed (all users for a whole snapshot, with removals for users the store has that the
     /// snapshot lacks) as versions of their history rows, and removals for the users dropped.
     /// </summary>
-    private long WriteHistory(WriteBatch batch, HistorySnapshot history, long generation, ref long rows)
+    private long WriteHistory(HistorySnapshot history, long generation)
     {
         var prefix = StoreLayout.HistoryPrefix;
-        var family = _families[StoreLayout.UserRows];
+        const string family = StoreLayout.UserRows;
         if (!history.ChangesOnly)
         {
             var present = history.Users.Select(u => u.User).ToHashSet(StringComparer.Ordinal);
             foreach (var id in StoredIds(StoreLayout.UserRows, prefix).Where(id => !present.Contains(id)))
             {
-                batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, family);
+                PutVersion(family, prefix, id, generation, Removal);
             }
         }
 
         long bytes = 0;
         foreach (var entry in history.Users)
         {
-            var value = EncodeIntegers<int>(entry.Items);
-            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, entry.User), generation), value, family);
-            bytes += value.Length;
+            bytes += PutVersion(family, prefix, entry.User, generation, EncodeIntegers<int>(entry.Items));
         }
 
         foreach (var id in history.Removed ?? [])
         {
-            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, family);
+            PutVersion(family, prefix, id, generation, Removal);
         }
-
-        rows += history.Users.Count + (history.Removed?.Count ?? 0);
         return bytes;
     }
 
@@ -551,11 +558,9 @@ public sealed partial class CheckpointStore : IDisposable
     /// the store has that the snapshot lacks) as versions of their rows, and removals for those dropped. Gives how many
     /// users and items the checkpoint holds, checked when it is read.
     /// </summary>
-    private long WriteBehaviour(WriteBatch batch, BehaviourSnapshot behaviour, long generation, ref long rows, out (int Users, int Items) counts)
+    private long WriteBehaviour(BehaviourSnapshot behaviour, long generation, out (int Users, int Items) counts)
     {
         var prefix = StoreLayout.BehaviourPrefix;
-        var userFamily = _families[StoreLayout.UserRows];
-        var itemFamily = _families[StoreLayout.ItemRows];
         var removedUsers = new HashSet<string>(behaviour.RemovedUsers, StringComparer.Ordinal);
         var removedItems = new HashSet<string>(behaviour.RemovedItems, StringComparer.Ordinal);
         if (!behaviour.ChangesOnly)
@@ -568,30 +573,26 @@ public sealed partial class CheckpointStore : IDisposable
         foreach (var user in behaviour.Users)
         {
             var value = EncodeIntegers<long>([user.Count, user.FirstMs, user.LastMs, user.Purchases, BitConverter.DoubleToInt64Bits(user.PurchaseTotal)]);
-            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, user.User), generation), value, userFamily);
-            bytes += value.Length;
+            bytes += PutVersion(StoreLayout.UserRows, prefix, user.User, generation, value);
             removedUsers.Remove(user.User);
         }
 
         foreach (var item in behaviour.Items)
         {
-            var value = EncodeIntegers<long>([item.Count, item.LastMs]);
-            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, item.Item), generation), value, itemFamily);
-            bytes += value.Length;
+            bytes += PutVersion(StoreLayout.ItemRows, prefix, item.Item, generation, EncodeIntegers<long>([item.Count, item.LastMs]));
             removedItems.Remove(item.Item);
         }
 
         foreach (var id in removedUsers)
         {
-            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, userFamily);
+            PutVersion(StoreLayout.UserRows, prefix, id, generation, Removal);
         }
 
         foreach (var id in removedItems)
         {
-            batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), Removal, itemFamily);
+            PutVersion(StoreLayout.ItemRows, prefix, id, generation, Removal);
         }
 
-        rows += behaviour.Users.Count + behaviour.Items.Count + removedUsers.Count + removedItems.Count;
         counts = (behaviour.TotalUsers, behaviour.TotalItems);
         return bytes;
     }
@@ -642,12 +643,34 @@ public sealed partial class CheckpointStore : IDisposable
         }
     }
 
-    private long PutRow(WriteBatch batch, string family, byte[] key, ReadOnlySpan<float> values, long lastActiveMs)
+    /// <summary>
+    /// Adds a version of a row or page (an empty value: its removal) to those the checkpoint writes, and notes it in the
+    /// ledger; gives its size. The batch gets them in key order (<see cref="PutVersions"/>).
+    /// </summary>
+    private long PutVersion(string family, byte[] prefix, string id, long generation, byte[] value)
     {
-        var value = EncodeRow(values, lastActiveMs);
-        batch.Put(key, value, _families[family]);
+        _versions.Add((family, StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), value));
+        _ledger.Note(generation, family, prefix, id);
         return value.Length;
     }
+
+    /// <summary>
+    /// Puts the versions added by <see cref="PutVersion"/> into the batch in key order: RocksDB's memtable inserts a key
+    /// next to the one inserted before it much faster than one elsewhere.
+    /// </summary>
+    private void PutVersions(WriteBatch batch)
+    {
+        _versions.Sort(static (a, b) => ByFamilyAndKey((a.Family, a.Key), (b.Family, b.Key)));
+        foreach (var (family, key, value) in _versions)
+        {
+            batch.Put(key, value, _families[family]);
+        }
+
+        _versions.Clear();
+    }
+
+    /// <summary>The key prefix of a learner's rows: one array per learner, which the ledger compares by reference.</summary>
+    private byte[] PrefixOf(string learner) => _prefixes.GetOrAdd(learner, StoreLayout.LearnerPrefix);
 
     /// <summary>
     /// A version of a row or of an array page as MessagePack: the array [schema version, raw little-endian float32 bytes,

@@ -8,7 +8,7 @@ public sealed partial class CheckpointStore
 {
     private sealed class LearnerRowStore(CheckpointStore store, string learner) : IRowStore
     {
-        private readonly byte[] _prefix = StoreLayout.LearnerPrefix(learner);
+        private readonly byte[] _prefix = store.PrefixOf(learner);
         private readonly Dictionary<string, byte[]?> _expiryCursors = [];
         private readonly Dictionary<string, Iterator> _readers = [];
 
@@ -39,8 +39,10 @@ public sealed partial class CheckpointStore
         public void WriteEvicted(string table, string id, ReadOnlySpan<float> values, long lastActiveMs)
         {
             var family = StoreLayout.RowFamily(table);
-            var key = StoreLayout.Versioned(StoreLayout.Base(_prefix, id), store._reserved + 1);
-            store._db.Put(key, EncodeRow(values, lastActiveMs), store._families[family], store._evictionWrites);
+            var generation = store._reserved + 1;
+            store._db.Put(StoreLayout.Versioned(StoreLayout.Base(_prefix, id), generation), EncodeRow(values, lastActiveMs), store._families[family],
+                store._evictionWrites);
+            store._ledger.Note(generation, family, _prefix, id);
             Volatile.Write(ref store._evictedSinceFlush, 1);
         }
 

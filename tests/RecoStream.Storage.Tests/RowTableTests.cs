@@ -276,6 +276,58 @@ public sealed class RowTableTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void OldVersions_AreCollected_CheckpointAfterCheckpoint_AndAfterARestart(bool wholeScans)
+    {
+        // 50 users and 200 items rewritten by 12 checkpoints (keep 2): a row keeps at most the version the oldest kept
+        // checkpoint reads and the latest one's.
+        var inMemory = MfState();
+        var state = MfState();
+        var events = Ratings(12_000, 50, seed: 11).ToArray();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false, keep: 2))
+        {
+            store.Ledger.MaxRows = wholeScans ? 10 : store.Ledger.MaxRows;
+            for (var part = 0; part < 8; part++)
+            {
+                var slice = events[(part * 1000)..((part + 1) * 1000)];
+                Learn(inMemory, slice);
+                Learn(state, slice);
+                store.Write(state.SnapshotChanges(), part, store.ReserveGeneration());
+                Assert.InRange(store.MostVersionsOfARow(), 1, 2);
+            }
+
+            Assert.True(store.VersionsCollected > 1000, $"{store.VersionsCollected} versions collected");
+        }
+
+        // After a restart the ledger is rebuilt from what the read found: the rows written before it are collected too.
+        var restored = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false, keep: 2))
+        {
+            restored.Restore(store.ReadLatest()!);
+            store.Ledger.MaxRows = wholeScans ? 10 : store.Ledger.MaxRows;
+            Assert.Equal(Probe(inMemory), Probe(restored));
+            for (var part = 8; part < 12; part++)
+            {
+                var slice = events[(part * 1000)..((part + 1) * 1000)];
+                Learn(inMemory, slice);
+                Learn(restored, slice);
+                store.Write(restored.SnapshotChanges(), part, store.ReserveGeneration());
+                Assert.InRange(store.MostVersionsOfARow(), 1, 2);
+            }
+        }
+
+        var reread = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false, keep: 2))
+        {
+            reread.Restore(store.ReadLatest()!);
+        }
+
+        Assert.Equal(Probe(inMemory), Probe(reread));
+        AssertSameHistory(inMemory, reread, 50);
+    }
+
     [Fact]
     public void HotSetSmallerThanTheTable_LearnsExactlyAsAllInMemory_AcrossCheckpointsAndARestart()
     {
@@ -311,6 +363,9 @@ public sealed class RowTableTests : IDisposable
             var next = Rating(5, 6, 30_000);
             Assert.Equal(inMemory.Learner.Learn(next, 4), restarted.Learner.Learn(next, 4));
             Assert.True(store.VersionsCollected > 0, "old row versions are collected");
+            store.Write(restarted.SnapshotChanges(), 5, store.ReserveGeneration());
+            // Rows evicted since the checkpoint are versions of the next one: one more than the two kept checkpoints read.
+            Assert.InRange(store.MostVersionsOfARow(), 1, 3);
         }
     }
 
