@@ -307,19 +307,17 @@ public sealed partial class CheckpointStore
             var iterators = new Dictionary<string, Iterator>();
             try
             {
-                // In key order: each seek then starts near where the one before ended.
-                var bases = rows.Select(r => (r.Family, Key: r.Base())).ToList();
-                bases.Sort(ByFamilyAndKey);
-                foreach (var (family, rowBase) in bases)
+                foreach (var row in rows)
                 {
-                    if (!iterators.TryGetValue(family, out var iterator))
+                    if (!iterators.TryGetValue(row.Family, out var iterator))
                     {
-                        iterator = _db.NewIterator(_families[family]);
-                        iterators.Add(family, iterator);
+                        iterator = _db.NewIterator(_families[row.Family]);
+                        iterators.Add(row.Family, iterator);
                     }
 
+                    var rowBase = row.Base();
                     iterator.Seek(rowBase);
-                    CollectRow(iterator, family, rowBase, oldestGeneration, collect, olderVersions: due.Length);
+                    CollectRow(iterator, row.Family, rowBase, oldestGeneration, collect, olderVersions: due.Length);
                 }
             }
             finally
@@ -425,9 +423,6 @@ public sealed partial class CheckpointStore
         _db.Write(batch, _writeOptions);
     }
 
-    private static int ByFamilyAndKey((string Family, byte[] Key) a, (string Family, byte[] Key) b) =>
-        a.Family != b.Family ? string.CompareOrdinal(a.Family, b.Family) : a.Key.AsSpan().SequenceCompareTo(b.Key);
-
     private void Delete(List<(string Family, byte[] Key)> keys)
     {
         if (keys.Count == 0)
@@ -435,8 +430,6 @@ public sealed partial class CheckpointStore
             return;
         }
 
-        // In key order, as the memtable inserts a key next to the one before it fastest.
-        keys.Sort(ByFamilyAndKey);
         using var batch = new WriteBatch();
         foreach (var (family, key) in keys)
         {

@@ -65,11 +65,11 @@ public sealed partial class CheckpointStore : IDisposable
     private readonly Dictionary<string, ColumnFamilyHandle> _families = [];
     private readonly List<string> _fallbacks = [];
     private readonly Dictionary<(string Learner, string Array), float[]> _lastArrays = [];
-    // Rows the ledger lists at most (a list entry is about 24 bytes); beyond, a generation's old versions are found by a scan.
-    private const int MaxLedgerRows = 1 << 20;
+    // Rows the ledger lists at most (about 60 bytes each while listed and collected); beyond, a generation's old versions
+    // are found by one scan of every row, which costs about what writing that many rows did.
+    private const int MaxLedgerRows = 1 << 18;
 
     private readonly VersionLedger _ledger = new(MaxLedgerRows);
-    private readonly List<(string Family, byte[] Key, byte[] Value)> _versions = [];
     private readonly ConcurrentDictionary<string, byte[]> _prefixes = new(StringComparer.Ordinal)
     {
         [StoreLayout.HistoryRows] = StoreLayout.HistoryPrefix,
@@ -165,7 +165,6 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         using var batch = new WriteBatch();
-        _versions.Clear(); // left by a write that failed
         long bytes = 0;
         var arrays = new List<(string Learner, string Array, float[] Values)>();
         foreach (var learner in snapshot.Learners)
@@ -199,7 +198,7 @@ public sealed partial class CheckpointStore : IDisposable
             foreach (var (name, values) in state.Floats)
             {
                 var family = state.OptimizerState.Contains(name) ? StoreLayout.Optimizer : StoreLayout.Dense;
-                bytes += WriteChangedPages(family, prefix, learner.Name, name, values, generation);
+                bytes += WriteChangedPages(batch, family, prefix, learner.Name, name, values, generation);
                 arrays.Add((learner.Name, name, values));
             }
 
@@ -217,27 +216,27 @@ public sealed partial class CheckpointStore : IDisposable
                     var present = set.Ids.ToHashSet(StringComparer.Ordinal);
                     foreach (var id in StoredIds(family, prefix).Where(id => !present.Contains(id)))
                     {
-                        PutVersion(family, prefix, id, generation, Removal);
+                        PutVersion(batch, family, prefix, id, generation, Removal);
                     }
                 }
 
                 for (var r = 0; r < set.Ids.Length; r++)
                 {
-                    bytes += PutVersion(family, prefix, set.Ids[r], generation, EncodeRow(set.Row(r), set.LastActiveMs[r]));
+                    bytes += PutVersion(batch, family, prefix, set.Ids[r], generation, EncodeRow(set.Row(r), set.LastActiveMs[r]));
                 }
 
                 foreach (var id in set.Removed)
                 {
-                    PutVersion(family, prefix, id, generation, Removal);
+                    PutVersion(batch, family, prefix, id, generation, Removal);
                 }
             }
         }
 
-        bytes += WriteHistory(snapshot.History, generation);
+        bytes += WriteHistory(batch, snapshot.History, generation);
         var behaviourCounts = (Users: 0, Items: 0);
         if (snapshot.Stream is { } stream)
         {
-            bytes += WriteBehaviour(stream.Behaviour, generation, out behaviourCounts);
+            bytes += WriteBehaviour(batch, stream.Behaviour, generation, out behaviourCounts);
         }
 
         bytes += WriteRecords(batch, snapshot, generation);
@@ -267,7 +266,6 @@ public sealed partial class CheckpointStore : IDisposable
             }
         }
 
-        PutVersions(batch);
         _db.Write(batch, _writeOptions);
         Generation = generation;
         foreach (var (learner, array, values) in arrays)
@@ -497,7 +495,7 @@ public sealed partial class CheckpointStore : IDisposable
     }
 
     /// <summary>Writes the pages of an array that differ from the last checkpoint's (all of them when there is none).</summary>
-    private long WriteChangedPages(string family, byte[] prefix, string learner, string array, float[] values, long generation)
+    private long WriteChangedPages(WriteBatch batch, string family, byte[] prefix, string learner, string array, float[] values, long generation)
     {
         _lastArrays.TryGetValue((learner, array), out var previous);
         if (previous is not null && previous.Length != values.Length)
@@ -517,7 +515,7 @@ public sealed partial class CheckpointStore : IDisposable
                 continue;
             }
 
-            bytes += PutVersion(family, prefix, StoreLayout.PageId(array, page), generation, EncodeRow(span, 0));
+            bytes += PutVersion(batch, family, prefix, StoreLayout.PageId(array, page), generation, EncodeRow(span, 0));
         }
 
         return bytes;
@@ -527,7 +525,7 @@ public sealed partial class CheckpointStore : IDisposable
     /// Writes the users whose items changed (all users for a whole snapshot, with removals for users the store has that the
     /// snapshot lacks) as versions of their history rows, and removals for the users dropped.
     /// </summary>
-    private long WriteHistory(HistorySnapshot history, long generation)
+    private long WriteHistory(WriteBatch batch, HistorySnapshot history, long generation)
     {
         var prefix = StoreLayout.HistoryPrefix;
         const string family = StoreLayout.UserRows;
@@ -536,19 +534,19 @@ public sealed partial class CheckpointStore : IDisposable
             var present = history.Users.Select(u => u.User).ToHashSet(StringComparer.Ordinal);
             foreach (var id in StoredIds(StoreLayout.UserRows, prefix).Where(id => !present.Contains(id)))
             {
-                PutVersion(family, prefix, id, generation, Removal);
+                PutVersion(batch, family, prefix, id, generation, Removal);
             }
         }
 
         long bytes = 0;
         foreach (var entry in history.Users)
         {
-            bytes += PutVersion(family, prefix, entry.User, generation, EncodeIntegers<int>(entry.Items));
+            bytes += PutVersion(batch, family, prefix, entry.User, generation, EncodeIntegers<int>(entry.Items));
         }
 
         foreach (var id in history.Removed ?? [])
         {
-            PutVersion(family, prefix, id, generation, Removal);
+            PutVersion(batch, family, prefix, id, generation, Removal);
         }
         return bytes;
     }
@@ -558,7 +556,7 @@ public sealed partial class CheckpointStore : IDisposable
     /// the store has that the snapshot lacks) as versions of their rows, and removals for those dropped. Gives how many
     /// users and items the checkpoint holds, checked when it is read.
     /// </summary>
-    private long WriteBehaviour(BehaviourSnapshot behaviour, long generation, out (int Users, int Items) counts)
+    private long WriteBehaviour(WriteBatch batch, BehaviourSnapshot behaviour, long generation, out (int Users, int Items) counts)
     {
         var prefix = StoreLayout.BehaviourPrefix;
         var removedUsers = new HashSet<string>(behaviour.RemovedUsers, StringComparer.Ordinal);
@@ -573,24 +571,24 @@ public sealed partial class CheckpointStore : IDisposable
         foreach (var user in behaviour.Users)
         {
             var value = EncodeIntegers<long>([user.Count, user.FirstMs, user.LastMs, user.Purchases, BitConverter.DoubleToInt64Bits(user.PurchaseTotal)]);
-            bytes += PutVersion(StoreLayout.UserRows, prefix, user.User, generation, value);
+            bytes += PutVersion(batch, StoreLayout.UserRows, prefix, user.User, generation, value);
             removedUsers.Remove(user.User);
         }
 
         foreach (var item in behaviour.Items)
         {
-            bytes += PutVersion(StoreLayout.ItemRows, prefix, item.Item, generation, EncodeIntegers<long>([item.Count, item.LastMs]));
+            bytes += PutVersion(batch, StoreLayout.ItemRows, prefix, item.Item, generation, EncodeIntegers<long>([item.Count, item.LastMs]));
             removedItems.Remove(item.Item);
         }
 
         foreach (var id in removedUsers)
         {
-            PutVersion(StoreLayout.UserRows, prefix, id, generation, Removal);
+            PutVersion(batch, StoreLayout.UserRows, prefix, id, generation, Removal);
         }
 
         foreach (var id in removedItems)
         {
-            PutVersion(StoreLayout.ItemRows, prefix, id, generation, Removal);
+            PutVersion(batch, StoreLayout.ItemRows, prefix, id, generation, Removal);
         }
 
         counts = (behaviour.TotalUsers, behaviour.TotalItems);
@@ -643,30 +641,12 @@ public sealed partial class CheckpointStore : IDisposable
         }
     }
 
-    /// <summary>
-    /// Adds a version of a row or page (an empty value: its removal) to those the checkpoint writes, and notes it in the
-    /// ledger; gives its size. The batch gets them in key order (<see cref="PutVersions"/>).
-    /// </summary>
-    private long PutVersion(string family, byte[] prefix, string id, long generation, byte[] value)
+    /// <summary>Puts a version of a row or page (an empty value: its removal) and notes it in the ledger; gives its size.</summary>
+    private long PutVersion(WriteBatch batch, string family, byte[] prefix, string id, long generation, byte[] value)
     {
-        _versions.Add((family, StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), value));
+        batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), value, _families[family]);
         _ledger.Note(generation, family, prefix, id);
         return value.Length;
-    }
-
-    /// <summary>
-    /// Puts the versions added by <see cref="PutVersion"/> into the batch in key order: RocksDB's memtable inserts a key
-    /// next to the one inserted before it much faster than one elsewhere.
-    /// </summary>
-    private void PutVersions(WriteBatch batch)
-    {
-        _versions.Sort(static (a, b) => ByFamilyAndKey((a.Family, a.Key), (b.Family, b.Key)));
-        foreach (var (family, key, value) in _versions)
-        {
-            batch.Put(key, value, _families[family]);
-        }
-
-        _versions.Clear();
     }
 
     /// <summary>The key prefix of a learner's rows: one array per learner, which the ledger compares by reference.</summary>

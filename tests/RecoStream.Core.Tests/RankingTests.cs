@@ -183,6 +183,69 @@ public class RecommenderTests
         Assert.True(history.TryGetItems("u", out var items));
         Assert.Equal(new HashSet<int> { 2, 3, 4 }, items.ToHashSet());
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    public void InteractionHistory_KeepsTheMostRecentDistinctItems_AsAQueueAndASetWould(int max)
+    {
+        // The reference: a set for membership and a queue for age, what the history kept before its compact ring.
+        var history = new InteractionHistory(max);
+        var sets = new Dictionary<string, HashSet<int>>();
+        var queues = new Dictionary<string, Queue<int>>();
+        var rng = new Random(max);
+        for (var n = 0; n < 20_000; n++)
+        {
+            var user = "u" + rng.Next(5);
+            var item = rng.Next(max == 1000 ? 3000 : 12);
+            history.Record(user, item);
+            var set = sets.TryGetValue(user, out var s) ? s : sets[user] = [];
+            var queue = queues.TryGetValue(user, out var q) ? q : queues[user] = new Queue<int>();
+            if (set.Add(item))
+            {
+                queue.Enqueue(item);
+                if (queue.Count > max)
+                {
+                    set.Remove(queue.Dequeue());
+                }
+            }
+
+            if (n % 997 == 0)
+            {
+                Assert.True(history.TryGetItems(user, out var items));
+                Assert.Equal(set.Count, items.Count);
+                Assert.True(items.SetEquals(set));
+                Assert.All(Enumerable.Range(0, 3000), i => Assert.Equal(set.Contains(i), items.Contains(i)));
+            }
+        }
+
+        // Snapshots give each user's items oldest first, and a restored history goes on exactly alike.
+        var snapshot = history.Snapshot();
+        foreach (var entry in snapshot.Users)
+        {
+            Assert.Equal(queues[entry.User], entry.Items);
+        }
+
+        var restored = new InteractionHistory(max);
+        restored.Restore(snapshot);
+        foreach (var (user, queue) in queues)
+        {
+            history.Record(user, 5000);
+            restored.Record(user, 5000);
+            queue.Enqueue(5000);
+            if (queue.Count > max)
+            {
+                queue.Dequeue();
+            }
+        }
+
+        foreach (var entry in history.Snapshot().Users.Concat(restored.Snapshot().Users))
+        {
+            Assert.Equal(queues[entry.User], entry.Items);
+        }
+    }
 }
 
 public class RecommendManyTests

@@ -27,12 +27,20 @@ public static class TopTenRank
         var scores = scratch.AsSpan(0, n);
         learner.ScoreItems(user, catalog.Ids, scores);
         var score = scores[target];
+        // The items scored at least as high, less those the user has seen (a set, so each counted once): one pass over
+        // the scores and one over the seen items, not a lookup per item.
         var rank = 0;
         for (var i = 0; i < n; i++)
         {
-            if (i != target && scores[i] >= score && !seen.Contains(i))
+            rank += scores[i] >= score ? 1 : 0;
+        }
+
+        rank -= float.IsNaN(score) ? 0 : 1; // the target itself, unless its score is NaN (which nothing reaches)
+        foreach (var i in seen)
+        {
+            if (i != target && (uint)i < (uint)n && scores[i] >= score)
             {
-                rank++;
+                rank--;
             }
         }
 

@@ -148,39 +148,89 @@ public sealed class InteractionHistory
         TrimUsers();
     }
 
-    private sealed class UserItems
+    /// <summary>
+    /// One user's items: the most recent distinct ones in a ring of at most <c>maxPerUser</c> entries, grown by
+    /// doubling (one small array per user, where a hash set and a queue took about 300 bytes for a user with two items).
+    /// Membership is a vectorized scan of the ring, which at the thousand items of the default limit costs about what a
+    /// hash set's lookup does and far less memory.
+    /// </summary>
+    private sealed class UserItems : IReadOnlySet<int>
     {
-        private int[]? _copy;
+        private int[] _items = new int[2];
+        private int _count;
 
-        public HashSet<int> Set { get; } = [];
+        // Where the oldest item is once the ring is full (before that, item 0).
+        private int _oldest;
 
-        public Queue<int> Order { get; } = new();
+        public IReadOnlySet<int> Set => this;
 
-        /// <summary>The items oldest first, as an array shared until they change.</summary>
-        public int[] Copy() => _copy ??= [.. Order];
-
-        /// <summary>When the user last interacted (a sequence number of this process; restore order after a restart).</summary>
         public long Touched { get; set; }
 
-        /// <summary>The items changed since the last snapshot of changes.</summary>
         public bool Changed { get; set; }
 
-        /// <summary>Adds an item; false when the user already had it (nothing changed).</summary>
+        public int Count => _count;
+
+        /// <summary>The items, oldest first.</summary>
+        public int[] Copy()
+        {
+            var copy = new int[_count];
+            var tail = _items.AsSpan(_oldest, _count - _oldest);
+            tail.CopyTo(copy);
+            _items.AsSpan(0, _oldest).CopyTo(copy.AsSpan(tail.Length));
+            return copy;
+        }
+
+        /// <summary>Adds an item (the oldest goes beyond <paramref name="max"/>); false when the user already has it.</summary>
         public bool Add(int itemIndex, int max)
         {
-            if (!Set.Add(itemIndex))
+            if (Contains(itemIndex))
             {
                 return false;
             }
 
-            _copy = null;
-            Order.Enqueue(itemIndex);
-            if (Order.Count > max)
+            if (_count < max)
             {
-                Set.Remove(Order.Dequeue());
+                if (_count == _items.Length)
+                {
+                    Array.Resize(ref _items, Math.Min(max, _items.Length * 2));
+                }
+
+                _items[_count++] = itemIndex;
+            }
+            else
+            {
+                _items[_oldest] = itemIndex;
+                _oldest = (_oldest + 1) % _count;
             }
 
             return true;
         }
+
+        public bool Contains(int item) => _items.AsSpan(0, _count).Contains(item);
+
+        public IEnumerator<int> GetEnumerator()
+        {
+            for (var i = 0; i < _count; i++)
+            {
+                yield return _items[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        // The set comparisons no caller on the hot path uses: through a hash set of the items.
+        public bool IsProperSubsetOf(IEnumerable<int> other) => AsHashSet().IsProperSubsetOf(other);
+
+        public bool IsProperSupersetOf(IEnumerable<int> other) => AsHashSet().IsProperSupersetOf(other);
+
+        public bool IsSubsetOf(IEnumerable<int> other) => AsHashSet().IsSubsetOf(other);
+
+        public bool IsSupersetOf(IEnumerable<int> other) => AsHashSet().IsSupersetOf(other);
+
+        public bool Overlaps(IEnumerable<int> other) => AsHashSet().Overlaps(other);
+
+        public bool SetEquals(IEnumerable<int> other) => AsHashSet().SetEquals(other);
+
+        private HashSet<int> AsHashSet() => [.. _items.AsSpan(0, _count)];
     }
 }
