@@ -96,6 +96,12 @@ public sealed partial class CheckpointStore : IDisposable
     /// <summary>The generation of the checkpoint <see cref="ReadLatest"/> returned, or of the last one written.</summary>
     public long Generation { get; private set; }
 
+    /// <summary>Bytes of row and page versions a checkpoint writes per chunk before its commit (tests lower it).</summary>
+    internal int VersionChunkBytes { get; set; } = 8 << 20;
+
+    /// <summary>Called after a checkpoint's versions are written and before its commit (tests fail it there, as a crash would).</summary>
+    internal Action? BeforeCommit { get; set; }
+
     /// <summary>Row and page versions deleted because no kept checkpoint needed them any more (since the store opened).</summary>
     public long VersionsCollected { get; private set; }
 
@@ -164,7 +170,11 @@ public sealed partial class CheckpointStore : IDisposable
             throw new ArgumentOutOfRangeException(nameof(generation), $"checkpoint {generation} is not newer than checkpoint {Generation}");
         }
 
+        // Records go in one batch, committed last; row and page versions go to the store a chunk at a time before it
+        // (versions newer than the last committed checkpoint are read by none, and a restart deletes them), so a large
+        // checkpoint never holds all its rows in one batch and one memtable at once.
         using var batch = new WriteBatch();
+        using var versions = new VersionWriter(this);
         long bytes = 0;
         var arrays = new List<(string Learner, string Array, float[] Values)>();
         foreach (var learner in snapshot.Learners)
@@ -198,7 +208,7 @@ public sealed partial class CheckpointStore : IDisposable
             foreach (var (name, values) in state.Floats)
             {
                 var family = state.OptimizerState.Contains(name) ? StoreLayout.Optimizer : StoreLayout.Dense;
-                bytes += WriteChangedPages(batch, family, prefix, learner.Name, name, values, generation);
+                bytes += WriteChangedPages(versions, family, prefix, learner.Name, name, values, generation);
                 arrays.Add((learner.Name, name, values));
             }
 
@@ -216,27 +226,27 @@ public sealed partial class CheckpointStore : IDisposable
                     var present = set.Ids.ToHashSet(StringComparer.Ordinal);
                     foreach (var id in StoredIds(family, prefix).Where(id => !present.Contains(id)))
                     {
-                        PutVersion(batch, family, prefix, id, generation, Removal);
+                        PutVersion(versions, family, prefix, id, generation, Removal);
                     }
                 }
 
                 for (var r = 0; r < set.Ids.Length; r++)
                 {
-                    bytes += PutVersion(batch, family, prefix, set.Ids[r], generation, EncodeRow(set.Row(r), set.LastActiveMs[r]));
+                    bytes += PutVersion(versions, family, prefix, set.Ids[r], generation, EncodeRow(set.Row(r), set.LastActiveMs[r]));
                 }
 
                 foreach (var id in set.Removed)
                 {
-                    PutVersion(batch, family, prefix, id, generation, Removal);
+                    PutVersion(versions, family, prefix, id, generation, Removal);
                 }
             }
         }
 
-        bytes += WriteHistory(batch, snapshot.History, generation);
+        bytes += WriteHistory(versions, snapshot.History, generation);
         var behaviourCounts = (Users: 0, Items: 0);
         if (snapshot.Stream is { } stream)
         {
-            bytes += WriteBehaviour(batch, stream.Behaviour, generation, out behaviourCounts);
+            bytes += WriteBehaviour(versions, stream.Behaviour, generation, out behaviourCounts);
         }
 
         bytes += WriteRecords(batch, snapshot, generation);
@@ -266,6 +276,8 @@ public sealed partial class CheckpointStore : IDisposable
             }
         }
 
+        versions.Flush();
+        BeforeCommit?.Invoke();
         _db.Write(batch, _writeOptions);
         Generation = generation;
         foreach (var (learner, array, values) in arrays)
@@ -495,7 +507,7 @@ public sealed partial class CheckpointStore : IDisposable
     }
 
     /// <summary>Writes the pages of an array that differ from the last checkpoint's (all of them when there is none).</summary>
-    private long WriteChangedPages(WriteBatch batch, string family, byte[] prefix, string learner, string array, float[] values, long generation)
+    private long WriteChangedPages(VersionWriter versions, string family, byte[] prefix, string learner, string array, float[] values, long generation)
     {
         _lastArrays.TryGetValue((learner, array), out var previous);
         if (previous is not null && previous.Length != values.Length)
@@ -515,7 +527,7 @@ public sealed partial class CheckpointStore : IDisposable
                 continue;
             }
 
-            bytes += PutVersion(batch, family, prefix, StoreLayout.PageId(array, page), generation, EncodeRow(span, 0));
+            bytes += PutVersion(versions, family, prefix, StoreLayout.PageId(array, page), generation, EncodeRow(span, 0));
         }
 
         return bytes;
@@ -525,7 +537,7 @@ public sealed partial class CheckpointStore : IDisposable
     /// Writes the users whose items changed (all users for a whole snapshot, with removals for users the store has that the
     /// snapshot lacks) as versions of their history rows, and removals for the users dropped.
     /// </summary>
-    private long WriteHistory(WriteBatch batch, HistorySnapshot history, long generation)
+    private long WriteHistory(VersionWriter versions, HistorySnapshot history, long generation)
     {
         var prefix = StoreLayout.HistoryPrefix;
         const string family = StoreLayout.UserRows;
@@ -534,19 +546,19 @@ public sealed partial class CheckpointStore : IDisposable
             var present = history.Users.Select(u => u.User).ToHashSet(StringComparer.Ordinal);
             foreach (var id in StoredIds(StoreLayout.UserRows, prefix).Where(id => !present.Contains(id)))
             {
-                PutVersion(batch, family, prefix, id, generation, Removal);
+                PutVersion(versions, family, prefix, id, generation, Removal);
             }
         }
 
         long bytes = 0;
         foreach (var entry in history.Users)
         {
-            bytes += PutVersion(batch, family, prefix, entry.User, generation, EncodeIntegers<int>(entry.Items));
+            bytes += PutVersion(versions, family, prefix, entry.User, generation, EncodeIntegers<int>(entry.Items));
         }
 
         foreach (var id in history.Removed ?? [])
         {
-            PutVersion(batch, family, prefix, id, generation, Removal);
+            PutVersion(versions, family, prefix, id, generation, Removal);
         }
         return bytes;
     }
@@ -556,7 +568,7 @@ public sealed partial class CheckpointStore : IDisposable
     /// the store has that the snapshot lacks) as versions of their rows, and removals for those dropped. Gives how many
     /// users and items the checkpoint holds, checked when it is read.
     /// </summary>
-    private long WriteBehaviour(WriteBatch batch, BehaviourSnapshot behaviour, long generation, out (int Users, int Items) counts)
+    private long WriteBehaviour(VersionWriter versions, BehaviourSnapshot behaviour, long generation, out (int Users, int Items) counts)
     {
         var prefix = StoreLayout.BehaviourPrefix;
         var removedUsers = new HashSet<string>(behaviour.RemovedUsers, StringComparer.Ordinal);
@@ -571,24 +583,24 @@ public sealed partial class CheckpointStore : IDisposable
         foreach (var user in behaviour.Users)
         {
             var value = EncodeIntegers<long>([user.Count, user.FirstMs, user.LastMs, user.Purchases, BitConverter.DoubleToInt64Bits(user.PurchaseTotal)]);
-            bytes += PutVersion(batch, StoreLayout.UserRows, prefix, user.User, generation, value);
+            bytes += PutVersion(versions, StoreLayout.UserRows, prefix, user.User, generation, value);
             removedUsers.Remove(user.User);
         }
 
         foreach (var item in behaviour.Items)
         {
-            bytes += PutVersion(batch, StoreLayout.ItemRows, prefix, item.Item, generation, EncodeIntegers<long>([item.Count, item.LastMs]));
+            bytes += PutVersion(versions, StoreLayout.ItemRows, prefix, item.Item, generation, EncodeIntegers<long>([item.Count, item.LastMs]));
             removedItems.Remove(item.Item);
         }
 
         foreach (var id in removedUsers)
         {
-            PutVersion(batch, StoreLayout.UserRows, prefix, id, generation, Removal);
+            PutVersion(versions, StoreLayout.UserRows, prefix, id, generation, Removal);
         }
 
         foreach (var id in removedItems)
         {
-            PutVersion(batch, StoreLayout.ItemRows, prefix, id, generation, Removal);
+            PutVersion(versions, StoreLayout.ItemRows, prefix, id, generation, Removal);
         }
 
         counts = (behaviour.TotalUsers, behaviour.TotalItems);
@@ -642,11 +654,45 @@ public sealed partial class CheckpointStore : IDisposable
     }
 
     /// <summary>Puts a version of a row or page (an empty value: its removal) and notes it in the ledger; gives its size.</summary>
-    private long PutVersion(WriteBatch batch, string family, byte[] prefix, string id, long generation, byte[] value)
+    private long PutVersion(VersionWriter versions, string family, byte[] prefix, string id, long generation, byte[] value)
     {
-        batch.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), value, _families[family]);
+        versions.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), value, _families[family]);
         _ledger.Note(generation, family, prefix, id);
         return value.Length;
+    }
+
+    /// <summary>
+    /// The row and page versions of a checkpoint, written to the store (write-ahead log, not synced: the commit's synced
+    /// write syncs them too) whenever <see cref="VersionChunkBytes"/> of them are pending.
+    /// </summary>
+    private sealed class VersionWriter(CheckpointStore store) : IDisposable
+    {
+        private readonly int _chunkBytes = store.VersionChunkBytes;
+        private readonly WriteBatch _batch = new();
+        private long _pending;
+
+        public void Put(byte[] key, byte[] value, ColumnFamilyHandle family)
+        {
+            _batch.Put(key, value, family);
+            _pending += key.Length + value.Length;
+            if (_pending >= _chunkBytes)
+            {
+                Flush();
+            }
+        }
+
+        public void Flush()
+        {
+            if (_batch.Count() > 0)
+            {
+                store._db.Write(_batch, store._unsyncedWrites);
+                _batch.Clear();
+            }
+
+            _pending = 0;
+        }
+
+        public void Dispose() => _batch.Dispose();
     }
 
     /// <summary>The key prefix of a learner's rows: one array per learner, which the ledger compares by reference.</summary>

@@ -329,6 +329,53 @@ public sealed class RowTableTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointWrittenInChunks_ReadsBackWhole_AndACrashBeforeItsCommit_LeavesThePreviousOne()
+    {
+        var state = MfState();
+        double[] first;
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            store.VersionChunkBytes = 4096; // about 30 rows per chunk
+            Learn(state, Ratings(5000, 1000, seed: 1));
+            store.Write(state.SnapshotChanges(), 1);
+            first = Probe(state);
+
+            // The next checkpoint's versions reach the store, then it fails before its commit, as a crash there would.
+            Learn(state, Ratings(5000, 1000, seed: 2, start: 5000));
+            store.BeforeCommit = () => throw new IOException("crash before the commit");
+            Assert.Throws<IOException>(() => store.Write(state.SnapshotChanges(), 2));
+            Assert.True(store.MostVersionsOfARow() >= 2, "the failed checkpoint's versions are in the store");
+        }
+
+        var restored = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            restored.Restore(store.ReadLatest()!);
+            Assert.Equal(1, store.Generation);
+            Assert.Equal(1, store.MostVersionsOfARow()); // the uncommitted versions are gone
+        }
+
+        Assert.Equal(first, Probe(restored));
+
+        // A whole checkpoint in chunks reads back whole.
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            store.ReadLatest();
+            store.VersionChunkBytes = 4096;
+            store.Write(state.Snapshot(), 3);
+        }
+
+        var reread = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            reread.Restore(store.ReadLatest()!);
+        }
+
+        Assert.Equal(Probe(state), Probe(reread));
+        AssertSameHistory(state, reread, 1000);
+    }
+
+    [Fact]
     public void HotSetSmallerThanTheTable_LearnsExactlyAsAllInMemory_AcrossCheckpointsAndARestart()
     {
         var inMemory = MfState();
