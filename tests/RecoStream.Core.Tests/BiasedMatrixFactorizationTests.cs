@@ -344,5 +344,16 @@ public class BiasedMatrixFactorizationTests
         {
             Assert.Equal(mf.ScoreItem("nobody", catalog[c]), scores[c], tolerance: 1e-4);
         }
+
+        // Several users in one pass (two at a time at ranks 32 and 64, the last of an odd number alone): each user's
+        // scores are those of its own request, to the bit.
+        string[] users = ["u7", "u3", "nobody", "u11", "u7"];
+        var many = new float[users.Length * catalog.Count];
+        mf.ScoreItems(users, catalog, many);
+        for (var u = 0; u < users.Length; u++)
+        {
+            mf.ScoreItems(users[u], catalog, scores);
+            Assert.Equal(scores[..catalog.Count], many[(u * catalog.Count)..((u + 1) * catalog.Count)]);
+        }
     }
 }

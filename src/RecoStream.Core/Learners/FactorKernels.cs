@@ -60,6 +60,87 @@ internal static class FactorKernels
     }
 
     /// <summary>
+    /// <see cref="ScoreRows"/> for two users over the same rows (the same rank): each group of rows is read once for both,
+    /// and the two users' eight running sums keep the multiply-add units busy where one user's four wait on each other.
+    /// Each user's sums are formed in the same order as alone: the same scores to the bit.
+    /// </summary>
+    public static void ScoreRowsPair(ReadOnlySpan<float> p1, ReadOnlySpan<float> p2, float[] factors, float[]? bias, float baseScore1, float baseScore2,
+        float missing1, float missing2, ReadOnlySpan<int> rows, Span<float> scores1, Span<float> scores2)
+    {
+        var rank = p1.Length;
+        ArgumentOutOfRangeException.ThrowIfNotEqual(p2.Length, rank);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scores1.Length, rows.Length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scores2.Length, rows.Length);
+        if (!Avx.IsSupported || rank is not (32 or 64))
+        {
+            ScoreRows(p1, factors, bias, baseScore1, missing1, rows, scores1);
+            ScoreRows(p2, factors, bias, baseScore2, missing2, rows, scores2);
+            return;
+        }
+
+        ref var user1 = ref MemoryMarshal.GetReference(p1);
+        ref var user2 = ref MemoryMarshal.GetReference(p2);
+        var c = 0;
+        while (c < rows.Length)
+        {
+            c += rank == 32
+                ? ScorePairFours<Vectors4>(ref user1, ref user2, factors, bias, baseScore1, baseScore2, rows[c..], scores1[c..], scores2[c..])
+                : ScorePairFours<Vectors8>(ref user1, ref user2, factors, bias, baseScore1, baseScore2, rows[c..], scores1[c..], scores2[c..]);
+            for (var end = Math.Min(c + 4, rows.Length); c < end; c++)
+            {
+                scores1[c] = Score(ref user1, factors, bias, baseScore1, missing1, rows[c], rank);
+                scores2[c] = Score(ref user2, factors, bias, baseScore2, missing2, rows[c], rank);
+            }
+        }
+    }
+
+    /// <summary><see cref="ScoreFours{TWidth}"/> for two users at a rank fixed by <typeparamref name="TWidth"/> (32 or 64).</summary>
+    private static int ScorePairFours<TWidth>(ref float user1, ref float user2, float[] factors, float[]? bias, float baseScore1, float baseScore2,
+        ReadOnlySpan<int> rows, Span<float> scores1, Span<float> scores2)
+        where TWidth : struct, IRowWidth
+    {
+        var n = TWidth.Vectors;
+        var rank = n * Vector256<float>.Count;
+        var c = 0;
+        for (; c + 4 <= rows.Length; c += 4)
+        {
+            int r0 = rows[c], r1 = rows[c + 1], r2 = rows[c + 2], r3 = rows[c + 3];
+            if ((r0 | r1 | r2 | r3) < 0)
+            {
+                break;
+            }
+
+            ref var q0 = ref RowOf(factors, r0, rank);
+            ref var q1 = ref RowOf(factors, r1, rank);
+            ref var q2 = ref RowOf(factors, r2, rank);
+            ref var q3 = ref RowOf(factors, r3, rank);
+            Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (var f = 0; f < rank; f += Vector256<float>.Count)
+            {
+                var x0 = Vector256.LoadUnsafe(ref q0, (nuint)f);
+                var x1 = Vector256.LoadUnsafe(ref q1, (nuint)f);
+                var x2 = Vector256.LoadUnsafe(ref q2, (nuint)f);
+                var x3 = Vector256.LoadUnsafe(ref q3, (nuint)f);
+                var u = Vector256.LoadUnsafe(ref user1, (nuint)f);
+                var v = Vector256.LoadUnsafe(ref user2, (nuint)f);
+                a0 = MultiplyAdd(u, x0, a0);
+                a1 = MultiplyAdd(u, x1, a1);
+                a2 = MultiplyAdd(u, x2, a2);
+                a3 = MultiplyAdd(u, x3, a3);
+                b0 = MultiplyAdd(v, x0, b0);
+                b1 = MultiplyAdd(v, x1, b1);
+                b2 = MultiplyAdd(v, x2, b2);
+                b3 = MultiplyAdd(v, x3, b3);
+            }
+
+            StoreFour(a0, a1, a2, a3, bias, baseScore1, r0, r1, r2, r3, scores1, c);
+            StoreFour(b0, b1, b2, b3, bias, baseScore2, r0, r1, r2, r3, scores2, c);
+        }
+
+        return c;
+    }
+
+    /// <summary>
     /// Scores rows four at a time while the next four are all present (stops at the first group with a missing row, or
     /// fewer than four left; returns where it stopped). Four independent sums, reduced together with three horizontal adds
     /// instead of a full reduction per row. When <typeparamref name="TWidth"/> fixes the rank (a struct type argument, so

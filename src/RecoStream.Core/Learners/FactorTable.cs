@@ -225,7 +225,15 @@ internal sealed class FactorTable
         for (var start = 0; start < n; start += ScoringBlockRows)
         {
             var length = Math.Min(ScoringBlockRows, n - start);
-            for (var u = 0; u < users; u++)
+            var u = 0;
+            for (; u + 1 < users; u += 2)
+            {
+                FactorKernels.ScoreRowsPair(userFactors.Slice(u * _rank, _rank), userFactors.Slice((u + 1) * _rank, _rank), _factors, bias,
+                    baseScores[u], baseScores[u + 1], missing[u], missing[u + 1], rows.Slice(start, length),
+                    scores.Slice((outputs[u] * n) + start, length), scores.Slice((outputs[u + 1] * n) + start, length));
+            }
+
+            if (u < users)
             {
                 FactorKernels.ScoreRows(userFactors.Slice(u * _rank, _rank), _factors, bias, baseScores[u], missing[u], rows.Slice(start, length),
                     scores.Slice((outputs[u] * n) + start, length));
