@@ -165,6 +165,40 @@ public class BiasedMatrixFactorizationTests
     }
 
     [Fact]
+    public void SnapshotChangesInPlace_ReadsTheSameRowsAsACopy_AndPackedKeepsThemWhileLearningGoesOn()
+    {
+        var copied = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 });
+        var inPlace = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 });
+        for (var n = 0; n < 2000; n++)
+        {
+            var e = Rating("u" + (n % 37), "i" + (n % 23), 1 + (n % 5), n * 1000L);
+            copied.Learn(e, e.Value!.Value);
+            inPlace.Learn(e, e.Value!.Value);
+        }
+
+        var expected = copied.SnapshotChanges();
+        var snapshot = inPlace.SnapshotChanges(inPlace: true);
+        foreach (var table in new[] { "user", "item" })
+        {
+            var (want, got) = (expected.Rows[table], snapshot.Rows[table]);
+            Assert.Empty(got.Values); // nothing copied
+            Assert.Equal(want.Ids, got.Ids);
+            Assert.Equal(want.LastActiveMs, got.LastActiveMs);
+            for (var r = 0; r < want.Ids.Length; r++)
+            {
+                Assert.Equal(want.Row(r).ToArray(), got.Row(r).ToArray());
+            }
+        }
+
+        // Packed, the rows stay as they were while the learner goes on.
+        var packed = snapshot.Rows["user"].Packed();
+        inPlace.Learn(Rating("u1", "i1", 5, 3_000_000), 5);
+        Assert.Equal(expected.Rows["user"].Values[..(expected.Rows["user"].Ids.Length * packed.Width)], packed.Values);
+        Assert.Null(packed.Source);
+        Assert.Empty(inPlace.SnapshotChanges(inPlace: true).Rows["item"].Ids.Except(["i1"]));
+    }
+
+    [Fact]
     public void ScoreItems_AnItemWhoseRowExpiresAndComesBack_IsScoredByWhatTheTableHolds()
     {
         var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8, Rows = new RowTableOptions { TtlSeconds = 60 } });

@@ -376,6 +376,28 @@ public sealed class RowTableTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointOfRowsReadInPlace_ReadsBackAsACopiedOne()
+    {
+        var state = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            Learn(state, Ratings(5000, 1000, seed: 3));
+            store.Write(state.SnapshotChangesInPlace(), 1);
+            Learn(state, Ratings(500, 1000, seed: 4, start: 5000));
+            store.Write(state.SnapshotChangesInPlace(), 2);
+        }
+
+        var restored = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            restored.Restore(store.ReadLatest()!);
+        }
+
+        Assert.Equal(Probe(state), Probe(restored));
+        AssertSameHistory(state, restored, 1000);
+    }
+
+    [Fact]
     public void HotSetSmallerThanTheTable_LearnsExactlyAsAllInMemory_AcrossCheckpointsAndARestart()
     {
         var inMemory = MfState();

@@ -210,7 +210,7 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     public LearnerSnapshot Snapshot() => Copy(changesOnly: false);
 
     /// <inheritdoc />
-    public LearnerSnapshot SnapshotChanges() => Copy(changesOnly: true);
+    public LearnerSnapshot SnapshotChanges(bool inPlace = false) => Copy(changesOnly: true, inPlace);
 
     /// <inheritdoc />
     public void AttachRowStore(IRowStore store)
@@ -222,14 +222,14 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     /// <inheritdoc />
     public IReadOnlyList<RowTableStatistics> RowTables => [_users.Statistics, _items.Statistics];
 
-    private LearnerSnapshot Copy(bool changesOnly)
+    private LearnerSnapshot Copy(bool changesOnly, bool inPlace = false)
     {
         var snapshot = new LearnerSnapshot(KindName, SnapshotVersion)
         {
             Doubles = { ["mean"] = [_mean] },
             Longs = { ["count"] = [_count], ["clock"] = [_clockMs] },
         };
-        FactorTable.WritePair(snapshot, _users, _items, changesOnly);
+        FactorTable.WritePair(snapshot, _users, _items, changesOnly, inPlace);
         return snapshot;
     }
 

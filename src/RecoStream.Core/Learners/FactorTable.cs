@@ -285,12 +285,15 @@ internal sealed class FactorTable
     /// <summary>The learner's own floats of a row (as many as the table was created with), kept and checkpointed with it.</summary>
     public Span<float> Extras(int row) => _extras.AsSpan(row * _extraCount, _extraCount);
 
-    /// <summary>Writes a learner's user and item tables and its rank into its snapshot (every row, or the changes).</summary>
-    public static void WritePair(LearnerSnapshot snapshot, FactorTable users, FactorTable items, bool changesOnly)
+    /// <summary>
+    /// Writes a learner's user and item tables and its rank into its snapshot (every row, or the changes: copied, or with
+    /// <paramref name="inPlace"/> read from the tables when written).
+    /// </summary>
+    public static void WritePair(LearnerSnapshot snapshot, FactorTable users, FactorTable items, bool changesOnly, bool inPlace = false)
     {
         snapshot.Longs["rank"] = [users._rank];
-        snapshot.Rows["user"] = changesOnly ? users.Changes() : users.All();
-        snapshot.Rows["item"] = changesOnly ? items.Changes() : items.All();
+        snapshot.Rows["user"] = changesOnly ? users.Changes(inPlace) : users.All();
+        snapshot.Rows["item"] = changesOnly ? items.Changes(inPlace) : items.All();
         if (users._admission is not null)
         {
             snapshot.Floats["userAdmission"] = users._admission.Save();
@@ -343,7 +346,7 @@ internal sealed class FactorTable
     /// The returned rows count as copied: until the next call, evicting one writes it to the store (its checkpoint may
     /// still be in flight).
     /// </summary>
-    private RowSet Changes()
+    private RowSet Changes(bool inPlace)
     {
         Expire();
         foreach (var slot in _lastCopy)
@@ -365,6 +368,11 @@ internal sealed class FactorTable
         _changed.Clear();
         var removed = _removed.ToArray();
         _removed.Clear();
+        if (inPlace)
+        {
+            return PackInPlace([.. _lastCopy], removed);
+        }
+
         var spare = Interlocked.Exchange(ref _spare, null);
         var set = Pack([.. _lastCopy], removed, changesOnly: true, spare);
         var values = set.Values;
@@ -386,6 +394,31 @@ internal sealed class FactorTable
         }
 
         return new RowSet(_width, ids, values, lastActive, removed, _total, changesOnly);
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="slots"/> without copying their values: <see cref="RowSet.Row"/> packs each from the
+    /// table into one buffer when called (a durable checkpoint written while the pipeline waits for it).
+    /// </summary>
+    private RowSet PackInPlace(int[] slots, string[] removed)
+    {
+        var ids = new string[slots.Length];
+        var lastActive = new long[slots.Length];
+        for (var r = 0; r < slots.Length; r++)
+        {
+            ids[r] = _ids[slots[r]]!;
+            lastActive[r] = _lastActive[slots[r]];
+        }
+
+        var buffer = new float[_width];
+        return new RowSet(_width, ids, [], lastActive, removed, _total, ChangesOnly: true)
+        {
+            Source = r =>
+            {
+                PackRow(slots[r], buffer);
+                return buffer;
+            },
+        };
     }
 
     private void Restore(RowSet set)

@@ -57,8 +57,11 @@ public interface IOnlineLearner
     /// <summary>
     /// A copy for the next checkpoint: like <see cref="Snapshot"/>, except that keyed row tables hold only the rows changed
     /// since the previous call (the store keeps the others). Learners without row tables copy everything.
+    /// With <paramref name="inPlace"/> the rows are not copied: each is read from the table when the snapshot's
+    /// <see cref="RowSet.Row"/> is called, so the learner must not change until the snapshot is written (or
+    /// <see cref="RowSet.Packed"/>).
     /// </summary>
-    LearnerSnapshot SnapshotChanges() => Snapshot();
+    LearnerSnapshot SnapshotChanges(bool inPlace = false) => Snapshot();
 
     /// <summary>The learner's keyed tables (none for learners over hashed features).</summary>
     IReadOnlyList<RowTableStatistics> RowTables => [];

@@ -122,7 +122,7 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     public LearnerSnapshot Snapshot() => Copy(changesOnly: false);
 
     /// <inheritdoc />
-    public LearnerSnapshot SnapshotChanges() => Copy(changesOnly: true);
+    public LearnerSnapshot SnapshotChanges(bool inPlace = false) => Copy(changesOnly: true, inPlace);
 
     /// <inheritdoc />
     public void AttachRowStore(IRowStore store)
@@ -134,10 +134,10 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     /// <inheritdoc />
     public IReadOnlyList<RowTableStatistics> RowTables => [_users.Statistics, _items.Statistics];
 
-    private LearnerSnapshot Copy(bool changesOnly)
+    private LearnerSnapshot Copy(bool changesOnly, bool inPlace = false)
     {
         var snapshot = new LearnerSnapshot(KindName, SnapshotVersion);
-        FactorTable.WritePair(snapshot, _users, _items, changesOnly);
+        FactorTable.WritePair(snapshot, _users, _items, changesOnly, inPlace);
         return snapshot;
     }
 

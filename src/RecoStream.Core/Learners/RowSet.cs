@@ -25,6 +25,32 @@ public sealed record RowSet(int Width, string[] Ids, float[] Values, long[] Last
     [System.Text.Json.Serialization.JsonIgnore]
     public Action? Release { get; init; }
 
-    /// <summary>The values of row <paramref name="row"/>.</summary>
-    public ReadOnlySpan<float> Row(int row) => Values.AsSpan(row * Width, Width);
+    /// <summary>
+    /// Packs a row from its table when called, for a set whose <see cref="Values"/> were not copied (empty): each call
+    /// overwrites the span the previous one returned, and the table must not change until the set is written.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Func<int, ReadOnlySpan<float>>? Source { get; init; }
+
+    /// <summary>
+    /// The values of row <paramref name="row"/> (of a set with a <see cref="Source"/>: valid until the next call).
+    /// </summary>
+    public ReadOnlySpan<float> Row(int row) => Source is { } source ? source(row) : Values.AsSpan(row * Width, Width);
+
+    /// <summary>This set with its rows copied into <see cref="Values"/> (itself when they are).</summary>
+    public RowSet Packed()
+    {
+        if (Source is null)
+        {
+            return this;
+        }
+
+        var values = new float[Ids.Length * Width];
+        for (var r = 0; r < Ids.Length; r++)
+        {
+            Row(r).CopyTo(values.AsSpan(r * Width, Width));
+        }
+
+        return this with { Values = values, Source = null };
+    }
 }

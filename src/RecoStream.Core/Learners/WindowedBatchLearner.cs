@@ -111,7 +111,7 @@ public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner
     public LearnerSnapshot Snapshot() => WithWindow(_inner.Snapshot());
 
     /// <inheritdoc />
-    public LearnerSnapshot SnapshotChanges() => WithWindow(_inner.SnapshotChanges());
+    public LearnerSnapshot SnapshotChanges(bool inPlace = false) => WithWindow(_inner.SnapshotChanges(inPlace));
 
     /// <inheritdoc />
     public void AttachRowStore(IRowStore store) => _inner.AttachRowStore(store);

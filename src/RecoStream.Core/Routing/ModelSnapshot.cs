@@ -14,7 +14,23 @@ public sealed record ModelSnapshot(
     IReadOnlyList<LearnerEntry> Learners,
     CatalogSnapshot Catalog,
     HistorySnapshot History,
-    SourcePosition? Position = null);
+    SourcePosition? Position = null)
+{
+    /// <summary>
+    /// Copies the learners' rows that a snapshot taken in place (<see cref="ModelState.SnapshotChangesInPlace"/>) would
+    /// read from the tables, so that it stays valid while the state changes (a checkpoint to be written later).
+    /// </summary>
+    public void PackRows()
+    {
+        foreach (var learner in Learners)
+        {
+            foreach (var table in learner.State.Rows.Keys.ToArray())
+            {
+                learner.State.Rows[table] = learner.State.Rows[table].Packed();
+            }
+        }
+    }
+}
 
 /// <summary>One learner's state and its prequential totals.</summary>
 public sealed record LearnerEntry(string Name, LearnerSnapshot State, EvaluatorSnapshot Evaluator);

@@ -117,12 +117,18 @@ public sealed class ModelState
     /// </summary>
     public ModelSnapshot SnapshotChanges() => Copy(changesOnly: true);
 
-    private ModelSnapshot Copy(bool changesOnly) => new(
+    /// <summary>
+    /// <see cref="SnapshotChanges()"/> without copying the learners' changed rows: they are read from the tables when the
+    /// snapshot is written, so nothing may change the state until then (see <see cref="ModelSnapshot.PackRows"/>).
+    /// </summary>
+    public ModelSnapshot SnapshotChangesInPlace() => Copy(changesOnly: true, inPlace: true);
+
+    private ModelSnapshot Copy(bool changesOnly, bool inPlace = false) => new(
         LinesConsumed,
         EventsApplied,
         Normalizer.Snapshot(),
         changesOnly ? Preprocessing.SnapshotChanges() : Preprocessing.Snapshot(),
-        [.. _learners.Select(l => new LearnerEntry(l.Name, changesOnly ? l.Learner.SnapshotChanges() : l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
+        [.. _learners.Select(l => new LearnerEntry(l.Name, changesOnly ? l.Learner.SnapshotChanges(inPlace) : l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
         Catalog.Snapshot(),
         changesOnly ? History.SnapshotChanges() : History.Snapshot(),
         Position is null ? null : Position with { Line = PositionLine });

@@ -46,14 +46,26 @@ internal sealed partial class Checkpointer
         AwaitInFlight();
         WriteUnwritten();
         var start = _time.GetTimestamp();
-        var snapshot = _state.SnapshotChanges();
+        // A durable checkpoint is written before the pipeline goes on, so its changed rows need no copy: they are read
+        // from the tables as they are written (a million changed rows are about 270 MB at rank 32).
+        var snapshot = durable ? _state.SnapshotChangesInPlace() : _state.SnapshotChanges();
         var generation = _store.ReserveGeneration();
         var pause = _time.GetElapsedTime(start);
         _metrics.CheckpointPause.Observe(pause.TotalSeconds);
         _unwritten.Enqueue(new Copy(snapshot, generation, trigger, start, pause));
         if (durable)
         {
-            WriteUnwritten();
+            try
+            {
+                WriteUnwritten();
+            }
+            catch
+            {
+                // Kept to be written later, after the state has moved on: its rows are copied now.
+                snapshot.PackRows();
+                throw;
+            }
+
             return;
         }
 
