@@ -398,6 +398,35 @@ public sealed class RowTableTests : IDisposable
     }
 
     [Fact]
+    public void AnInPlaceCheckpointWhoseWriteFailed_AndWasPacked_IsWrittenLaterAsTheStateWasThen()
+    {
+        // What the worker's checkpointer does when a durable write fails: copy the rows, keep the copy, write it later.
+        var state = MfState();
+        Learn(state, Ratings(5000, 1000, seed: 5));
+        var then = Probe(state);
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            var snapshot = state.SnapshotChangesInPlace();
+            var generation = store.ReserveGeneration();
+            store.BeforeCommit = () => throw new IOException("disk full");
+            Assert.Throws<IOException>(() => store.Write(snapshot, 1, generation));
+            snapshot.PackRows();
+            Learn(state, Ratings(5000, 1000, seed: 6, start: 5000)); // the same users' rows change
+            store.BeforeCommit = null;
+            store.Write(snapshot, 2, generation);
+        }
+
+        var restored = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            restored.Restore(store.ReadLatest()!);
+        }
+
+        Assert.Equal(then, Probe(restored));
+        Assert.NotEqual(Probe(state), then);
+    }
+
+    [Fact]
     public void HotSetSmallerThanTheTable_LearnsExactlyAsAllInMemory_AcrossCheckpointsAndARestart()
     {
         var inMemory = MfState();
