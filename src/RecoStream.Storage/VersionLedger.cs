@@ -94,16 +94,13 @@ internal sealed class VersionLedger(int maxRows)
         }
     }
 
-    /// <summary>Forgets every generation newer than <paramref name="generation"/> (their versions were discarded).</summary>
-    public void ForgetNewerThan(long generation) => Collected(Generations().Where(g => g > generation));
-
-    public void Clear() => Collected(Generations());
-
-    private long[] Generations()
+    /// <summary>Forgets every generation (before a store's checkpoints are read back).</summary>
+    public void Clear()
     {
         lock (_lock)
         {
-            return [.. _generations.Keys];
+            _generations.Clear();
+            _rows = 0;
         }
     }
 

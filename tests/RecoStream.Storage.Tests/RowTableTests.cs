@@ -296,6 +296,8 @@ public sealed class RowTableTests : IDisposable
                 Learn(state, slice);
                 store.Write(state.SnapshotChanges(), part, store.ReserveGeneration());
                 Assert.InRange(store.MostVersionsOfARow(), 1, 2);
+                // Only the latest generation's rows stay listed (at most 50 users, 200 items, 50 histories).
+                Assert.InRange(store.Ledger.Rows, 0, 300);
             }
 
             Assert.True(store.VersionsCollected > 1000, $"{store.VersionsCollected} versions collected");
