@@ -32,6 +32,39 @@ public sealed partial class WorkerOperationsTests : IDisposable
     }
 
     [Fact]
+    public async Task AbsoluteErrorHistogram_ObservedPerBatch_CountsEveryPrediction_AndItsMeanIsTheMae()
+    {
+        // The histogram is handed a batch's errors a bucket at a time: its count and sum still match the evaluator's.
+        var lines = Enumerable.Range(0, 3000).Select(n =>
+            $$"""{"user":"u{{n % 50}}","item":"i{{n % 30}}","type":"rating","value":{{1 + (n * 7 % 5)}},"ts":{{1_700_000_000_000L + (n * 1000L)}}}""");
+        using var worker = WorkerProcess.Start(
+        [
+            $"--RecoStream:Storage:Path={_store.Path}",
+            $"--RecoStream:Metrics:Port={_httpPort}",
+            $"--RecoStream:Ingest:Tcp:Port={_tcpPort}",
+            "--RecoStream:Serving:Learner=mf",
+        ]);
+        using var client = await LineClient.ConnectAsync(_tcpPort);
+        await client.SendAsync(lines);
+        await client.AskAsync("""{"op":"flush"}""");
+
+        var scrape = await WorkerProcess.ScrapeAsync(_httpPort);
+        var count = Metrics.Value(scrape, """recostream_prequential_absolute_error_count{learner="mf"}""");
+        var sum = Metrics.Value(scrape, """recostream_prequential_absolute_error_sum{learner="mf"}""");
+        var mae = Metrics.Value(scrape, """recostream_prequential_mae{learner="mf"}""");
+        Assert.Equal(3000, count);
+        Assert.Equal(mae!.Value, sum!.Value / count!.Value, 1e-9);
+        var buckets = BucketLine().Matches(scrape).Select(m => double.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(12, buckets.Length);
+        Assert.True(buckets.Zip(buckets.Skip(1)).All(p => p.First <= p.Second), string.Join(", ", buckets));
+        Assert.Equal(3000, buckets[^1]);
+        Assert.True(buckets[0] < 3000 && buckets[^2] == 3000, string.Join(", ", buckets)); // spread over buckets, none beyond 1000
+    }
+
+    [GeneratedRegex("""^recostream_prequential_absolute_error_bucket\{learner="mf",le="[^"]+"\} (?<value>\S+)$""", RegexOptions.Multiline)]
+    private static partial Regex BucketLine();
+
+    [Fact]
     public async Task Metrics_LiveScrape_PassesPromtoolCheckWithoutLintWarnings()
     {
         var (worker, _) = await StartBusyWorkerAsync();

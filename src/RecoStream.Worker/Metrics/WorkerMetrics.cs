@@ -121,7 +121,7 @@ internal sealed class WorkerMetrics
             new HistogramConfiguration
             {
                 LabelNames = ["learner"],
-                Buckets = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 1000],
+                Buckets = [.. AbsoluteErrorBuckets],
             }).WithLabels(state.Serving.Name);
 
         var requests = factory.CreateCounter("recostream_requests_total",
@@ -199,6 +199,10 @@ internal sealed class WorkerMetrics
     /// <summary>The registry the metrics endpoint serves.</summary>
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
+    /// <summary>The upper bounds of <see cref="PrequentialAbsoluteError"/>'s buckets.</summary>
+    public static IReadOnlyList<double> AbsoluteErrorBuckets { get; } = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 1000];
+
+    /// <summary>Observed a batch at a time (<see cref="RecoStream.Core.Evaluation.HistogramBatch"/>).</summary>
     public Histogram.Child PrequentialAbsoluteError { get; }
 
     public Gauge TcpConnections { get; }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RecoStream.Core.Evaluation;
 using RecoStream.Core.Events;
 using RecoStream.Core.Learners;
 using RecoStream.Core.Ranking;
@@ -34,6 +35,8 @@ internal sealed partial class OutcomeHandler : IDisposable
     private readonly Checkpointer _checkpointer;
     private readonly RejectionLog _rejections;
     private readonly WorkerMetrics _metrics;
+    private readonly HistogramBatch _absoluteErrors = new(WorkerMetrics.AbsoluteErrorBuckets);
+    private readonly Action<double, long> _observeAbsoluteError;
     private readonly PipelineCounters _counters;
     private readonly int _checkpointEvery;
     private static readonly TimeSpan RetryStorageAfter = TimeSpan.FromSeconds(2);
@@ -77,6 +80,7 @@ internal sealed partial class OutcomeHandler : IDisposable
         _token = Encoding.UTF8.GetBytes(security.Token);
         _time = time;
         _lastCheckpointAt = time.GetTimestamp();
+        _observeAbsoluteError = (value, times) => _metrics.PrequentialAbsoluteError.Observe(value, times);
     }
 
     public void Handle(StreamItem item)
@@ -121,7 +125,7 @@ internal sealed partial class OutcomeHandler : IDisposable
 
                 if (!double.IsNaN(item.Prediction) && _state.Learner.Objective == LearnerObjective.Regression)
                 {
-                    _metrics.PrequentialAbsoluteError.Observe(Math.Abs(item.Prediction - item.Label));
+                    AddAbsoluteError(Math.Abs(item.Prediction - item.Label));
                 }
 
                 if (item.ArrivedAt != 0)
@@ -188,6 +192,20 @@ internal sealed partial class OutcomeHandler : IDisposable
     {
         PublishReceived();
         PublishArrivals();
+        _absoluteErrors.Drain(_observeAbsoluteError);
+    }
+
+    /// <summary>Gathers a prediction's absolute error for the histogram, published once per batch (see <see cref="BatchDone"/>).</summary>
+    private void AddAbsoluteError(double error)
+    {
+        if (double.IsFinite(error))
+        {
+            _absoluteErrors.Add(error);
+        }
+        else
+        {
+            _metrics.PrequentialAbsoluteError.Observe(error);
+        }
     }
 
     private void CountReceived(LineOrigin? origin)
