@@ -76,7 +76,7 @@ public sealed class InteractionHistory
     {
         if (_users.TryGetValue(user, out var found))
         {
-            items = found.Set;
+            items = found;
             return true;
         }
 
@@ -162,10 +162,10 @@ public sealed class InteractionHistory
         // Where the oldest item is once the ring is full (before that, item 0).
         private int _oldest;
 
-        public IReadOnlySet<int> Set => this;
-
+        /// <summary>When the user last interacted (a sequence number of this process; restore order after a restart).</summary>
         public long Touched { get; set; }
 
+        /// <summary>The items changed since the last snapshot of changes.</summary>
         public bool Changed { get; set; }
 
         public int Count => _count;
