@@ -320,11 +320,7 @@ public sealed class RowTableTests : IDisposable
             }
         }
 
-        var reread = MfState();
-        using (var store = CheckpointStore.Open(_path, syncWrites: false, keep: 2))
-        {
-            reread.Restore(store.ReadLatest()!);
-        }
+        var reread = Restored(MfState());
 
         Assert.Equal(Probe(inMemory), Probe(reread));
         AssertSameHistory(inMemory, reread, 50);
@@ -367,11 +363,7 @@ public sealed class RowTableTests : IDisposable
             store.Write(state.Snapshot(), 3);
         }
 
-        var reread = MfState();
-        using (var store = CheckpointStore.Open(_path, syncWrites: false))
-        {
-            reread.Restore(store.ReadLatest()!);
-        }
+        var reread = Restored(MfState());
 
         Assert.Equal(Probe(state), Probe(reread));
         AssertSameHistory(state, reread, 1000);
@@ -389,11 +381,7 @@ public sealed class RowTableTests : IDisposable
             store.Write(state.SnapshotChangesInPlace(), 2);
         }
 
-        var restored = MfState();
-        using (var store = CheckpointStore.Open(_path, syncWrites: false))
-        {
-            restored.Restore(store.ReadLatest()!);
-        }
+        var restored = Restored(MfState());
 
         Assert.Equal(Probe(state), Probe(restored));
         AssertSameHistory(state, restored, 1000);
@@ -418,11 +406,7 @@ public sealed class RowTableTests : IDisposable
             store.Write(snapshot, 2, generation);
         }
 
-        var restored = MfState();
-        using (var store = CheckpointStore.Open(_path, syncWrites: false))
-        {
-            restored.Restore(store.ReadLatest()!);
-        }
+        var restored = Restored(MfState());
 
         Assert.Equal(then, Probe(restored));
         Assert.NotEqual(Probe(state), then);

@@ -381,19 +381,15 @@ internal sealed class FactorTable
 
     private RowSet Pack(int[] slots, string[] removed, bool changesOnly, float[]? buffer = null)
     {
-        var ids = new string[slots.Length];
         // Every element is written below: skip zeroing what can be hundreds of megabytes. A buffer the last copy handed
         // back is reused when it is large enough (its pages are already in memory).
         var values = buffer is not null && buffer.Length >= slots.Length * _width ? buffer : GC.AllocateUninitializedArray<float>(slots.Length * _width);
-        var lastActive = GC.AllocateUninitializedArray<long>(slots.Length);
         for (var r = 0; r < slots.Length; r++)
         {
-            ids[r] = _ids[slots[r]]!;
             PackRow(slots[r], values.AsSpan(r * _width, _width));
-            lastActive[r] = _lastActive[slots[r]];
         }
 
-        return new RowSet(_width, ids, values, lastActive, removed, _total, changesOnly);
+        return RowsOf(slots, values, removed, changesOnly);
     }
 
     /// <summary>
@@ -402,16 +398,8 @@ internal sealed class FactorTable
     /// </summary>
     private RowSet PackInPlace(int[] slots, string[] removed)
     {
-        var ids = new string[slots.Length];
-        var lastActive = new long[slots.Length];
-        for (var r = 0; r < slots.Length; r++)
-        {
-            ids[r] = _ids[slots[r]]!;
-            lastActive[r] = _lastActive[slots[r]];
-        }
-
         var buffer = new float[_width];
-        return new RowSet(_width, ids, [], lastActive, removed, _total, ChangesOnly: true)
+        return RowsOf(slots, [], removed, changesOnly: true) with
         {
             Source = r =>
             {
@@ -419,6 +407,20 @@ internal sealed class FactorTable
                 return buffer;
             },
         };
+    }
+
+    /// <summary>A set of the rows of <paramref name="slots"/>: their ids and last updates, with <paramref name="values"/>.</summary>
+    private RowSet RowsOf(int[] slots, float[] values, string[] removed, bool changesOnly)
+    {
+        var ids = new string[slots.Length];
+        var lastActive = GC.AllocateUninitializedArray<long>(slots.Length);
+        for (var r = 0; r < slots.Length; r++)
+        {
+            ids[r] = _ids[slots[r]]!;
+            lastActive[r] = _lastActive[slots[r]];
+        }
+
+        return new RowSet(_width, ids, values, lastActive, removed, _total, changesOnly);
     }
 
     private void Restore(RowSet set)
