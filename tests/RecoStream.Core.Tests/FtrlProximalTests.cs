@@ -89,4 +89,32 @@ public class FtrlProximalTests
         Assert.Equal(original.ScoreItem("u3", "i4"), restored.ScoreItem("u3", "i4"));
         Assert.Equal(original.NonZeroWeights(), restored.NonZeroWeights());
     }
+
+    [Fact]
+    public void Weight_AfterLearningWithCollidingFeatures_IsTheFormulaOfTheStoredZAndN()
+    {
+        // 16 coordinates for ids and features: examples often hash two features to one slot, which is updated twice.
+        var options = new FtrlOptions { HashBits = 4, Alpha = 0.5, Beta = 1.0, L1 = 0.05, L2 = 0.2 };
+        var ftrl = new FtrlProximal(options);
+        var rng = new Random(9);
+        for (var n = 0; n < 2_000; n++)
+        {
+            var e = new UserEvent("u" + rng.Next(30), "i" + rng.Next(30), rng.Next(3) == 0 ? EventType.Click : EventType.View, null, n,
+                ["price", "hour", "rank"], [rng.NextDouble(), rng.NextDouble() * 2, rng.NextDouble() - 0.5]);
+            ftrl.Learn(e, 0);
+        }
+
+        var snapshot = ftrl.Snapshot();
+        var z = snapshot.Floats["z"];
+        var zeroed = 0;
+        for (var slot = 0; slot < z.Length; slot++)
+        {
+            double zs = z[slot], ns = snapshot.Floats["n"][slot];
+            var expected = Math.Abs(zs) <= options.L1 ? 0.0 : -(zs - Math.Sign(zs) * options.L1) / ((options.Beta + Math.Sqrt(ns)) / options.Alpha + options.L2);
+            Assert.Equal(expected, ftrl.Weight(slot));
+            zeroed += expected == 0.0 ? 1 : 0;
+        }
+
+        Assert.True(zeroed < z.Length, "every weight is zero: the examples taught nothing");
+    }
 }
