@@ -75,4 +75,30 @@ public class ImplicitMatrixFactorizationTests
         Assert.Equal(original.ScoreItem("u-new", "i3"), restored.ScoreItem("u-new", "i3"));
         Assert.Equal(original.ScoreItem("u4", "i9"), restored.ScoreItem("u4", "i9"));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(13)]
+    [InlineData(64)]
+    [InlineData(67)]
+    public void Step_AnyRank_IsTheScalarRuleToTheBit(int rank)
+    {
+        // Ranks below, at and beyond the vector width, and with a tail of single factors.
+        var rng = new Random(rank);
+        var p = Enumerable.Range(0, rank).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var q = Enumerable.Range(0, rank).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        float[] expectedP = [.. p], expectedQ = [.. q];
+        const float Eta = 0.037f, Lambda = 0.013f, Error = 0.71f;
+        for (var f = 0; f < rank; f++)
+        {
+            var pf = expectedP[f];
+            expectedP[f] = pf + (Eta * ((Error * expectedQ[f]) - (Lambda * pf)));
+            expectedQ[f] = expectedQ[f] + (Eta * ((Error * pf) - (Lambda * expectedQ[f])));
+        }
+
+        ImplicitMatrixFactorization.Step(p, q, Eta, Lambda, Error);
+
+        Assert.Equal(expectedP, p);
+        Assert.Equal(expectedQ, q);
+    }
 }
