@@ -136,4 +136,17 @@ public class FeatureNormalizerTests
         Assert.Equal(original.NormalizeOne("amount", 2100), restored.NormalizeOne("amount", 2100));
         Assert.Equal(original.NormalizeOne("qty", 4), restored.NormalizeOne("qty", 4));
     }
+
+    [Fact]
+    public void Log1p_WholeNumbersAndOthers_IsMathLogToTheBit()
+    {
+        // The table's whole numbers, its edges, fractions between them, and values beyond it.
+        double[] values = [0.0, 1.0, 2.0, 7.0, 4094.0, 4095.0, 4095.5, 4096.0, 4097.0, 0.5, 1e-300, 3.25, 1e6, 1e300, double.PositiveInfinity];
+        foreach (var a in values.Concat(Enumerable.Range(0, 5000).Select(n => (double)n)))
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(Math.Log(1.0 + a)), BitConverter.DoubleToInt64Bits(FeatureNormalizer.Log1p(a)));
+        }
+
+        Assert.True(double.IsNaN(FeatureNormalizer.Log1p(double.NaN)));
+    }
 }

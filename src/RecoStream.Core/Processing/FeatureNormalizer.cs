@@ -148,7 +148,7 @@ public sealed class FeatureNormalizer
         }
 
         var mode = _modes[slot];
-        var x = mode is NormalizationMode.Log1p or NormalizationMode.Log1pZScore ? Math.CopySign(Math.Log(1.0 + Math.Abs(raw)), raw) : raw;
+        var x = mode is NormalizationMode.Log1p or NormalizationMode.Log1pZScore ? Math.CopySign(Log1p(Math.Abs(raw)), raw) : raw;
         ref var stats = ref _stats[slot];
         stats.Add(x);
         switch (mode)
@@ -170,6 +170,26 @@ public sealed class FeatureNormalizer
                 return Math.Clamp(z, -_options.Clip, _options.Clip);
         }
     }
+
+    /// <summary>
+    /// log(1 + a) for a &gt;= 0. Most behaviour features are counts, so the whole numbers below 4,096 are looked up in a
+    /// table filled by the same <see cref="Math.Log(double)"/> call: the same value to the bit, without the call.
+    /// </summary>
+    internal static double Log1p(double a)
+    {
+        if (a < Log1pOfWhole.Length)
+        {
+            var n = (int)a;
+            if (n == a)
+            {
+                return Log1pOfWhole[n];
+            }
+        }
+
+        return Math.Log(1.0 + a);
+    }
+
+    private static readonly double[] Log1pOfWhole = [.. Enumerable.Range(0, 4096).Select(n => Math.Log(1.0 + n))];
 
     private int AddSlot(string name)
     {
