@@ -10,6 +10,9 @@ namespace RecoStream.Core.Processing;
 /// </summary>
 public sealed class FeatureNormalizer
 {
+    // log(1 + n) of the whole numbers below 4,096, by Math.Log itself (see Log1p).
+    private static readonly double[] Log1pOfWhole = [.. Enumerable.Range(0, 4096).Select(n => Math.Log(1.0 + n))];
+
     private readonly FeatureOptions _options;
     private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
     private readonly List<string> _names = [];
@@ -188,8 +191,6 @@ public sealed class FeatureNormalizer
 
         return Math.Log(1.0 + a);
     }
-
-    private static readonly double[] Log1pOfWhole = [.. Enumerable.Range(0, 4096).Select(n => Math.Log(1.0 + n))];
 
     private int AddSlot(string name)
     {
