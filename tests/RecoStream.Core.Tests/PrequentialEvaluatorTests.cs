@@ -69,6 +69,25 @@ public class PrequentialEvaluatorTests
         Assert.Equal((0.1 * (997 % 7) + 0.1 * (998 % 7) + 0.1 * (999 % 7)) / 3, mean.Mean, 12);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    public void SlidingMean_OverManyWindows_IsTheMeanOfTheLastValues(int window)
+    {
+        // Several times round the ring and through the periodic re-summing, checked after every value.
+        var mean = new SlidingMean(window);
+        var rng = new Random(window);
+        var values = new List<double>();
+        for (var n = 0; n < (5 * window) + 3; n++)
+        {
+            values.Add((rng.NextDouble() * 100) - 50);
+            mean.Add(values[^1]);
+            Assert.Equal(values.TakeLast(window).Average(), mean.Mean, 9);
+        }
+    }
+
     [Fact]
     public void SlidingWindows_FollowRecentErrorsWhileCumulativeFiguresRemember()
     {

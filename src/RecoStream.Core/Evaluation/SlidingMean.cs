@@ -7,11 +7,14 @@ public sealed class SlidingMean
     private int _next;
     private int _count;
     private double _sum;
-    private long _added;
+
+    // Values to add before the sum is taken afresh (counted down: a modulo per value was two integer divisions).
+    private int _untilResum;
 
     public SlidingMean(int window)
     {
         _values = new double[window];
+        _untilResum = window;
     }
 
     /// <summary>The mean of the values in the window; NaN when empty.</summary>
@@ -30,10 +33,15 @@ public sealed class SlidingMean
 
         _values[_next] = value;
         _sum += value;
-        _next = (_next + 1) % _values.Length;
-        // Re-add from scratch once per window so rounding errors of the running sum cannot accumulate.
-        if (++_added % _values.Length == 0)
+        if (++_next == _values.Length)
         {
+            _next = 0;
+        }
+
+        // Re-add from scratch once per window so rounding errors of the running sum cannot accumulate.
+        if (--_untilResum == 0)
+        {
+            _untilResum = _values.Length;
             _sum = 0;
             for (var i = 0; i < _count; i++)
             {
