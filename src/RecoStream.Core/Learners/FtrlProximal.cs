@@ -34,7 +34,7 @@ public sealed class FtrlProximal : IOnlineLearner, ILabelledLearner, IHashedLear
     private float[] _n;
 
     // The weight of each coordinate, from its current z and n (exactly what the formula gives: kept in double).
-    private double[] _w;
+    private readonly double[] _w;
 
     public FtrlProximal(FtrlOptions options, string name = "ftrl")
     {
