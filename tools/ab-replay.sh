@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Alternating A/B replays of two worker builds over one file. Per run it prints one JSON line: events/s, CPU seconds and
-# peak RSS from the replay's summary and, when perf is installed, the CPU samples (perf record -F 999) of the pipeline
+# peak RSS from the replay's summary (and the managed memory allocated and GC count, for builds that report them) and,
+# when perf is installed, the CPU samples (perf record -F 999) of the pipeline
 # thread, the reading thread and the thread pool (checkpoint writes): on a shared machine a thread's samples vary less
 # than events/s, and they show which thread a change made cheaper. At the end, the median of each figure per build.
 # Usage: tools/ab-replay.sh A_DIR B_DIR FILE [ROUNDS] [replay arguments...]
@@ -35,7 +36,7 @@ run() {  # run BUILD_NAME DIR ROUND
   python3 - "$1" "$3" "$work/summary.json" "$work/threads.json" <<'PY'
 import json, sys
 name, round_, summary, threads = sys.argv[1], int(sys.argv[2]), json.load(open(sys.argv[3])), json.load(open(sys.argv[4]))
-print(json.dumps({"build": name, "round": round_, **{k: summary[k] for k in ("events_per_sec", "cpu_seconds", "peak_rss_mib")}, **threads}))
+print(json.dumps({"build": name, "round": round_, **{k: summary[k] for k in ("events_per_sec", "cpu_seconds", "peak_rss_mib") + tuple(k for k in ("allocated_mib", "gc_collections") if k in summary)}, **threads}))
 PY
 }
 

@@ -125,13 +125,13 @@ public class PrequentialEvaluatorTests
         }
 
         var scratch = Array.Empty<float>();
-        Assert.Equal(2, TopTenRank.Of(learner, "u", "c", catalog, new HashSet<int>(), ref scratch));
+        Assert.Equal(2, TopTenRank.Of(learner, "u", "c", catalog, [], ref scratch));
         // With "a" already seen by the user it is not a candidate, so "c" moves up one place.
-        Assert.Equal(1, TopTenRank.Of(learner, "u", "c", catalog, new HashSet<int> { 0 }, ref scratch));
-        Assert.Equal(0, TopTenRank.Of(learner, "u", "c", catalog, new HashSet<int> { 1, 0 }, ref scratch));
+        Assert.Equal(1, TopTenRank.Of(learner, "u", "c", catalog, [0], ref scratch));
+        Assert.Equal(0, TopTenRank.Of(learner, "u", "c", catalog, [1, 0], ref scratch));
         // Seen items scored lower, outside the catalog, or the item itself change nothing.
-        Assert.Equal(2, TopTenRank.Of(learner, "u", "c", catalog, new HashSet<int> { 3, 99, 2 }, ref scratch));
-        Assert.Equal(int.MaxValue, TopTenRank.Of(learner, "u", "never-seen", catalog, new HashSet<int>(), ref scratch));
+        Assert.Equal(2, TopTenRank.Of(learner, "u", "c", catalog, [3, 99, 2], ref scratch));
+        Assert.Equal(int.MaxValue, TopTenRank.Of(learner, "u", "never-seen", catalog, [], ref scratch));
     }
 
     [Fact]

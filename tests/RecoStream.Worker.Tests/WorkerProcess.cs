@@ -157,10 +157,34 @@ internal sealed class WorkerProcess : IDisposable
     /// <summary>A TCP port free on loopback right now.</summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        // Below the kernel's range of ephemeral ports (32768-60999 on Linux by default): a port the kernel picked for a
+        // listener could be taken by another test's client connection between this check and the worker's bind (seen
+        // here as "address already in use"). Each port is handed out once per run, from a random start.
+        while (true)
+        {
+            var port = Interlocked.Increment(ref _nextPort);
+            if (port >= LastPort)
+            {
+                Interlocked.CompareExchange(ref _nextPort, FirstPort, port);
+                continue;
+            }
+
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // In use: the next one.
+            }
+        }
     }
+
+    private const int FirstPort = 20_000;
+    private const int LastPort = 32_000;
+    private static int _nextPort = FirstPort + Random.Shared.Next(LastPort - FirstPort - 2_000);
 
     /// <summary>GETs the worker's /metrics, retrying while the endpoint is not up yet.</summary>
     public static async Task<string> ScrapeAsync(int port)

@@ -74,6 +74,9 @@ public sealed class WorkerReplayTests : IDisposable
         Assert.InRange(mf.GetProperty("mae").GetDouble(), 0.3, mf.GetProperty("rmse").GetDouble());
         Assert.True(summary.GetProperty("events_per_sec").GetDouble() > 0);
         Assert.True(summary.GetProperty("seconds").GetDouble() > 0);
+        Assert.True(summary.GetProperty("allocated_mib").GetDouble() > 0);
+        Assert.True(summary.GetProperty("gc_collections").GetInt32() >= 0);
+        Assert.True(summary.GetProperty("gc_pause_ms").GetDouble() >= 0);
     }
 
     [Fact]

@@ -7,11 +7,12 @@ namespace RecoStream.Core.Evaluation;
 public static class TopTenRank
 {
     /// <summary>
-    /// The 0-based rank of <paramref name="item"/> among the catalog items not in <paramref name="seen"/>, ties going
+    /// The 0-based rank of <paramref name="item"/> among the catalog items not in <paramref name="seen"/> (distinct item
+    /// indexes, see <see cref="InteractionHistory.SeenItems"/>), ties going
     /// against it (an item scored like many others is not a confident hit); <see cref="int.MaxValue"/> when the item
     /// is not in the catalog yet (no learner can recommend an item it has never seen).
     /// </summary>
-    public static int Of(IOnlineLearner learner, string user, string item, ItemCatalog catalog, IReadOnlySet<int> seen, ref float[] scratch)
+    public static int Of(IOnlineLearner learner, string user, string item, ItemCatalog catalog, ReadOnlySpan<int> seen, ref float[] scratch)
     {
         if (!catalog.TryGetIndex(item, out var target))
         {
@@ -27,7 +28,7 @@ public static class TopTenRank
         var scores = scratch.AsSpan(0, n);
         learner.ScoreItems(user, catalog.Ids, scores);
         var score = scores[target];
-        // The items scored at least as high, less those the user has seen (a set, so each counted once): one pass over
+        // The items scored at least as high, less those the user has seen (each listed once): one pass over
         // the scores and one over the seen items, not a lookup per item.
         var rank = 0;
         for (var i = 0; i < n; i++)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -30,6 +31,9 @@ public sealed class EventParser : LineParser
 
     private const int NameCacheSize = 32;
 
+    // A static array, not a collection expression at the loop: a Debug build makes that an array per line.
+    private static readonly Field[] RequiredOfEvent = [Field.User, Field.Item, Field.Type, Field.Ts];
+
     [ThreadStatic]
     private static List<string>? _scratchNames;
 
@@ -53,7 +57,7 @@ public sealed class EventParser : LineParser
     }
 
     /// <inheritdoc />
-    protected override StreamItem ParseLine(long number, ReadOnlySpan<byte> bytes, bool tooLong)
+    protected override StreamItem ParseLine(long number, ReadOnlySpan<byte> bytes, bool tooLong, StreamItemPool.Renter? recycled)
     {
         if (tooLong)
         {
@@ -69,7 +73,7 @@ public sealed class EventParser : LineParser
 
         try
         {
-            return ParseObject(number, span);
+            return ParseObject(number, span, recycled);
         }
         catch (JsonException ex)
         {
@@ -84,7 +88,7 @@ public sealed class EventParser : LineParser
         }
     }
 
-    private StreamItem ParseObject(long lineNumber, ReadOnlySpan<byte> json)
+    private StreamItem ParseObject(long lineNumber, ReadOnlySpan<byte> json, StreamItemPool.Renter? recycled)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 8 });
         if (!reader.Read())
@@ -231,7 +235,7 @@ public sealed class EventParser : LineParser
             return failure;
         }
 
-        foreach (var required in (ReadOnlySpan<Field>)[Field.User, Field.Item, Field.Type, Field.Ts])
+        foreach (var required in RequiredOfEvent)
         {
             if ((seen & required) == 0)
             {
@@ -239,10 +243,8 @@ public sealed class EventParser : LineParser
             }
         }
 
-        var e = new UserEvent(user!, item!, type, value, ts,
-            featureNames.Count == 0 ? [] : featureNames.ToArray(), featureValues.Count == 0 ? [] : featureValues.ToArray(), rawType)
-        { Categories = categories.Count == 0 ? [] : categories.ToArray() };
-        return StreamItem.ForEvent(lineNumber, e);
+        return NewEvent(recycled, lineNumber, user!, item!, type, value, ts, CollectionsMarshal.AsSpan(featureNames),
+            CollectionsMarshal.AsSpan(featureValues), CollectionsMarshal.AsSpan(categories), rawType);
     }
 
     private StreamItem BuildRequest(long lineNumber, string op, string? user, string? item, int? k, string? token, string? name, StreamItem? fieldFailure)
@@ -328,7 +330,8 @@ public sealed class EventParser : LineParser
             return failure;
         }
 
-        id = reader.GetString()!;
+        // A plain ASCII id (no escapes) is looked up among the strings this thread made before.
+        id = (reader.ValueIsEscaped || reader.HasValueSequence ? null : IdStrings.Get(reader.ValueSpan)) ?? reader.GetString()!;
         if (string.IsNullOrWhiteSpace(id))
         {
             return StreamItem.Rejected(lineNumber, RejectReason.EmptyId, $"field '{name}' is empty");

@@ -12,16 +12,39 @@ public abstract class LineParser
 
     /// <summary>
     /// Parses one line from its bytes (without the line terminator; empty when <paramref name="tooLong"/>, a line over the
-    /// length limit, which is rejected); the result carries the number, origin and arrival time.
+    /// length limit, which is rejected); the result carries the number, origin and arrival time. An event is parsed into
+    /// an item taken from <paramref name="recycled"/> when it has one (see <see cref="StreamItemPool"/>).
     /// </summary>
-    public StreamItem Parse(long number, ReadOnlySpan<byte> bytes, bool tooLong, ILineOrigin? origin, long arrivedAt)
+    public StreamItem Parse(long number, ReadOnlySpan<byte> bytes, bool tooLong, ILineOrigin? origin, long arrivedAt,
+        StreamItemPool.Renter? recycled = null)
     {
-        var item = ParseLine(number, bytes, tooLong);
+        var item = ParseLine(number, bytes, tooLong, recycled);
         item.Origin = origin;
         item.ArrivedAt = arrivedAt;
         return item;
     }
 
-    /// <summary>The format-specific part of <see cref="Parse(long, ReadOnlySpan{byte}, bool, ILineOrigin?, long)"/>.</summary>
-    protected abstract StreamItem ParseLine(long number, ReadOnlySpan<byte> bytes, bool tooLong);
+    /// <summary>
+    /// The format-specific part of <see cref="Parse(long, ReadOnlySpan{byte}, bool, ILineOrigin?, long, StreamItemPool.Renter?)"/>;
+    /// an event goes into <see cref="NewEvent"/>.
+    /// </summary>
+    protected abstract StreamItem ParseLine(long number, ReadOnlySpan<byte> bytes, bool tooLong, StreamItemPool.Renter? recycled);
+
+    /// <summary>The item of a parsed event: a recycled one refilled when <paramref name="recycled"/> has one, else a new one.</summary>
+    protected static StreamItem NewEvent(StreamItemPool.Renter? recycled, long number, string user, string item, EventType type,
+        double? value, long timestampMs, ReadOnlySpan<string> featureNames, ReadOnlySpan<double> featureValues,
+        ReadOnlySpan<string> categories, string? rawTypeName)
+    {
+        if (recycled?.TakeEvent() is { } reused)
+        {
+            reused.Event!.Refill(user, item, type, value, timestampMs, featureNames, featureValues, categories, rawTypeName);
+            return reused.Renew(number);
+        }
+
+        var e = new UserEvent(user, item, type, value, timestampMs, featureNames.ToArray(), featureValues.ToArray(), rawTypeName)
+        {
+            Categories = categories.ToArray(),
+        };
+        return StreamItem.ForEvent(number, e);
+    }
 }

@@ -36,7 +36,7 @@ public sealed class MovieLensParser : LineParser
     }
 
     /// <inheritdoc />
-    protected override StreamItem ParseLine(long number, ReadOnlySpan<byte> bytes, bool tooLong)
+    protected override StreamItem ParseLine(long number, ReadOnlySpan<byte> bytes, bool tooLong, StreamItemPool.Renter? recycled)
     {
         if (tooLong)
         {
@@ -82,8 +82,8 @@ public sealed class MovieLensParser : LineParser
             return StreamItem.Rejected(number, RejectReason.InvalidTimestamp, "the timestamp is not whole Unix seconds");
         }
 
-        var e = new UserEvent(Encoding.UTF8.GetString(user), Encoding.UTF8.GetString(item), EventType.Rating, rating, seconds * 1000, [], []);
-        return StreamItem.ForEvent(number, e);
+        return NewEvent(recycled, number, IdStrings.Get(user) ?? Encoding.UTF8.GetString(user), IdStrings.Get(item) ?? Encoding.UTF8.GetString(item),
+            EventType.Rating, rating, seconds * 1000, [], [], [], null);
     }
 
     private static int Split(ReadOnlySpan<byte> span, ReadOnlySpan<byte> separator, Span<Range> fields)

@@ -14,7 +14,7 @@ public sealed class StreamItem
     }
 
     /// <summary>The 1-based line number within the source's run.</summary>
-    public long LineNumber { get; }
+    public long LineNumber { get; private set; }
 
     /// <summary>When the line arrived (a <see cref="TimeProvider.GetTimestamp"/> value; 0 when unknown).</summary>
     public long ArrivedAt { get; set; }
@@ -67,6 +67,30 @@ public sealed class StreamItem
         item.Reason = reason;
         item.Message = message;
         return item;
+    }
+
+    /// <summary>
+    /// True when the item can be parsed into again once its batch is done: it carries an event that nothing kept (see
+    /// <see cref="UserEvent.Retained"/>). Requests, windows and lines rejected by the parser are never reused.
+    /// </summary>
+    internal bool Recyclable => Event is { Retained: false };
+
+    /// <summary>
+    /// Makes this recycled event item a new one for another line, every field as <see cref="ForEvent"/> leaves it; the
+    /// caller refills its event (<see cref="UserEvent.Refill"/>).
+    /// </summary>
+    internal StreamItem Renew(long lineNumber)
+    {
+        LineNumber = lineNumber;
+        Kind = StreamItemKind.Event;
+        ArrivedAt = 0;
+        Origin = null;
+        Reason = default;
+        Message = null;
+        Prediction = 0;
+        Label = 0;
+        Applied = false;
+        return this;
     }
 
     /// <summary>Turns an event into a rejection (used by the stages after parsing).</summary>

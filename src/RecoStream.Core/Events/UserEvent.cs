@@ -20,10 +20,10 @@ public sealed class UserEvent
     }
 
     /// <summary>The user id, non-empty.</summary>
-    public string User { get; }
+    public string User { get; private set; }
 
     /// <summary>The item id, non-empty.</summary>
-    public string Item { get; }
+    public string Item { get; private set; }
 
     /// <summary>The event type (the cleaning stage may map an unknown type name to a known type).</summary>
     public EventType Type { get; internal set; }
@@ -35,16 +35,16 @@ public sealed class UserEvent
     public long TimestampMs { get; internal set; }
 
     /// <summary>Names of the numeric features, parallel to <see cref="FeatureValues"/>.</summary>
-    public string[] FeatureNames { get; }
+    public string[] FeatureNames { get; private set; }
 
     /// <summary>Feature values: raw after parsing, normalized after the normalization stage.</summary>
-    public double[] FeatureValues { get; }
+    public double[] FeatureValues { get; private set; }
 
     /// <summary>Categorical (string-valued) features as <c>name=value</c>; the hashed learners give each weight 1.</summary>
-    public string[] Categories { get; init; } = [];
+    public string[] Categories { get => _categories; init => _categories = value; }
 
     /// <summary>The type name as sent, kept only when it was not recognised (for the rejection message and type mapping).</summary>
-    public string? RawTypeName { get; }
+    public string? RawTypeName { get; private set; }
 
     /// <summary>64-bit hash of the user id, set by the cleaning stage (0 before).</summary>
     public ulong UserKey { get; internal set; }
@@ -67,5 +67,52 @@ public sealed class UserEvent
     /// </summary>
     public ref BehaviourVector Behaviour => ref _behaviour;
 
+    /// <summary>
+    /// True once something keeps the event beyond its batch (a windowed-batch learner's window): the pipeline then never
+    /// hands it back to <see cref="StreamItemPool"/> for reuse.
+    /// </summary>
+    public bool Retained { get; internal set; }
+
     private BehaviourVector _behaviour;
+    private string[] _categories = [];
+
+    /// <summary>
+    /// Makes this (recycled) event the one a parser read, as a new event would be: every field set, every stage's field
+    /// back to its initial value. The feature arrays are reused when their lengths match, so a stream whose events carry
+    /// the same features allocates none.
+    /// </summary>
+    internal void Refill(string user, string item, EventType type, double? value, long timestampMs,
+        ReadOnlySpan<string> featureNames, ReadOnlySpan<double> featureValues, ReadOnlySpan<string> categories, string? rawTypeName)
+    {
+        User = user;
+        Item = item;
+        Type = type;
+        Value = value;
+        TimestampMs = timestampMs;
+        FeatureNames = Reuse(FeatureNames, featureNames);
+        FeatureValues = Reuse(FeatureValues, featureValues);
+        _categories = Reuse(_categories, categories);
+        RawTypeName = rawTypeName;
+        UserKey = 0;
+        ItemKey = 0;
+        Strength = double.NaN;
+        HasBehaviour = false;
+        _behaviour = default;
+    }
+
+    private static T[] Reuse<T>(T[] array, ReadOnlySpan<T> values)
+    {
+        if (values.IsEmpty)
+        {
+            return [];
+        }
+
+        if (array.Length != values.Length)
+        {
+            array = new T[values.Length];
+        }
+
+        values.CopyTo(array);
+        return array;
+    }
 }

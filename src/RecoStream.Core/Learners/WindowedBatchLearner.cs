@@ -58,6 +58,7 @@ public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner
     public double Learn(UserEvent e, double label)
     {
         var prediction = _inner.Predict(e);
+        e.Retained = true; // kept past its batch: the pipeline must not parse another line into it
         _window.Add((e, label));
         return prediction;
     }

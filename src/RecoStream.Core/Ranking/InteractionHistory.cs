@@ -71,6 +71,12 @@ public sealed class InteractionHistory
         UsersDropped += OldestEntries.Trim(_users, _maxUsers, u => u.Touched, (user, _) => _removed.Add(user));
     }
 
+    /// <summary>
+    /// The items a user interacted with, each once, in no particular order (none for an unknown user); valid until the
+    /// history changes. Unlike <see cref="TryGetItems"/>, reading them allocates nothing.
+    /// </summary>
+    public ReadOnlySpan<int> SeenItems(string user) => _users.TryGetValue(user, out var found) ? found.Items : [];
+
     /// <summary>The items a known user interacted with; false for an unknown user.</summary>
     public bool TryGetItems(string user, out IReadOnlySet<int> items)
     {
@@ -207,6 +213,9 @@ public sealed class InteractionHistory
         }
 
         public bool Contains(int item) => _items.AsSpan(0, _count).Contains(item);
+
+        /// <summary>The items in ring order (each once).</summary>
+        public ReadOnlySpan<int> Items => _items.AsSpan(0, _count);
 
         public IEnumerator<int> GetEnumerator()
         {

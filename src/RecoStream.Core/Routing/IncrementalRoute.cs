@@ -54,8 +54,11 @@ public sealed class IncrementalRoute
             RankBeforeLearning(e);
         }
 
-        foreach (var slot in _state.Learners)
+        // Indexed, not foreach: the list is an interface here, and its enumerator would be boxed for every event.
+        var learners = _state.Learners;
+        for (var l = 0; l < learners.Count; l++)
         {
+            var slot = learners[l];
             if (!slot.Learner.Learns(e))
             {
                 continue;
@@ -92,9 +95,11 @@ public sealed class IncrementalRoute
     /// <summary>Test before train: where each learner ranks the event's item among the user's unseen items.</summary>
     private void RankBeforeLearning(UserEvent e)
     {
-        _state.History.TryGetItems(e.User, out var seen);
-        foreach (var slot in _state.Learners)
+        var seen = _state.History.SeenItems(e.User);
+        var learners = _state.Learners;
+        for (var l = 0; l < learners.Count; l++)
         {
+            var slot = learners[l];
             slot.Evaluator.AddRank(TopTenRank.Of(slot.Learner, e.User, e.Item, _state.Catalog, seen, ref _scratch));
         }
     }

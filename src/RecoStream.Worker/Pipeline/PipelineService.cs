@@ -71,8 +71,10 @@ internal sealed partial class PipelineService : BackgroundService
                                 observer.OnNext(batch[i]);
                             }
 
-                            // The chain is synchronous: every line of the batch has been handled.
+                            // The chain is synchronous: every line of the batch has been handled, so its items can
+                            // be parsed into again.
                             _handler.BatchDone();
+                            _queue.Recycled.Return(batch);
                             if (stop.IsDisposed)
                             {
                                 return;

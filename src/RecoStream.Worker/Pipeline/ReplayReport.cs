@@ -51,6 +51,11 @@ internal sealed class ReplayReport
             using var process = System.Diagnostics.Process.GetCurrentProcess();
             json.WriteNumber("cpu_seconds", Math.Round(process.TotalProcessorTime.TotalSeconds, 2));
             json.WriteNumber("peak_rss_mib", PeakRssMib() ?? Math.Round(process.PeakWorkingSet64 / 1048576.0));
+            // The garbage collector's share: managed memory allocated by the whole process (start-up included), how many
+            // collections that took and how long they paused the process.
+            json.WriteNumber("allocated_mib", Math.Round(GC.GetTotalAllocatedBytes(precise: true) / 1048576.0, 1));
+            json.WriteNumber("gc_collections", GC.CollectionCount(0));
+            json.WriteNumber("gc_pause_ms", Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1));
             json.WriteEndObject();
         }
 

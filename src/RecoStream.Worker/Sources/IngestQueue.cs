@@ -42,6 +42,12 @@ internal sealed class IngestQueue
         });
     }
 
+    /// <summary>
+    /// Batches the pipeline has handled, handed back for the sources to parse new events into (so that steady-state
+    /// parsing allocates nothing); each source takes from it through a renter of its own.
+    /// </summary>
+    public StreamItemPool Recycled { get; } = new();
+
     /// <summary>Lines waiting in the queue.</summary>
     public long Depth => Interlocked.Read(ref _depth);
 

@@ -15,6 +15,7 @@ internal sealed class LineFramer
     private readonly int _maxLineBytes;
     private readonly ILineOrigin _origin;
     private readonly LineParser _parser;
+    private readonly StreamItemPool.Renter? _recycled;
     private readonly byte[] _chunk = new byte[64 * 1024];
     private byte[] _line = new byte[4096];
     private int _lineLength;
@@ -28,8 +29,11 @@ internal sealed class LineFramer
     /// <param name="maxLineBytes">The longest line kept whole.</param>
     /// <param name="origin">Where the lines come from.</param>
     /// <param name="skipLines">Lines to pass over without emitting them (a resumed replay); numbering still counts them.</param>
-    public LineFramer(Stream stream, LineParser parser, int maxLineBytes, ILineOrigin origin, long skipLines = 0)
+    /// <param name="recycled">Where events are parsed into items the pipeline handed back (null: new items).</param>
+    public LineFramer(Stream stream, LineParser parser, int maxLineBytes, ILineOrigin origin, long skipLines = 0,
+        StreamItemPool.Renter? recycled = null)
     {
+        _recycled = recycled;
         _stream = stream;
         _parser = parser;
         _maxLineBytes = maxLineBytes;
@@ -78,7 +82,7 @@ internal sealed class LineFramer
                 if (newline >= 0 && _lineLength == 0 && !_tooLong && segment.Length <= _maxLineBytes)
                 {
                     // The whole line is in this read: parsed where it lies.
-                    batch.Add(_parser.Parse(++_lineNumber, segment, tooLong: false, _origin, _arrivedAt));
+                    batch.Add(_parser.Parse(++_lineNumber, segment, tooLong: false, _origin, _arrivedAt, _recycled));
                 }
                 else
                 {
@@ -113,10 +117,19 @@ internal sealed class LineFramer
         return batch.Count == 0 || Emit(batch, emit);
     }
 
-    private static bool Emit(List<StreamItem> batch, Func<StreamItem[], bool> emit)
+    private bool Emit(List<StreamItem> batch, Func<StreamItem[], bool> emit)
     {
-        var lines = batch.ToArray();
-        batch.Clear();
+        StreamItem[] lines;
+        if (_recycled is null)
+        {
+            lines = batch.ToArray();
+            batch.Clear();
+        }
+        else
+        {
+            lines = _recycled.ToBatch(batch);
+        }
+
         return emit(lines);
     }
 
@@ -146,7 +159,7 @@ internal sealed class LineFramer
     private StreamItem TakeLine()
     {
         _lineNumber++;
-        var line = _parser.Parse(_lineNumber, _tooLong ? [] : _line.AsSpan(0, _lineLength), _tooLong, _origin, _arrivedAt);
+        var line = _parser.Parse(_lineNumber, _tooLong ? [] : _line.AsSpan(0, _lineLength), _tooLong, _origin, _arrivedAt, _recycled);
         _lineLength = 0;
         _tooLong = false;
         return line;

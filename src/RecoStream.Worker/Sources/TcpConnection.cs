@@ -25,6 +25,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
     private readonly NetworkStream _stream;
     private readonly IngestQueue _queue;
     private readonly EventParser _parser;
+    private readonly StreamItemPool.Renter _recycled;
     private const int MaxAnswerBytesPerWrite = 64 * 1024;
     private byte[] _joined = new byte[4096];
     private readonly TcpOptions _options;
@@ -47,6 +48,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
         _stream = new NetworkStream(socket, ownsSocket: true);
         _queue = queue;
         _parser = parser;
+        _recycled = queue.Recycled.NewRenter();
         _options = options;
         _maxLineBytes = maxLineBytes;
         _token = Encoding.UTF8.GetBytes(token);
@@ -216,12 +218,12 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
         var number = ++_lineNumber;
         if (tooLong)
         {
-            return _parser.Parse(number, [], tooLong: true, this, _arrivedAt);
+            return _parser.Parse(number, [], tooLong: true, this, _arrivedAt, _recycled);
         }
 
         if (bytes.IsSingleSegment)
         {
-            return _parser.Parse(number, bytes.FirstSpan, tooLong: false, this, _arrivedAt);
+            return _parser.Parse(number, bytes.FirstSpan, tooLong: false, this, _arrivedAt, _recycled);
         }
 
         var length = (int)bytes.Length;
@@ -231,7 +233,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
         }
 
         bytes.CopyTo(_joined);
-        return _parser.Parse(number, _joined.AsSpan(0, length), tooLong: false, this, _arrivedAt);
+        return _parser.Parse(number, _joined.AsSpan(0, length), tooLong: false, this, _arrivedAt, _recycled);
     }
 
     private async ValueTask FlushBatchAsync(List<StreamItem> batch, CancellationToken stopping)
@@ -241,8 +243,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
             return;
         }
 
-        var lines = batch.ToArray();
-        batch.Clear();
+        var lines = _recycled.ToBatch(batch);
         // Lines not queued (dropped in DropNewest mode, or the queue closed) never reach the pipeline's LineDone.
         await _queue.EnqueueAsync(lines, _ => LineDone(), stopping).ConfigureAwait(false);
     }
