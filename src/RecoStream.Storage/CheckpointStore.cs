@@ -282,6 +282,12 @@ public sealed partial class CheckpointStore : IDisposable
         Generation = generation;
         foreach (var (learner, array, values) in arrays)
         {
+            if (_lastArrays.TryGetValue((learner, array), out var replaced) && !ReferenceEquals(replaced, values))
+            {
+                // The pages of the next checkpoint are compared with this one's: the array before it is read by no one.
+                SnapshotArrays.Return(replaced);
+            }
+
             _lastArrays[(learner, array)] = values;
         }
 

@@ -476,4 +476,47 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.True(state.Learners[0].Evaluator.Ranked > 0);
         Assert.True(state.Learners[2].Evaluator.Classified > 0);
     }
+
+    [Fact]
+    public void Checkpoints_OfDenseWeights_CopyIntoTheArraysOfTheCheckpointBeforeLast_AndReadBackExactly()
+    {
+        // 2^15 weights: a length no other test's learner has, so no other test takes these arrays from the shared pool.
+        IOnlineLearner[] Learners() => [new FtrlProximal(new FtrlOptions { HashBits = 15 })];
+        var state = new ModelState(new FeatureOptions(), Learners(), "ftrl", 50);
+        var route = new IncrementalRoute(state, new LabelPolicy(new LabelOptions()));
+        var rng = new Random(15);
+        var copies = new List<float[]>();
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            for (var round = 0; round < 4; round++)
+            {
+                for (var n = 0; n < 400; n++)
+                {
+                    route.Apply(StreamItem.ForEvent(n, new UserEvent("u" + rng.Next(300), "i" + rng.Next(200), n % 2 == 0 ? EventType.Click : EventType.View,
+                        null, (round * 400) + n, [], [])));
+                }
+
+                var snapshot = state.SnapshotChanges();
+                copies.Add(snapshot.Learners[0].State.Floats["z"]);
+                store.Write(snapshot, round);
+            }
+        }
+
+        // Each checkpoint's pages are compared with the one before, which the store keeps; the one before that is
+        // handed back, and the next snapshot copies into it.
+        Assert.NotSame(copies[0], copies[1]);
+        Assert.Same(copies[0], copies[2]);
+        Assert.Same(copies[1], copies[3]);
+
+        var restored = new ModelState(new FeatureOptions(), Learners(), "ftrl", 50);
+        using (var store = CheckpointStore.Open(_path, syncWrites: true))
+        {
+            restored.Restore(store.ReadLatest()!);
+        }
+
+        var (trained, read) = (state.Learners[0].Learner.Snapshot(), restored.Learners[0].Learner.Snapshot());
+        Assert.Equal(trained.Floats["z"], read.Floats["z"]);
+        Assert.Equal(trained.Floats["n"], read.Floats["n"]);
+        Assert.Equal(state.Learners[0].Learner.ScoreItem("u7", "i9"), restored.Learners[0].Learner.ScoreItem("u7", "i9"));
+    }
 }

@@ -168,7 +168,7 @@ public sealed class FtrlProximal : IOnlineLearner, ILabelledLearner, IHashedLear
     /// <inheritdoc />
     public LearnerSnapshot Snapshot() => new(KindName, SnapshotVersion)
     {
-        Floats = { ["z"] = (float[])_z.Clone(), ["n"] = (float[])_n.Clone() },
+        Floats = { ["z"] = SnapshotArrays.CopyOf(_z), ["n"] = SnapshotArrays.CopyOf(_n) },
         Longs = { ["hashBits"] = [_bits] },
         OptimizerState = { "z", "n" },
     };

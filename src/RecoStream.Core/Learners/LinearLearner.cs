@@ -141,12 +141,12 @@ public sealed class LinearLearner : IOnlineLearner, IHashedLearner
     {
         var snapshot = new LearnerSnapshot(KindName, SnapshotVersion)
         {
-            Floats = { ["weights"] = (float[])_weights.Clone() },
+            Floats = { ["weights"] = SnapshotArrays.CopyOf(_weights) },
             Longs = { ["hashBits"] = [_bits], ["updates"] = [_updates] },
         };
         if (_squares is not null)
         {
-            snapshot.Floats["squares"] = (float[])_squares.Clone();
+            snapshot.Floats["squares"] = SnapshotArrays.CopyOf(_squares);
             snapshot.OptimizerState.Add("squares");
         }
 
