@@ -232,7 +232,7 @@ public sealed partial class CheckpointStore : IDisposable
 
                 for (var r = 0; r < set.Ids.Length; r++)
                 {
-                    bytes += PutVersion(versions, family, prefix, set.Ids[r], generation, EncodeRow(set.Row(r), set.LastActiveMs[r]));
+                    bytes += PutVersion(versions, family, prefix, set.Ids[r], generation, EncodeRow(versions.Value, set.Row(r), set.LastActiveMs[r]));
                 }
 
                 foreach (var id in set.Removed)
@@ -533,7 +533,7 @@ public sealed partial class CheckpointStore : IDisposable
                 continue;
             }
 
-            bytes += PutVersion(versions, family, prefix, StoreLayout.PageId(array, page), generation, EncodeRow(span, 0));
+            bytes += PutVersion(versions, family, prefix, StoreLayout.PageId(array, page), generation, EncodeRow(versions.Value, span, 0));
         }
 
         return bytes;
@@ -559,7 +559,7 @@ public sealed partial class CheckpointStore : IDisposable
         long bytes = 0;
         foreach (var entry in history.Users)
         {
-            bytes += PutVersion(versions, family, prefix, entry.User, generation, EncodeIntegers<int>(entry.Items));
+            bytes += PutVersion(versions, family, prefix, entry.User, generation, EncodeIntegers<int>(versions.Value, entry.Items));
         }
 
         foreach (var id in history.Removed ?? [])
@@ -588,14 +588,14 @@ public sealed partial class CheckpointStore : IDisposable
         long bytes = 0;
         foreach (var user in behaviour.Users)
         {
-            var value = EncodeIntegers<long>([user.Count, user.FirstMs, user.LastMs, user.Purchases, BitConverter.DoubleToInt64Bits(user.PurchaseTotal)]);
+            var value = EncodeIntegers<long>(versions.Value, [user.Count, user.FirstMs, user.LastMs, user.Purchases, BitConverter.DoubleToInt64Bits(user.PurchaseTotal)]);
             bytes += PutVersion(versions, StoreLayout.UserRows, prefix, user.User, generation, value);
             removedUsers.Remove(user.User);
         }
 
         foreach (var item in behaviour.Items)
         {
-            bytes += PutVersion(versions, StoreLayout.ItemRows, prefix, item.Item, generation, EncodeIntegers<long>([item.Count, item.LastMs]));
+            bytes += PutVersion(versions, StoreLayout.ItemRows, prefix, item.Item, generation, EncodeIntegers<long>(versions.Value, [item.Count, item.LastMs]));
             removedItems.Remove(item.Item);
         }
 
@@ -617,10 +617,10 @@ public sealed partial class CheckpointStore : IDisposable
     /// A version of a row that holds integers (a user's recent items, oldest first; a user's or item's behaviour
     /// statistics): the MessagePack array [schema version, [value, ...]].
     /// </summary>
-    private static byte[] EncodeIntegers<T>(ReadOnlySpan<T> values)
+    private static ReadOnlySpan<byte> EncodeIntegers<T>(ArrayBufferWriter<byte> buffer, ReadOnlySpan<T> values)
         where T : IBinaryInteger<T>
     {
-        var buffer = new ArrayBufferWriter<byte>(8 + (values.Length * 3));
+        buffer.ResetWrittenCount();
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(2);
         writer.Write(SchemaVersion);
@@ -631,7 +631,7 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         writer.Flush();
-        return buffer.WrittenSpan.ToArray();
+        return buffer.WrittenSpan;
     }
 
     /// <summary>Decodes a version of a row of integers (not a removal marker); <paramref name="part"/> names it in errors.</summary>
@@ -660,9 +660,9 @@ public sealed partial class CheckpointStore : IDisposable
     }
 
     /// <summary>Puts a version of a row or page (an empty value: its removal) and notes it in the ledger; gives its size.</summary>
-    private long PutVersion(VersionWriter versions, string family, byte[] prefix, string id, long generation, byte[] value)
+    private long PutVersion(VersionWriter versions, string family, byte[] prefix, string id, long generation, ReadOnlySpan<byte> value)
     {
-        versions.Put(StoreLayout.Versioned(StoreLayout.Base(prefix, id), generation), value, _families[family]);
+        versions.Put(prefix, id, generation, value, _families[family]);
         _ledger.Note(generation, family, prefix, id);
         return value.Length;
     }
@@ -676,11 +676,25 @@ public sealed partial class CheckpointStore : IDisposable
         private readonly int _chunkBytes = store.VersionChunkBytes;
         private readonly WriteBatch _batch = new();
         private long _pending;
+        private byte[] _key = new byte[256];
 
-        public void Put(byte[] key, byte[] value, ColumnFamilyHandle family)
+        /// <summary>
+        /// Where a version's value is encoded before <see cref="Put"/> (the batch copies it): one buffer for all the
+        /// versions of a checkpoint, and one key buffer, so writing a version allocates nothing.
+        /// </summary>
+        public ArrayBufferWriter<byte> Value { get; } = new(4096);
+
+        public void Put(byte[] prefix, string id, long generation, ReadOnlySpan<byte> value, ColumnFamilyHandle family)
         {
-            _batch.Put(key, value, family);
-            _pending += key.Length + value.Length;
+            var length = StoreLayout.VersionedLength(prefix, id);
+            if (_key.Length < length)
+            {
+                _key = new byte[Math.Max(length, _key.Length * 2)];
+            }
+
+            StoreLayout.WriteVersioned(_key, prefix, id, generation);
+            _batch.Put(_key.AsSpan(0, length), value, family);
+            _pending += length + value.Length;
             if (_pending >= _chunkBytes)
             {
                 Flush();
@@ -709,10 +723,14 @@ public sealed partial class CheckpointStore : IDisposable
     /// last update (event time, Unix ms; 0 for pages)], written and read with MessagePackWriter/Reader directly (rows are
     /// written and read by the million). An empty value marks a removal.
     /// </summary>
-    private static byte[] EncodeRow(ReadOnlySpan<float> values, long lastActiveMs)
+    private static byte[] EncodeRow(ReadOnlySpan<float> values, long lastActiveMs) =>
+        EncodeRow(new ArrayBufferWriter<byte>((values.Length * sizeof(float)) + 24), values, lastActiveMs).ToArray();
+
+    /// <summary>A row version (see <see cref="EncodeRow(ReadOnlySpan{float}, long)"/>) in <paramref name="buffer"/>, reset first.</summary>
+    private static ReadOnlySpan<byte> EncodeRow(ArrayBufferWriter<byte> buffer, ReadOnlySpan<float> values, long lastActiveMs)
     {
         var raw = MemoryMarshal.AsBytes(values);
-        var buffer = new ArrayBufferWriter<byte>(raw.Length + 24);
+        buffer.ResetWrittenCount();
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(3);
         writer.Write(SchemaVersion);
@@ -729,7 +747,7 @@ public sealed partial class CheckpointStore : IDisposable
 
         writer.Write(lastActiveMs);
         writer.Flush();
-        return buffer.WrittenSpan.ToArray();
+        return buffer.WrittenSpan;
     }
 
     /// <summary>When a row version was last updated; null for a removal marker.</summary>

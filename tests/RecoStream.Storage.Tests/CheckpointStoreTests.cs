@@ -519,4 +519,23 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal(trained.Floats["n"], read.Floats["n"]);
         Assert.Equal(state.Learners[0].Learner.ScoreItem("u7", "i9"), restored.Learners[0].Learner.ScoreItem("u7", "i9"));
     }
+
+    [Theory]
+    [InlineData("mf", "u42")]
+    [InlineData("implicit", "")]
+    [InlineData("~history", "usér-ü-日本")]
+    [InlineData("ftrl", "z:00000017")]
+    public void WriteVersioned_MakesTheKeyOfVersionedOfBase(string learner, string id)
+    {
+        var prefix = StoreLayout.LearnerPrefix(learner);
+        var longId = id + new string('x', 300); // longer than the writer's first key buffer
+        foreach (var (row, generation) in new[] { (id, 1L), (longId, 123_456_789L) })
+        {
+            var key = new byte[StoreLayout.VersionedLength(prefix, row)];
+            var length = StoreLayout.WriteVersioned(key, prefix, row, generation);
+
+            Assert.Equal(key.Length, length);
+            Assert.Equal(StoreLayout.Versioned(StoreLayout.Base(prefix, row), generation), key);
+        }
+    }
 }
