@@ -18,18 +18,6 @@ public static class SnapshotArrays
     // learner still uses, must never be overwritten).
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<float[], object> Issued = [];
 
-    /// <summary>Arrays waiting to be reused.</summary>
-    public static int Kept
-    {
-        get
-        {
-            lock (Free)
-            {
-                return Free.Count;
-            }
-        }
-    }
-
     /// <summary>A copy of <paramref name="source"/>, in a handed-back array of its length when there is one.</summary>
     public static float[] CopyOf(float[] source)
     {

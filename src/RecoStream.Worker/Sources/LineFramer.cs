@@ -15,7 +15,7 @@ internal sealed class LineFramer
     private readonly int _maxLineBytes;
     private readonly ILineOrigin _origin;
     private readonly LineParser _parser;
-    private readonly StreamItemPool.Renter? _recycled;
+    private readonly StreamItemPool.Renter _recycled;
     private readonly byte[] _chunk = new byte[64 * 1024];
     private byte[] _line = new byte[4096];
     private int _lineLength;
@@ -28,10 +28,10 @@ internal sealed class LineFramer
     /// <param name="parser">Parses each line.</param>
     /// <param name="maxLineBytes">The longest line kept whole.</param>
     /// <param name="origin">Where the lines come from.</param>
+    /// <param name="recycled">Where events are parsed into items the pipeline handed back.</param>
     /// <param name="skipLines">Lines to pass over without emitting them (a resumed replay); numbering still counts them.</param>
-    /// <param name="recycled">Where events are parsed into items the pipeline handed back (null: new items).</param>
-    public LineFramer(Stream stream, LineParser parser, int maxLineBytes, ILineOrigin origin, long skipLines = 0,
-        StreamItemPool.Renter? recycled = null)
+    public LineFramer(Stream stream, LineParser parser, int maxLineBytes, ILineOrigin origin, StreamItemPool.Renter recycled,
+        long skipLines = 0)
     {
         _recycled = recycled;
         _stream = stream;
@@ -117,21 +117,7 @@ internal sealed class LineFramer
         return batch.Count == 0 || Emit(batch, emit);
     }
 
-    private bool Emit(List<StreamItem> batch, Func<StreamItem[], bool> emit)
-    {
-        StreamItem[] lines;
-        if (_recycled is null)
-        {
-            lines = batch.ToArray();
-            batch.Clear();
-        }
-        else
-        {
-            lines = _recycled.ToBatch(batch);
-        }
-
-        return emit(lines);
-    }
+    private bool Emit(List<StreamItem> batch, Func<StreamItem[], bool> emit) => emit(_recycled.ToBatch(batch));
 
     private void Append(ReadOnlySpan<byte> segment)
     {

@@ -53,7 +53,7 @@ internal sealed partial class ReplaySource : IHostedService
         try
         {
             using var file = new FileStream(_options.File, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            _framer = new LineFramer(file, _parser, _limits.MaxLineBytes, _origin, _options.SkipLines, _queue.Recycled.NewRenter());
+            _framer = new LineFramer(file, _parser, _limits.MaxLineBytes, _origin, _queue.Recycled.NewRenter(), _options.SkipLines);
             _framer.Run(_queue.Enqueue);
             if (_framer.LinesLeftToSkip > 0)
             {

@@ -50,7 +50,7 @@ internal sealed partial class StdinSource : IHostedService
         try
         {
             using var input = Console.OpenStandardInput();
-            var framer = new LineFramer(input, _parser, _limits.MaxLineBytes, _origin, recycled: _queue.Recycled.NewRenter());
+            var framer = new LineFramer(input, _parser, _limits.MaxLineBytes, _origin, _queue.Recycled.NewRenter());
             if (framer.Run(_queue.Enqueue))
             {
                 LogEndOfInput(_logger);
