@@ -339,7 +339,8 @@ internal static class WorkerCommand
         services.AddSingleton(events);
         services.AddSingleton(parser);
         services.AddSingleton(new StreamPipeline(parser, state.Preprocessing,
-            new IncrementalRoute(state, new LabelPolicy(settings.Labels), settings.Evaluation), System.Reactive.Concurrency.DefaultScheduler.Instance));
+            new IncrementalRoute(state, new LabelPolicy(settings.Labels), settings.Evaluation), System.Reactive.Concurrency.DefaultScheduler.Instance,
+            static () => Environment.TickCount64));
         services.AddSingleton(new Recommender(() => state.Learner, state.Catalog, state.History));
         services.AddSingleton<RejectionLog>();
         services.AddSingleton<Checkpointer>();

@@ -242,6 +242,35 @@ public class StreamItemPoolTests
         Assert.Equal(RejectReason.MalformedJson, parser.Parse(new InputLine(1, (byte[])[.. "{\"user\":\"u"u8, 0xC3, 0x28, .. "\",\"item\":\"i\",\"type\":\"view\",\"ts\":1}"u8])).Reason);
     }
 
+    [Fact]
+    public void Parse_KeptIds_CarryTheirKeys_OtherIdsGetThemFromTheCleaningStage()
+    {
+        var stages = new Preprocessing(new PreprocessingOptions(), new ManualTime(Now));
+
+        // Plain ids: the keys come from the id table (the same id as user and as item has two different keys).
+        var parsed = _parser.Parse(new InputLine(1, """{"user":"k1","item":"k1","type":"view","ts":1700000000000}"""u8.ToArray())).Event!;
+        Assert.Equal((KeyHash.Of('u', "k1"), KeyHash.Of('i', "k1")), (parsed.UserKey, parsed.ItemKey));
+        Assert.NotEqual(parsed.UserKey, parsed.ItemKey);
+        var again = _parser.Parse(new InputLine(2, """{"user":"k1","item":"k2","type":"view","ts":1700000000000}"""u8.ToArray())).Event!;
+        Assert.Equal((KeyHash.Of('u', "k1"), KeyHash.Of('i', "k2")), (again.UserKey, again.ItemKey));
+
+        // Escaped and non-ASCII ids are not kept: no key from the parser, the cleaning stage computes it.
+        var line = Encoding.UTF8.GetBytes("""{"user":"k\u0033","item":"ké","type":"view","ts":1700000000000}""");
+        var escaped = _parser.Parse(new InputLine(3, line)).Event!;
+        Assert.Equal((0UL, 0UL), (escaped.UserKey, escaped.ItemKey));
+        var cleaned = stages.Cleaner.Clean(stages.Validator.Validate(_parser.Parse(new InputLine(4, line)))).Event!;
+        Assert.Equal((KeyHash.Of('u', "k3"), KeyHash.Of('i', "ké")), (cleaned.UserKey, cleaned.ItemKey));
+
+        // MovieLens lines too, into a recycled item that held other ids before.
+        var pool = new StreamItemPool();
+        var renter = pool.NewRenter();
+        var spent = ParseBatch(["""{"user":"k1","item":"k2","type":"view","ts":1700000000000}"""], renter);
+        pool.Return(spent);
+        var rating = new MovieLensParser(MovieLensLayout.Tab).Parse(6, "k7\tk8\t4\t881250949"u8, tooLong: false, origin: null, arrivedAt: 0, renter).Event!;
+        Assert.Same(spent[0].Event, rating);
+        Assert.Equal((KeyHash.Of('u', "k7"), KeyHash.Of('i', "k8")), (rating.UserKey, rating.ItemKey));
+    }
+
     private sealed class Origin : ILineOrigin
     {
         public string Source => "test";

@@ -99,6 +99,26 @@ public sealed class TumblingWindowsTests : IDisposable
     }
 
     [Fact]
+    public void Quiet_MeasuredOnTheGivenClock_NotTheSchedulersTime()
+    {
+        // The worker reads a cheap clock for every event; the timer still runs on the scheduler.
+        long clockMs = 1_000;
+        var cleaning = new CleaningOptions { AllowedLatenessSeconds = 0, MaxFutureSeconds = 0, QuarantineEventsPerSecond = 0 };
+        var stages = new Preprocessing(new PreprocessingOptions { Cleaning = cleaning, Windows = new WindowOptions { Events = 1000, EventSeconds = 3600, QuietSeconds = 5 } },
+            new ManualTime(DateTimeOffset.UnixEpoch));
+        _input.Select(stages.Cleaner.Clean).Tumble(stages.Windows, _scheduler, () => clockMs).Subscribe(_output.Add, () => _completed = true);
+
+        Send(1_000);
+        clockMs += 3_000;
+        _scheduler.AdvanceBy(TimeSpan.FromSeconds(10)); // the scheduler's time has passed the quiet spell, the clock has not
+        Assert.Empty(Closed);
+
+        clockMs += 2_000;
+        _scheduler.AdvanceBy(TimeSpan.FromSeconds(2));  // the re-armed timer fires after the clock's quiet spell
+        Assert.Equal((WindowTrigger.Quiet, 1L), (Closed.Single().Trigger, Closed.Single().Events));
+    }
+
+    [Fact]
     public void End_OfInput_ClosesTheOpenWindowBeforeCompleting()
     {
         Start(new WindowOptions { Events = 1000, EventSeconds = 3600, QuietSeconds = 5 });

@@ -105,6 +105,7 @@ public sealed class EventParser : LineParser
 
         var seen = Field.None;
         string? user = null, item = null, rawType = null, op = null, token = null, name = null;
+        ulong userKey = 0, itemKey = 0;
         var type = EventType.Unknown;
         double? value = null;
         long ts = 0;
@@ -143,10 +144,10 @@ public sealed class EventParser : LineParser
             switch (field)
             {
                 case Field.User:
-                    failure = ReadId(ref reader, lineNumber, "user", out user);
+                    failure = ReadId(ref reader, lineNumber, "user", 'u', out user, out userKey);
                     break;
                 case Field.Item:
-                    failure = ReadId(ref reader, lineNumber, "item", out item);
+                    failure = ReadId(ref reader, lineNumber, "item", 'i', out item, out itemKey);
                     break;
                 case Field.Type:
                     if (reader.TokenType != JsonTokenType.String)
@@ -244,7 +245,7 @@ public sealed class EventParser : LineParser
         }
 
         return NewEvent(recycled, lineNumber, user!, item!, type, value, ts, CollectionsMarshal.AsSpan(featureNames),
-            CollectionsMarshal.AsSpan(featureValues), CollectionsMarshal.AsSpan(categories), rawType);
+            CollectionsMarshal.AsSpan(featureValues), CollectionsMarshal.AsSpan(categories), rawType, userKey, itemKey);
     }
 
     private StreamItem BuildRequest(long lineNumber, string op, string? user, string? item, int? k, string? token, string? name, StreamItem? fieldFailure)
@@ -320,9 +321,10 @@ public sealed class EventParser : LineParser
 
     private static string Name(Field field) => field.ToString().ToLowerInvariant();
 
-    private StreamItem? ReadId(ref Utf8JsonReader reader, long lineNumber, string name, out string? id)
+    private StreamItem? ReadId(ref Utf8JsonReader reader, long lineNumber, string name, char ns, out string? id, out ulong key)
     {
         id = null;
+        key = 0;
         if (reader.TokenType != JsonTokenType.String)
         {
             var failure = WrongType(lineNumber, name, "a string", reader.TokenType);
@@ -331,7 +333,7 @@ public sealed class EventParser : LineParser
         }
 
         // A plain ASCII id (no escapes) is looked up among the strings this thread made before.
-        id = (reader.ValueIsEscaped || reader.HasValueSequence ? null : IdStrings.Get(reader.ValueSpan)) ?? reader.GetString()!;
+        id = (reader.ValueIsEscaped || reader.HasValueSequence ? null : IdStrings.Get(reader.ValueSpan, ns, out key)) ?? reader.GetString()!;
         if (string.IsNullOrWhiteSpace(id))
         {
             return StreamItem.Rejected(lineNumber, RejectReason.EmptyId, $"field '{name}' is empty");

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
+using RecoStream.Core.Processing;
 
 namespace RecoStream.Core.Events;
 
@@ -13,7 +14,7 @@ namespace RecoStream.Core.Events;
 /// </summary>
 internal static class IdStrings
 {
-    /// <summary>Most ids a thread's table holds (its arrays then take 6 MiB; it starts at 512 ids).</summary>
+    /// <summary>Most ids a thread's table holds (its arrays then take 14 MiB; it starts at 512 ids).</summary>
     public const int MaxIds = 1 << 18;
 
     /// <summary>Longest id kept, in bytes.</summary>
@@ -31,8 +32,16 @@ internal static class IdStrings
     /// The string of an ASCII id of at most <see cref="MaxLength"/> bytes, the same instance while this thread's table
     /// holds it; null for any other id.
     /// </summary>
-    public static string? Get(ReadOnlySpan<byte> utf8)
+    public static string? Get(ReadOnlySpan<byte> utf8) => Get(utf8, '\0', out _);
+
+    /// <summary>
+    /// <see cref="Get(ReadOnlySpan{byte})"/>, with the id's <see cref="KeyHash.Of"/> in namespace <paramref name="ns"/>
+    /// (<c>'u'</c> for a user, <c>'i'</c> for an item; kept beside the string, so computed once per id on the parsing
+    /// thread instead of for every event on the pipeline thread); 0 for an id not kept, or another namespace.
+    /// </summary>
+    public static string? Get(ReadOnlySpan<byte> utf8, char ns, out ulong key)
     {
+        key = 0;
         if (utf8.Length > MaxLength || !Ascii.IsValid(utf8))
         {
             return null;
@@ -48,6 +57,7 @@ internal static class IdStrings
         {
             if (hashes[slot] == hash && Ascii.Equals(utf8, kept))
             {
+                key = table.KeyOf(slot, ns);
                 return kept;
             }
 
@@ -61,7 +71,7 @@ internal static class IdStrings
             _table = table = table.Count < MaxIds ? new Table(strings.Length * 2, table) : new Table(strings.Length);
         }
 
-        table.Add(made, hash);
+        key = table.KeyOf(table.Add(made, hash, 0, 0), ns);
         return made;
     }
 
@@ -92,13 +102,18 @@ internal static class IdStrings
         return (int)(hash >> 32);
     }
 
-    /// <summary>Open addressing with linear probing; each string's hash kept beside it.</summary>
+    /// <summary>
+    /// Open addressing with linear probing; beside each string its hash and, once asked for, its key as a user and as an
+    /// item (0 until then).
+    /// </summary>
     private sealed class Table
     {
         public Table(int slots, Table? from = null)
         {
             Strings = new string?[slots];
             Hashes = new int[slots];
+            UserKeys = new ulong[slots];
+            ItemKeys = new ulong[slots];
             if (from is null)
             {
                 return;
@@ -108,7 +123,7 @@ internal static class IdStrings
             {
                 if (from.Strings[i] is { } kept)
                 {
-                    Add(kept, from.Hashes[i]);
+                    Add(kept, from.Hashes[i], from.UserKeys[i], from.ItemKeys[i]);
                 }
             }
         }
@@ -117,9 +132,14 @@ internal static class IdStrings
 
         public int[] Hashes { get; }
 
+        public ulong[] UserKeys { get; }
+
+        public ulong[] ItemKeys { get; }
+
         public int Count { get; private set; }
 
-        public void Add(string id, int hash)
+        /// <summary>Adds a string not in the table; gives its slot.</summary>
+        public int Add(string id, int hash, ulong userKey, ulong itemKey)
         {
             var mask = Strings.Length - 1;
             var slot = hash & mask;
@@ -130,7 +150,33 @@ internal static class IdStrings
 
             Strings[slot] = id;
             Hashes[slot] = hash;
+            UserKeys[slot] = userKey;
+            ItemKeys[slot] = itemKey;
             Count++;
+            return slot;
+        }
+
+        /// <summary>The key of the string in <paramref name="slot"/> in namespace <paramref name="ns"/>, computed the first time.</summary>
+        public ulong KeyOf(int slot, char ns)
+        {
+            var keys = ns switch
+            {
+                'u' => UserKeys,
+                'i' => ItemKeys,
+                _ => null,
+            };
+            if (keys is null)
+            {
+                return 0;
+            }
+
+            ref var key = ref keys[slot];
+            if (key == 0)
+            {
+                key = KeyHash.Of(ns, Strings[slot]);
+            }
+
+            return key;
         }
     }
 }

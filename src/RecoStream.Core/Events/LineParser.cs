@@ -30,21 +30,31 @@ public abstract class LineParser
     /// </summary>
     protected abstract StreamItem ParseLine(long number, ReadOnlySpan<byte> bytes, bool tooLong, StreamItemPool.Renter? recycled);
 
-    /// <summary>The item of a parsed event: a recycled one refilled when <paramref name="recycled"/> has one, else a new one.</summary>
+    /// <summary>
+    /// The item of a parsed event: a recycled one refilled when <paramref name="recycled"/> has one, else a new one.
+    /// <paramref name="userKey"/> and <paramref name="itemKey"/> are the ids' <see cref="Processing.KeyHash"/> keys when the
+    /// parser has them (from <see cref="IdStrings"/>), 0 when not: the cleaning stage computes those.
+    /// </summary>
     protected static StreamItem NewEvent(StreamItemPool.Renter? recycled, long number, string user, string item, EventType type,
         double? value, long timestampMs, ReadOnlySpan<string> featureNames, ReadOnlySpan<double> featureValues,
-        ReadOnlySpan<string> categories, string? rawTypeName)
+        ReadOnlySpan<string> categories, string? rawTypeName, ulong userKey = 0, ulong itemKey = 0)
     {
+        StreamItem made;
         if (recycled?.TakeEvent() is { } reused)
         {
             reused.Event!.Refill(user, item, type, value, timestampMs, featureNames, featureValues, categories, rawTypeName);
-            return reused.Renew(number);
+            made = reused.Renew(number);
+        }
+        else
+        {
+            made = StreamItem.ForEvent(number, new UserEvent(user, item, type, value, timestampMs, featureNames.ToArray(), featureValues.ToArray(), rawTypeName)
+            {
+                Categories = categories.ToArray(),
+            });
         }
 
-        var e = new UserEvent(user, item, type, value, timestampMs, featureNames.ToArray(), featureValues.ToArray(), rawTypeName)
-        {
-            Categories = categories.ToArray(),
-        };
-        return StreamItem.ForEvent(number, e);
+        made.Event!.UserKey = userKey;
+        made.Event.ItemKey = itemKey;
+        return made;
     }
 }

@@ -82,8 +82,9 @@ public sealed class MovieLensParser : LineParser
             return StreamItem.Rejected(number, RejectReason.InvalidTimestamp, "the timestamp is not whole Unix seconds");
         }
 
-        return NewEvent(recycled, number, IdStrings.Get(user) ?? Encoding.UTF8.GetString(user), IdStrings.Get(item) ?? Encoding.UTF8.GetString(item),
-            EventType.Rating, rating, seconds * 1000, [], [], [], null);
+        return NewEvent(recycled, number, IdStrings.Get(user, 'u', out var userKey) ?? Encoding.UTF8.GetString(user),
+            IdStrings.Get(item, 'i', out var itemKey) ?? Encoding.UTF8.GetString(item), EventType.Rating, rating, seconds * 1000, [], [], [], null,
+            userKey, itemKey);
     }
 
     private static int Split(ReadOnlySpan<byte> span, ReadOnlySpan<byte> separator, Span<Range> fields)

@@ -89,8 +89,17 @@ public sealed class StreamCleaner
             LateAdmitted++;
         }
 
-        e.UserKey = KeyHash.Of('u', e.User);
-        e.ItemKey = KeyHash.Of('i', e.Item);
+        // The parser sets the keys of the ids it keeps (computed once per id); the others are computed here.
+        if (e.UserKey == 0)
+        {
+            e.UserKey = KeyHash.Of('u', e.User);
+        }
+
+        if (e.ItemKey == 0)
+        {
+            e.ItemKey = KeyHash.Of('i', e.Item);
+        }
+
         if (_options.Deduplicate)
         {
             var key = KeyHash.Combine(KeyHash.Combine(e.UserKey, e.ItemKey), ((ulong)e.Type << 56) ^ (ulong)ts);

@@ -17,13 +17,20 @@ public sealed class StreamPipeline
     private readonly Preprocessing _stages;
     private readonly IncrementalRoute _route;
     private readonly IScheduler _scheduler;
+    private readonly Func<long>? _quietClockMs;
 
-    public StreamPipeline(LineParser parser, Preprocessing stages, IncrementalRoute route, IScheduler scheduler)
+    /// <param name="parser">Parses lines (in <see cref="Build(IObservable{InputLine})"/>).</param>
+    /// <param name="stages">The preprocessing stages.</param>
+    /// <param name="route">The learners' route.</param>
+    /// <param name="scheduler">Runs the window stage's quiet timer.</param>
+    /// <param name="quietClockMs">A cheap millisecond clock at the scheduler's pace for the quiet spell (see <see cref="TumblingWindows.Tumble"/>).</param>
+    public StreamPipeline(LineParser parser, Preprocessing stages, IncrementalRoute route, IScheduler scheduler, Func<long>? quietClockMs = null)
     {
         _parser = parser;
         _stages = stages;
         _route = route;
         _scheduler = scheduler;
+        _quietClockMs = quietClockMs;
     }
 
     /// <summary>Composes the stages over a stream of framed lines.</summary>
@@ -39,6 +46,6 @@ public sealed class StreamPipeline
             .Select(_stages.Cleaner.Clean)
             .Select(_stages.Extractor.Extract)
             .Select(_stages.Normalizer.Normalize)
-            .Tumble(_stages.Windows, _scheduler)
+            .Tumble(_stages.Windows, _scheduler, _quietClockMs)
             .Select(_route.Apply);
 }
