@@ -89,11 +89,14 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     /// <inheritdoc />
     public double Learn(UserEvent e, double label)
     {
-        // Predict with the rows looked up once (as Raw does), then add the rows of a new user or item.
+        // Predict with the rows looked up once (as Raw does), then add the rows of a new user or item. The session's fade
+        // and the factors' dot product are computed once for both the prediction and the error (neither changes between).
         var knownUser = _users.TryGetRow(e.User, out var u);
         var knownItem = _items.TryGetRow(e.Item, out var i);
-        var prediction = Clip(Raw(knownUser, u, knownItem, i, e.TimestampMs));
         var fade = knownUser ? SessionFade(u, e.TimestampMs) : 0f;
+        var known = knownUser && knownItem;
+        var dot = known ? TensorPrimitives.Dot((ReadOnlySpan<float>)_users.Factors(u), _items.Factors(i)) : 0f;
+        var prediction = Clip(Raw(knownUser, u, knownItem, i, fade, dot));
         u = knownUser ? _users.Update(u, e.TimestampMs) : _users.Add(e.User, _initialiseUser, _epsilon, e.TimestampMs);
         i = knownItem ? _items.Update(i, e.TimestampMs) : _items.Add(e.Item, _initialiseItem, _epsilon, e.TimestampMs);
 
@@ -107,7 +110,7 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         ref var bi = ref _items.Bias(i);
         var session = _users.Extras(u);
         var bs = session[0] * fade;
-        var error = (float)(label - (_mean + bu + bs + bi + TensorPrimitives.Dot(p, q)));
+        var error = (float)(label - (_mean + bu + bs + bi + (known ? dot : TensorPrimitives.Dot(p, q))));
 
         var g = -error + _biasReg * bu;
         ref var gbu = ref _users.BiasSquares(u);
@@ -247,12 +250,20 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         Raw(_users.TryGetRow(user, out var u), u, _items.TryGetRow(item, out var i), i, timeMs);
 
     /// <summary>The unclipped prediction at event time <paramref name="timeMs"/> from rows already looked up (a row that is not known counts as zero).</summary>
-    private double Raw(bool knownUser, int u, bool knownItem, int i, long timeMs)
+    private double Raw(bool knownUser, int u, bool knownItem, int i, long timeMs) =>
+        Raw(knownUser, u, knownItem, i, knownUser ? SessionFade(u, timeMs) : 0f,
+            knownUser && knownItem ? TensorPrimitives.Dot((ReadOnlySpan<float>)_users.Factors(u), _items.Factors(i)) : 0f);
+
+    /// <summary>
+    /// <see cref="Raw(bool, int, bool, int, long)"/> with the user's session fade at that time and the factors' dot
+    /// product already computed (each used only when its rows are known).
+    /// </summary>
+    private double Raw(bool knownUser, int u, bool knownItem, int i, float fade, float dot)
     {
         var raw = GlobalMean;
         if (knownUser)
         {
-            raw += _users.Bias(u) + SessionBias(u, timeMs);
+            raw += _users.Bias(u) + (_sessionMs > 0 ? _users.Extras(u)[0] * fade : 0f);
         }
 
         if (knownItem)
@@ -262,7 +273,7 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
 
         if (knownUser && knownItem)
         {
-            raw += TensorPrimitives.Dot((ReadOnlySpan<float>)_users.Factors(u), _items.Factors(i));
+            raw += dot;
         }
 
         return raw;
