@@ -9,7 +9,7 @@ namespace RecoStream.Core.Events;
 /// The parse stage: turns one JSON line into an event, a request or a rejection with its reason.
 /// Reads UTF-8 directly with <see cref="Utf8JsonReader"/>; unknown fields are skipped so producers can add fields.
 /// </summary>
-public sealed class EventParser : LineParser
+public sealed partial class EventParser : LineParser
 {
     private const int MaxFeatureNameLength = 128;
 
@@ -69,6 +69,11 @@ public sealed class EventParser : LineParser
         if (span.IsEmpty)
         {
             return StreamItem.Blank(number);
+        }
+
+        if (FastPath && TryParseSimple(number, span, recycled, out var simple))
+        {
+            return simple;
         }
 
         try
