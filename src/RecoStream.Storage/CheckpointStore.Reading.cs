@@ -307,17 +307,22 @@ public sealed partial class CheckpointStore
             var iterators = new Dictionary<string, Iterator>();
             try
             {
-                foreach (var row in rows)
+                // In key order within each family: each seek lands near the one before, in blocks and memtable nodes
+                // already in the cache.
+                var sorted = rows.Select(row => (row.Family, Base: row.Base())).ToArray();
+                Array.Sort(sorted, static (a, b) => a.Family != b.Family
+                    ? string.CompareOrdinal(a.Family, b.Family)
+                    : a.Base.AsSpan().SequenceCompareTo(b.Base));
+                foreach (var (family, rowBase) in sorted)
                 {
-                    if (!iterators.TryGetValue(row.Family, out var iterator))
+                    if (!iterators.TryGetValue(family, out var iterator))
                     {
-                        iterator = _db.NewIterator(_families[row.Family]);
-                        iterators.Add(row.Family, iterator);
+                        iterator = _db.NewIterator(_families[family]);
+                        iterators.Add(family, iterator);
                     }
 
-                    var rowBase = row.Base();
                     iterator.Seek(rowBase);
-                    CollectRow(iterator, row.Family, rowBase, oldestGeneration, collect, olderVersions: due.Length);
+                    CollectRow(iterator, family, rowBase, oldestGeneration, collect, olderVersions: due.Length);
                 }
             }
             finally
