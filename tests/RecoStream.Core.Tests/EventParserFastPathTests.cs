@@ -10,7 +10,7 @@ namespace RecoStream.Core.Tests;
 /// </summary>
 public class EventParserFastPathTests
 {
-    private static readonly InputLimits Limits = new() { MaxIdLength = 40 };
+    private static readonly InputLimits Limits = new() { MaxIdLength = 40, MaxFeaturesPerEvent = 3 };
     private readonly EventParser _fast = new(Limits);
     private readonly EventParser _full = new(Limits) { FastPath = false };
 
@@ -67,6 +67,23 @@ public class EventParserFastPathTests
         """{"user":null,"item":"i2","type":"view","ts":1}""",
         """{"u\u0073er":"u1","item":"i2","type":"view","ts":1}""",
         """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"price":3.5}}""",
+        """{"user":"u304294","item":"i2832","type":"add_to_cart","ts":1700000000016,"features":{"price":5.91,"hour":22}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{ "a" : 1 , "b" : -2e3 , "c" : 0 }}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"a":1,"b":2,"c":3,"d":4}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"a":1,"a":2}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":null}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"":1}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"device":"phone"}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"flag":true}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"x":null}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"x":1e999}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"x":{"y":1}}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":[1]}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"x":1,}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"x":1}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"x":1},"features":{"y":2}}""",
+        """{"user":"u1","item":"i2","type":"view","ts":1,"features":{"\u0078":1}}""",
         """{"user":"u1","item":"i2","type":"view","ts":1,"extra":true}""",
         """{"op":"recommend","user":"u1","k":5}""",
         """{"user":"u1","item":"i2","type":"view","ts":1,}""",
@@ -96,6 +113,7 @@ public class EventParserFastPathTests
     [InlineData("""{ "ts" : 1700000000000 , "type" : "view" , "item" : "i2" , "user" : "u1" }""")]
     [InlineData("""{"user":"u1","item":"i2","type":"purchase","value":-12.5e1,"ts":0}""")]
     [InlineData("""{"user":"u1","item":"i2","type":"click","value":null,"ts":5}""")]
+    [InlineData("""{"user":"u3","item":"i9","type":"add_to_cart","ts":1700000000016,"features":{"price":5.91,"hour":22}}""")]
     public void CommonEventLines_TakeTheFastPath(string line)
     {
         Assert.True(_fast.TryParseSimple(7, Encoding.UTF8.GetBytes(line), null, out var parsed));
@@ -112,6 +130,7 @@ public class EventParserFastPathTests
             """{"user":"u0-259","item":"i255","type":"rating","value":4,"ts":874724710000}""",
             """{"user":"u1","item":"i2","type":"view","value":null,"ts":1700000000000}""",
             """{ "ts" : 17 , "type" : "purchase" , "value" : -1.5e3 , "item" : "i2" , "user" : "u1" }""",
+            """{"user":"u1","item":"i2","type":"view","ts":1700000000016,"features":{"price":5.91,"hour":22}}""",
         ];
         var alphabet = "{}[]\":,. -+eE0123456789nulltrufasi\\\t\u00e9x"u8.ToArray();
         var random = new Random(20261130);

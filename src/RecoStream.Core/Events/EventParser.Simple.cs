@@ -1,15 +1,18 @@
 using System.Buffers.Text;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+using System.Text;
 
 namespace RecoStream.Core.Events;
 
 /// <summary>
-/// The parser's fast path: the common event line (a flat object of <c>user</c>, <c>item</c>, <c>type</c>, <c>ts</c> and
-/// an optional <c>value</c>, as MovieLens-like streams send) read by hand instead of through
-/// <see cref="System.Text.Json.Utf8JsonReader"/>, which took about half of a line's parse. It accepts only a strict
-/// subset of JSON and gives up on anything else (escapes, other fields, other whitespace, a number not in the plain
-/// form, an unknown type, an id the full parser would reject, a duplicate or missing field): the full parser then
-/// reads the line and decides, so every line gets exactly what the full parser alone gives it.
+/// The parser's fast path: the common event line (an object of <c>user</c>, <c>item</c>, <c>type</c>, <c>ts</c>, an
+/// optional <c>value</c> and optional numeric <c>features</c>, as MovieLens-like streams and the event generator send)
+/// read by hand instead of through <see cref="System.Text.Json.Utf8JsonReader"/>, which took about half of a line's
+/// parse. It accepts only a strict subset of JSON and gives up on anything else (escapes, other fields, other
+/// whitespace, a number not in the plain form, an unknown type, a string feature, an id or a feature the full parser
+/// would reject, a duplicate or missing field): the full parser then reads the line and decides, so every line gets
+/// exactly what the full parser alone gives it.
 /// </summary>
 public sealed partial class EventParser
 {
@@ -29,6 +32,10 @@ public sealed partial class EventParser
         }
 
         var seen = Field.None;
+        var featureNames = _scratchNames ??= [];
+        var featureValues = _scratchValues ??= [];
+        featureNames.Clear();
+        featureValues.Clear();
         string? user = null, item = null;
         ulong userKey = 0, itemKey = 0;
         var type = EventType.Unknown;
@@ -48,6 +55,7 @@ public sealed partial class EventParser
                 : key.SequenceEqual("type"u8) ? Field.Type
                 : key.SequenceEqual("value"u8) ? Field.Value
                 : key.SequenceEqual("ts"u8) ? Field.Ts
+                : key.SequenceEqual("features"u8) ? Field.Features
                 : Field.None;
             if (field == Field.None || (seen & field) != 0)
             {
@@ -100,6 +108,13 @@ public sealed partial class EventParser
 
                     value = number64;
                     break;
+                case Field.Features:
+                    if (!TryReadNumericFeatures(json, ref p, featureNames, featureValues))
+                    {
+                        return false;
+                    }
+
+                    break;
                 default: // Field.Ts
                     if (!TryReadMilliseconds(json, ref p, out ts))
                     {
@@ -134,8 +149,87 @@ public sealed partial class EventParser
             return false;
         }
 
-        parsed = NewEvent(recycled, number, user!, item!, type, value, ts, [], [], [], null, userKey, itemKey);
+        parsed = NewEvent(recycled, number, user!, item!, type, value, ts, CollectionsMarshal.AsSpan(featureNames),
+            CollectionsMarshal.AsSpan(featureValues), [], null, userKey, itemKey);
         return true;
+    }
+
+    /// <summary>
+    /// <c>features</c> as <c>null</c> or a flat object of numbers, each name a plain string the full parser accepts (1 to
+    /// <see cref="MaxFeatureNameLength"/> characters, once), at most <see cref="InputLimits.MaxFeaturesPerEvent"/> of them.
+    /// </summary>
+    private bool TryReadNumericFeatures(ReadOnlySpan<byte> json, ref int p, List<string> names, List<double> values)
+    {
+        if (json[p..].StartsWith("null"u8))
+        {
+            p += 4;
+            return true;
+        }
+
+        if (p >= json.Length || json[p] != (byte)'{')
+        {
+            return false;
+        }
+
+        p = SkipSpaces(json, p + 1);
+        if (p < json.Length && json[p] == (byte)'}')
+        {
+            p++;
+            return true;
+        }
+
+        while (true)
+        {
+            if (!TryReadPlainString(json, ref p, out var nameBytes) || nameBytes.Length is 0 or > MaxFeatureNameLength)
+            {
+                return false;
+            }
+
+            p = SkipSpaces(json, p);
+            if (p >= json.Length || json[p] != (byte)':')
+            {
+                return false;
+            }
+
+            p = SkipSpaces(json, p + 1);
+            if (!TryReadNumber(json, ref p, out var featureValue) || names.Count == _limits.MaxFeaturesPerEvent)
+            {
+                return false;
+            }
+
+            var name = KnownFeatureName(nameBytes);
+            if (name is null)
+            {
+                name = Encoding.ASCII.GetString(nameBytes);
+                RememberFeatureName(name);
+            }
+
+            if (names.Contains(name))
+            {
+                return false;
+            }
+
+            names.Add(name);
+            values.Add(featureValue);
+            p = SkipSpaces(json, p);
+            if (p >= json.Length)
+            {
+                return false;
+            }
+
+            if (json[p] == (byte)'}')
+            {
+                p++;
+                return true;
+            }
+
+            if (json[p] != (byte)',')
+            {
+                return false;
+            }
+
+            p = SkipSpaces(json, p + 1);
+        }
     }
 
     private static int SkipSpaces(ReadOnlySpan<byte> json, int p)

@@ -508,32 +508,44 @@ public sealed partial class EventParser : LineParser
     /// </summary>
     private static string FeatureName(ref Utf8JsonReader reader)
     {
-        var cache = _names ??= new (byte[], string)[NameCacheSize];
-        if (!reader.ValueIsEscaped)
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence && KnownFeatureName(reader.ValueSpan) is { } known)
         {
-            var bytes = reader.ValueSpan;
-            foreach (var (utf8, known) in cache)
-            {
-                if (utf8 is null)
-                {
-                    break;
-                }
-
-                if (bytes.SequenceEqual(utf8))
-                {
-                    return known;
-                }
-            }
+            return known;
         }
 
         var name = reader.GetString()!;
         if (!reader.ValueIsEscaped && name.Length <= MaxFeatureNameLength)
         {
-            cache[_nextName] = (Encoding.UTF8.GetBytes(name), name);
-            _nextName = (_nextName + 1) % NameCacheSize;
+            RememberFeatureName(name);
         }
 
         return name;
+    }
+
+    /// <summary>The string of a feature name this thread has read before, by its UTF-8 bytes; null for a new one.</summary>
+    private static string? KnownFeatureName(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var (utf8, known) in _names ??= new (byte[], string)[NameCacheSize])
+        {
+            if (utf8 is null)
+            {
+                break;
+            }
+
+            if (bytes.SequenceEqual(utf8))
+            {
+                return known;
+            }
+        }
+
+        return null;
+    }
+
+    private static void RememberFeatureName(string name)
+    {
+        var cache = _names ??= new (byte[], string)[NameCacheSize];
+        cache[_nextName] = (Encoding.UTF8.GetBytes(name), name);
+        _nextName = (_nextName + 1) % NameCacheSize;
     }
 
     private static void EnsureEnd(ref Utf8JsonReader reader)
