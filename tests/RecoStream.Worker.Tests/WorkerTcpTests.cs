@@ -138,6 +138,53 @@ public sealed class WorkerTcpTests : IDisposable
     }
 
     [Fact]
+    public async Task Connection_ClientThatDoesNotReadItsAnswers_IsNotReadFurther_UntilItDoes()
+    {
+        // Each answer holds its line's slot until it is written; once the socket's buffers are full of unread answers,
+        // the worker stops taking this client's lines, so a client that never reads cannot grow the worker's memory.
+        // The answers (about 250 bytes each, from long item ids) add up to 25 MB, more than the kernel buffers hold.
+        using var worker = StartDaemon("--RecoStream:Ingest:Tcp:MaxInFlightPerConnection=64");
+        using var client = await LineClient.ConnectAsync(_tcpPort);
+        const int Requests = 100_000;
+        var padding = new string('x', 200);
+        var sending = Task.Run(async () =>
+        {
+            for (var n = 0; n < Requests; n += 1000)
+            {
+                await client.SendAsync(Enumerable.Range(n, 1000).Select(r => $$"""{"op":"predict","user":"u{{r % 20}}","item":"n{{r}}-{{padding}}"}"""));
+            }
+
+            await client.FlushAsync();
+        });
+
+        // Wait until the count of requests answered stops growing.
+        double taken = -1, answered;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            await Task.Delay(500);
+            answered = Metrics.Value(await WorkerProcess.ScrapeAsync(_httpPort), "recostream_requests_total{op=\"predict\"}") ?? 0;
+            if ((answered == taken && answered > 0) || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            taken = answered;
+        }
+
+        // Stopped well before the end while nothing was read (with no bound, all 100,000 are answered at once).
+        Assert.True(answered >= 64 && answered <= Requests / 2, $"{answered} requests answered");
+
+        // Reading the answers frees the slots: every request is answered, in order.
+        for (var n = 0; n < Requests; n++)
+        {
+            Assert.Equal($"n{n}-{padding}", Json(await client.ReadLineAsync()).GetProperty("item").GetString());
+        }
+
+        await sending;
+    }
+
+    [Fact]
     public async Task Requests_ARunOfRecommends_GetsTheAnswersEachWouldGetAlone_AndAnEventBetweenCounts()
     {
         // Recommend requests sent together are scored in one pass; each answer must still be the one the request gets

@@ -32,11 +32,18 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
     private readonly int _maxLineBytes;
     private readonly byte[] _token;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _inFlight;
+    private readonly int _maxInFlight;
     private readonly Channel<byte[]> _answers = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
     private long _lineNumber;
     private long _arrivedAt;
     private int _pending;
+
+    // Slots: lines queued or awaiting their answer, at most _maxInFlight. The reading side counts the lines of the batch
+    // it is filling in _reserved and adds them to _slotsUsed when it queues the batch (one atomic add per batch, not a
+    // semaphore per line); the pipeline (a line done without an answer) and the answer writer (answers sent) free them.
+    private int _slotsUsed;
+    private int _reserved;
+    private TaskCompletionSource? _slotWaiter;
     private bool _answered;
     private volatile bool _readingDone;
 
@@ -53,7 +60,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
         _maxLineBytes = maxLineBytes;
         _token = Encoding.UTF8.GetBytes(token);
         _logger = logger;
-        _inFlight = new SemaphoreSlim(options.MaxInFlightPerConnection, options.MaxInFlightPerConnection);
+        _maxInFlight = options.MaxInFlightPerConnection;
     }
 
     public string Remote => _socket.RemoteEndPoint?.ToString() ?? "?";
@@ -100,17 +107,13 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
         }
         else
         {
-            _inFlight.Release();
+            ReleaseSlots(1);
         }
 
         CompleteAnswersIfDone();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        _inFlight.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await _stream.DisposeAsync().ConfigureAwait(false);
 
     private async Task ReadLinesAsync(CancellationToken stopping)
     {
@@ -195,20 +198,68 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
         }
     }
 
-    private async ValueTask AddAsync(List<StreamItem> batch, ReadOnlySequence<byte> bytes, bool tooLong, CancellationToken stopping)
+    /// <summary>Parses a line into the batch, taking a slot; queues the batch when it is full. Waits while no slot is free.</summary>
+    private ValueTask AddAsync(List<StreamItem> batch, ReadOnlySequence<byte> bytes, bool tooLong, CancellationToken stopping)
     {
-        if (!_inFlight.Wait(0, CancellationToken.None))
+        if (!HasFreeSlot())
         {
-            // The lines held here keep slots too: queue them before waiting, or the wait could never end.
-            await FlushBatchAsync(batch, stopping).ConfigureAwait(false);
-            await _inFlight.WaitAsync(stopping).ConfigureAwait(false);
+            return AddWhenFreeAsync(batch, bytes, tooLong, stopping);
         }
 
-        batch.Add(Parse(bytes, tooLong));
-        Interlocked.Increment(ref _pending);
+        Add(batch, bytes, tooLong);
+        return batch.Count == IngestQueue.MaxBatchLines ? FlushBatchAsync(batch, stopping) : default;
+    }
+
+    /// <summary>
+    /// <see cref="AddAsync"/> when no slot is free. The line's bytes stay valid while it waits: the read buffer is only
+    /// advanced past them after the caller's await.
+    /// </summary>
+    private async ValueTask AddWhenFreeAsync(List<StreamItem> batch, ReadOnlySequence<byte> bytes, bool tooLong, CancellationToken stopping)
+    {
+        // The lines held here keep slots too: queue them before waiting, or the wait could never end.
+        await FlushBatchAsync(batch, stopping).ConfigureAwait(false);
+        await WaitForSlotAsync(stopping).ConfigureAwait(false);
+        Add(batch, bytes, tooLong);
         if (batch.Count == IngestQueue.MaxBatchLines)
         {
             await FlushBatchAsync(batch, stopping).ConfigureAwait(false);
+        }
+    }
+
+    private void Add(List<StreamItem> batch, ReadOnlySequence<byte> bytes, bool tooLong)
+    {
+        batch.Add(Parse(bytes, tooLong));
+        _reserved++;
+    }
+
+    private bool HasFreeSlot() => Volatile.Read(ref _slotsUsed) + _reserved < _maxInFlight;
+
+    /// <summary>Waits until a slot is free (the reading side only).</summary>
+    private async ValueTask WaitForSlotAsync(CancellationToken stopping)
+    {
+        while (true)
+        {
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // A full fence between publishing the waiter and looking at the count: a release either sees the waiter or
+            // happened before the look, which then sees the slot it freed.
+            Interlocked.Exchange(ref _slotWaiter, waiter);
+            if (HasFreeSlot())
+            {
+                Interlocked.CompareExchange(ref _slotWaiter, null, waiter);
+                return;
+            }
+
+            await waiter.Task.WaitAsync(stopping).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Frees slots and wakes the reading side if it waits for one.</summary>
+    private void ReleaseSlots(int count)
+    {
+        Interlocked.Add(ref _slotsUsed, -count);
+        if (Volatile.Read(ref _slotWaiter) is not null)
+        {
+            Interlocked.Exchange(ref _slotWaiter, null)?.TrySetResult();
         }
     }
 
@@ -243,6 +294,10 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
             return;
         }
 
+        // The batch's lines count as pending and hold their slots before the pipeline can see them.
+        Interlocked.Add(ref _pending, batch.Count);
+        Interlocked.Add(ref _slotsUsed, _reserved);
+        _reserved = 0;
         var lines = _recycled.ToBatch(batch);
         // Lines not queued (dropped in DropNewest mode, or the queue closed) never reach the pipeline's LineDone.
         await _queue.EnqueueAsync(lines, _ => LineDone(), stopping).ConfigureAwait(false);
@@ -302,7 +357,7 @@ internal sealed partial class TcpConnection : LineOrigin, IAsyncDisposable
             }
 
             pending.ResetWrittenCount();
-            _inFlight.Release(count);
+            ReleaseSlots(count);
         }
     }
 
