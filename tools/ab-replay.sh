@@ -9,6 +9,7 @@
 #   src/RecoStream.Worker/bin/Release/net10.0 made at each of the two commits. ROUNDS defaults to 4. The replay
 #   arguments default to --learner mf --RecoStream:Evaluation:RankingEvery=0; a fresh store is used for every run.
 set -euo pipefail
+source "$(dirname "$0")/ab-common.sh"
 a=${1:?usage: tools/ab-replay.sh A_DIR B_DIR FILE [ROUNDS] [replay arguments...]}
 b=${2:?usage: tools/ab-replay.sh A_DIR B_DIR FILE [ROUNDS] [replay arguments...]}
 file=${3:?usage: tools/ab-replay.sh A_DIR B_DIR FILE [ROUNDS] [replay arguments...]}
@@ -40,15 +41,4 @@ print(json.dumps({"build": name, "round": round_, **{k: summary[k] for k in ("ev
 PY
 }
 
-for r in $(seq "$rounds"); do
-  run A "$a" "$r"
-  run B "$b" "$r"
-done | tee "$work/runs.jsonl"
-python3 - "$work/runs.jsonl" <<'PY'
-import json, statistics, sys
-runs = [json.loads(line) for line in open(sys.argv[1])]
-for build in ("A", "B"):
-    mine = [r for r in runs if r["build"] == build]
-    medians = {k: statistics.median(r[k] for r in mine) for k in mine[0] if k not in ("build", "round") and mine[0][k] is not None}
-    print(json.dumps({"build": build, "runs": len(mine), "median": medians}))
-PY
+ab_alternate "$rounds" "$a" "$b" "$work/runs.jsonl"

@@ -2,12 +2,13 @@
 # Alternating A/B runs of TCP ingest with two worker builds: for each round and build, a fresh worker (default
 # configuration: the four learners, a checkpoint every 50,000 events) takes FILE from 4 producers
 # (RecoStream.Load ingest --clients 4 --file FILE) and the load generator's summary line is printed with the build's
-# name. At the end, the median events/s per build. On a shared machine, compare builds within one run of this script.
+# name. At the end, the median of each figure per build. On a shared machine, compare builds within one run of this script.
 # Usage: tools/ab-tcp.sh A_DIR B_DIR FILE [ROUNDS] [worker arguments...]
 #   A_DIR and B_DIR each hold a worker build (RecoStream.Worker.dll and its files), e.g. a copy of
 #   src/RecoStream.Worker/bin/Release/net10.0 made at each of the two commits; FILE is a JSON-Lines stream, e.g. the
 #   MovieLens stream tools/bench-e2e.sh makes. ROUNDS defaults to 3. Needs a Release build of tools/RecoStream.Load.
 set -euo pipefail
+source "$(dirname "$0")/ab-common.sh"
 a=${1:?usage: tools/ab-tcp.sh A_DIR B_DIR FILE [ROUNDS] [worker arguments...]}
 b=${2:?usage: tools/ab-tcp.sh A_DIR B_DIR FILE [ROUNDS] [worker arguments...]}
 file=${3:?usage: tools/ab-tcp.sh A_DIR B_DIR FILE [ROUNDS] [worker arguments...]}
@@ -33,14 +34,4 @@ run() {  # run BUILD_NAME DIR ROUND
   echo "{\"build\":\"$1\",\"round\":$3,${load#\{}"
 }
 
-for r in $(seq "$rounds"); do
-  run A "$a" "$r"
-  run B "$b" "$r"
-done | tee "$work/runs.jsonl"
-python3 - "$work/runs.jsonl" <<'PY'
-import json, statistics, sys
-runs = [json.loads(line) for line in open(sys.argv[1])]
-for build in ("A", "B"):
-    mine = [r["events_per_sec"] for r in runs if r["build"] == build]
-    print(json.dumps({"build": build, "runs": len(mine), "median_events_per_sec": statistics.median(mine)}))
-PY
+ab_alternate "$rounds" "$a" "$b" "$work/runs.jsonl"

@@ -58,23 +58,7 @@ public class ParsingBenchmarks
     /// </summary>
     [Benchmark(OperationsPerInvoke = Lines)]
     [AllocationBudget(0)]
-    public int RecoStreamParserRecycled()
-    {
-        var applied = 0;
-        for (var n = 0; n < _lines.Length; n++)
-        {
-            var line = _lines[n];
-            var item = _parser.Parse(line.Number, line.Bytes.Span, tooLong: false, origin: null, arrivedAt: 0, _renter);
-            applied += item.Kind == StreamItemKind.Event ? 1 : 0;
-            _batch.Add(item);
-            if (_batch.Count == BatchLines || n == _lines.Length - 1)
-            {
-                _pool.Return(_renter.ToBatch(_batch));
-            }
-        }
-
-        return applied;
-    }
+    public int RecoStreamParserRecycled() => ParseRecycled(_parser, _lines);
 
     /// <summary>
     /// Plain event lines (the MovieLens stream's shape: ids, type, value, ts), into recycled items: the fast path.
