@@ -6,9 +6,9 @@ using RecoStream.Core.Ranking;
 namespace RecoStream.Bench;
 
 /// <summary>
-/// A top-10 recommendation for one user over the whole catalog at rank 32 (biased MF): score every item
-/// (four rows at a time with 256-bit FMA) and keep the best with a bounded heap, excluding the user's items; against scoring
-/// with a scalar loop and sorting every score.
+/// A top-10 recommendation for one user over the whole catalog at rank 32 (biased MF): score every item (over the
+/// catalog's panels of 16 items laid out by factor, with 256-bit FMA) and keep the best with a bounded heap, excluding
+/// the user's items; against scoring with a scalar loop and sorting every score.
 /// </summary>
 [MemoryDiagnoser]
 public class TopKBenchmarks

@@ -293,7 +293,7 @@ internal static class FactorKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> sum) =>
+    internal static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> sum) =>
         Fma.IsSupported ? Fma.MultiplyAdd(a, b, sum) : sum + (a * b);
 
     private static void ThrowOutside(int row) => throw new InvalidOperationException($"row {row} is outside the factor table");

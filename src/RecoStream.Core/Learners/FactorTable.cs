@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace RecoStream.Core.Learners;
 
@@ -47,6 +48,9 @@ internal sealed class FactorTable
     private readonly Dictionary<string, int> _catalogWithoutRow = new(StringComparer.Ordinal);
     private int _catalogChecked;
     private IRowStore? _store;
+    private CatalogPanels? _panels;
+    // Moves whenever an entry of _rowsOfCatalog does: the panels then compare their items' rows.
+    private long _catalogRowsVersion;
     private float[]? _spare;
     private long _hits;
     private long _misses;
@@ -85,6 +89,7 @@ internal sealed class FactorTable
         if (_options.HotRows > 0)
         {
             _store = store;
+            _panels = null;
         }
     }
 
@@ -125,6 +130,11 @@ internal sealed class FactorTable
         }
 
         flags |= Referenced;
+        if (_panels is not null && _catalogIndex[row] >= 0)
+        {
+            _panels.Invalidate(_catalogIndex[row]);
+        }
+
         _lastActive[row] = Math.Max(_lastActive[row], timeMs);
         _newestMs = Math.Max(_newestMs, timeMs);
         return row;
@@ -178,6 +188,7 @@ internal sealed class FactorTable
             {
                 row = found;
                 _rowsOfCatalog[index] = row;
+                _catalogRowsVersion++;
                 _catalogIndex[row] = index;
                 _catalogWithoutRow.Remove(catalog[index]);
             }
@@ -195,10 +206,21 @@ internal sealed class FactorTable
     /// Scores every item of an append-only catalog against a user's factors <paramref name="p"/> (default for a score
     /// without factors): <c>scores[c] = baseScore + bias + p . q</c> of the item's row (bias only when
     /// <paramref name="withBias"/>), or <paramref name="missing"/> for an item the table has no row for. The catalog's
-    /// rows are looked up once and remembered, so a request costs one pass over the factors.
+    /// rows are looked up once and remembered, so a request costs one pass over the factors. With every row in memory
+    /// the pass goes over the catalog's panels (<see cref="CatalogPanels"/>).
     /// </summary>
-    public void ScoreCatalog(IReadOnlyList<string> catalog, ReadOnlySpan<float> p, float baseScore, bool withBias, float missing, Span<float> scores) =>
-        FactorKernels.ScoreRows(p, _factors, withBias ? _bias : null, baseScore, missing, CatalogRows(catalog), scores);
+    public void ScoreCatalog(IReadOnlyList<string> catalog, ReadOnlySpan<float> p, float baseScore, bool withBias, float missing, Span<float> scores)
+    {
+        var rows = CatalogRows(catalog);
+        if (RefreshPanels(rows, p.Length) is { } panels)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(scores.Length, rows.Length);
+            panels.ScorePair(p, p, baseScore, baseScore, missing, missing, withBias, 0, panels.Panels, scores, scores);
+            return;
+        }
+
+        FactorKernels.ScoreRows(p, _factors, withBias ? _bias : null, baseScore, missing, rows, scores);
+    }
 
     /// <summary>
     /// <see cref="ScoreCatalog(IReadOnlyList{string}, ReadOnlySpan{float}, float, bool, float, Span{float})"/> for several
@@ -221,6 +243,24 @@ internal sealed class FactorTable
         }
 
         var rows = CatalogRows(catalog);
+        if (RefreshPanels(rows, _rank) is { } panels)
+        {
+            // A block of panels at a time for every pair of users in turn (so that a block is read from memory once); an odd
+            // user out is paired with itself.
+            for (var first = 0; first < panels.Panels; first += ScoringBlockPanels)
+            {
+                var length = Math.Min(ScoringBlockPanels, panels.Panels - first);
+                for (var u = 0; u < users; u += 2)
+                {
+                    var v = Math.Min(u + 1, users - 1);
+                    panels.ScorePair(userFactors.Slice(u * _rank, _rank), userFactors.Slice(v * _rank, _rank), baseScores[u], baseScores[v],
+                        missing[u], missing[v], withBias, first, length, scores.Slice(outputs[u] * n, n), scores.Slice(outputs[v] * n, n));
+                }
+            }
+
+            return;
+        }
+
         var bias = withBias ? _bias : null;
         for (var start = 0; start < n; start += ScoringBlockRows)
         {
@@ -243,6 +283,26 @@ internal sealed class FactorTable
 
     /// <summary>Item rows per block when scoring for several users (16 KB of factors at rank 32).</summary>
     private const int ScoringBlockRows = 128;
+
+    /// <summary>Panels per block when scoring for several users (128 items, 17 KB at rank 32).</summary>
+    private const int ScoringBlockPanels = 8;
+
+    /// <summary>
+    /// The catalog's panels brought up to date with its rows, or null where they do not serve: over a store (a row read
+    /// back from it is not an update), for a user without factors (<paramref name="userRank"/> 0: base and bias only),
+    /// or without 256-bit vectors.
+    /// </summary>
+    private CatalogPanels? RefreshPanels(ReadOnlySpan<int> rows, int userRank)
+    {
+        if (_store is not null || userRank != _rank || _rank == 0 || !Vector256.IsHardwareAccelerated)
+        {
+            return null;
+        }
+
+        _panels ??= new CatalogPanels(_rank);
+        _panels.Refresh(rows, _catalogRowsVersion, _factors, _bias);
+        return _panels;
+    }
 
     /// <summary>
     /// The rows of an append-only catalog's items (-1 for an item without one), looked up once and remembered: a request
@@ -438,6 +498,8 @@ internal sealed class FactorTable
         _lastCopy.Clear();
         _removed.Clear();
         _rowsOfCatalog.Clear();
+        _catalogRowsVersion++;
+        _panels?.InvalidateAll();
         _catalogWithoutRow.Clear();
         _catalogChecked = 0;
         _slots = 1;
@@ -486,6 +548,7 @@ internal sealed class FactorTable
         if (_catalogWithoutRow.Count > 0 && _catalogWithoutRow.Remove(id, out var index))
         {
             _rowsOfCatalog[index] = row;
+            _catalogRowsVersion++;
             _catalogIndex[row] = index;
         }
     }
@@ -550,6 +613,7 @@ internal sealed class FactorTable
         if (_catalogIndex[slot] >= 0)
         {
             _rowsOfCatalog[_catalogIndex[slot]] = -1;
+            _catalogRowsVersion++;
             _catalogWithoutRow[id] = _catalogIndex[slot];
             _catalogIndex[slot] = -1;
         }

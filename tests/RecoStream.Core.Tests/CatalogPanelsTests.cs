@@ -1,0 +1,155 @@
+using RecoStream.Core.Events;
+using RecoStream.Core.Learners;
+
+namespace RecoStream.Core.Tests;
+
+/// <summary>
+/// The item panels that scoring a catalog reads (a copy of the item factors laid out by dimension) must follow the
+/// model: after learning, after new items, after a restore, they score what a model built from scratch scores.
+/// </summary>
+public class CatalogPanelsTests
+{
+    public static TheoryData<string> Learners => ["mf", "implicit"];
+
+    private static IOnlineLearner Create(string kind, int rank) => kind == "mf"
+        ? new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = rank })
+        : new ImplicitMatrixFactorization(new ImplicitMatrixFactorizationOptions { Rank = rank });
+
+    private static void Learn(IOnlineLearner learner, int events, int users, int items, int seed, long startMs)
+    {
+        var rng = new Random(seed);
+        for (var n = 0; n < events; n++)
+        {
+            var e = new UserEvent("u" + rng.Next(users), "i" + rng.Next(items), EventType.Rating, 5, startMs + n, [], []);
+            learner.Learn(e, rng.Next(1, 6));
+        }
+    }
+
+    /// <summary>The catalog's scores of a copy of the learner made from its snapshot (no panels built yet).</summary>
+    private static float[] ScoresOfFreshCopy(IOnlineLearner learner, string kind, int rank, string user, string[] catalog)
+    {
+        var copy = Create(kind, rank);
+        copy.Restore(learner.Snapshot());
+        var scores = new float[catalog.Length];
+        copy.ScoreItems(user, catalog, scores);
+        return scores;
+    }
+
+    [Theory]
+    [MemberData(nameof(Learners))]
+    public void ScoreItems_MatchesEachItemsOwnScore_WithItemsWithoutRowsAndAPartialLastPanel(string kind)
+    {
+        // 203 items in the catalog (12 whole panels and 11 in the last), 13 of them never learned (no row), rank 12.
+        var learner = Create(kind, 12);
+        Learn(learner, 5_000, 30, 190, seed: 1, startMs: 0);
+        string[] catalog = [.. Enumerable.Range(0, 203).Select(i => "i" + i)];
+        var scores = new float[catalog.Length];
+
+        learner.ScoreItems("u3", catalog, scores);
+
+        // The biased model's score of one item is clipped to the rating scale (1-5), the catalog's is not: compared where
+        // the clip does not apply.
+        var compared = 0;
+        for (var i = 0; i < catalog.Length; i++)
+        {
+            var own = learner.ScoreItem("u3", catalog[i]);
+            if (kind == "implicit" || (own > 1 && own < 5))
+            {
+                Assert.Equal(own, scores[i], 4);
+                compared++;
+            }
+        }
+
+        Assert.True(compared > 150, $"{compared} items compared");
+    }
+
+    [Theory]
+    [MemberData(nameof(Learners))]
+    public void ScoreItems_AfterMoreLearningAndNewItems_ScoresWhatAFreshModelScores(string kind)
+    {
+        var learner = Create(kind, 32);
+        Learn(learner, 3_000, 40, 100, seed: 2, startMs: 0);
+        string[] catalog = [.. Enumerable.Range(0, 150).Select(i => "i" + i)];
+        var before = new float[catalog.Length];
+        learner.ScoreItems("u1", catalog, before);
+
+        // Updates to some items' rows, and rows for items 100-149 that had none when the panels were built.
+        Learn(learner, 500, 40, 150, seed: 3, startMs: 10_000);
+        var after = new float[catalog.Length];
+        learner.ScoreItems("u1", catalog, after);
+
+        Assert.Equal(ScoresOfFreshCopy(learner, kind, 32, "u1", catalog), after);
+        Assert.NotEqual(before, after);
+    }
+
+    [Theory]
+    [MemberData(nameof(Learners))]
+    public void ScoreItems_AfterRestoreOfAnEarlierSnapshot_ScoresWhatThatSnapshotScores(string kind)
+    {
+        var learner = Create(kind, 16);
+        Learn(learner, 2_000, 20, 80, seed: 4, startMs: 0);
+        var earlier = learner.Snapshot();
+        Learn(learner, 2_000, 20, 80, seed: 5, startMs: 10_000);
+        string[] catalog = [.. Enumerable.Range(0, 80).Select(i => "i" + i)];
+        var scores = new float[catalog.Length];
+        learner.ScoreItems("u2", catalog, scores);
+
+        learner.Restore(earlier);
+        learner.ScoreItems("u2", catalog, scores);
+
+        var original = Create(kind, 16);
+        original.Restore(earlier);
+        Assert.Equal(ScoresOfFreshCopy(original, kind, 16, "u2", catalog), scores);
+    }
+
+    [Fact]
+    public void ScoreItems_ItemsWhoseRowsExpired_ScoreAsItemsWithoutRows()
+    {
+        // Items i0-i15 (the first panel) stay active; i16-i31 (the second) are learned once, expire, and nothing else in
+        // their panel is updated: only the table's record of which rows the catalog's items have tells the panel.
+        var mf = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8, Rows = new RowTableOptions { TtlSeconds = 60 } });
+        for (var n = 0; n < 32; n++)
+        {
+            mf.Learn(new UserEvent("u1", "i" + n, EventType.Rating, 3 + (n % 2), n * 100L, [], []), 3 + (n % 2));
+        }
+
+        string[] catalog = [.. Enumerable.Range(0, 32).Select(i => "i" + i)];
+        var scores = new float[catalog.Length];
+        mf.ScoreItems("u1", catalog, scores);
+        for (var n = 0; n < 16; n++)
+        {
+            mf.Learn(new UserEvent("u1", "i" + n, EventType.Rating, 4, 620_000, [], []), 4);
+        }
+
+        Assert.Equal(16, mf.SnapshotChanges().Rows["item"].Removed.Length);
+        mf.ScoreItems("u1", catalog, scores);
+
+        var withoutRow = mf.ScoreItem("u1", "never-seen");
+        Assert.InRange(withoutRow, 1.01, 4.99);
+        for (var c = 16; c < 32; c++)
+        {
+            Assert.Equal(withoutRow, scores[c], 4);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Learners))]
+    public void ScoreItemsOfManyUsers_EqualsEachUsersOwnScores(string kind)
+    {
+        // Five users (two pairs and one alone), one unknown, over 1,000 items (several blocks of panels).
+        var learner = Create(kind, 32);
+        Learn(learner, 20_000, 10, 1_000, seed: 6, startMs: 0);
+        string[] catalog = [.. Enumerable.Range(0, 1_000).Select(i => "i" + i)];
+        string[] users = ["u1", "u2", "nobody", "u3", "u4", "u5"];
+        var many = new float[users.Length * catalog.Length];
+
+        learner.ScoreItems(users, catalog, many);
+
+        var one = new float[catalog.Length];
+        for (var u = 0; u < users.Length; u++)
+        {
+            learner.ScoreItems(users[u], catalog, one);
+            Assert.Equal(one, many.AsSpan(u * catalog.Length, catalog.Length).ToArray());
+        }
+    }
+}
