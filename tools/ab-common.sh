@@ -1,5 +1,5 @@
-# Shared by tools/ab-replay.sh and tools/ab-tcp.sh (sourced, not run): alternates runs of two builds and prints the
-# median of every numeric figure per build.
+# Shared by tools/ab-replay.sh, tools/ab-tcp.sh and tools/ab-recommend.sh (sourced, not run): alternates runs of two
+# builds and prints the median of every numeric figure per build.
 # ab_alternate ROUNDS A_DIR B_DIR OUT_FILE: calls `run A A_DIR ROUND` then `run B B_DIR ROUND` for each round (the
 # sourcing script defines run, which prints one JSON line per run with "build" and "round"), keeps the lines in
 # OUT_FILE, then prints {"build": ..., "runs": ..., "median": {...}} for each build.
