@@ -69,6 +69,10 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
     public string Kind => KindName;
 
     /// <inheritdoc />
+    /// <remarks>False: the factors of the user and the item are all it reads.</remarks>
+    public bool ReadsFeatures => false;
+
+    /// <inheritdoc />
     public LearnerObjective Objective => LearnerObjective.Regression;
 
     /// <summary>The running mean rating mu.</summary>

@@ -17,6 +17,12 @@ public interface IOnlineLearner
     /// <summary>What the predictions are, which decides how they are evaluated.</summary>
     LearnerObjective Objective { get; }
 
+    /// <summary>
+    /// Whether this learner reads an event's features (its numeric features and the behaviour features the feature stage
+    /// adds). When no configured learner does, the feature stage keeps no behaviour statistics and nothing is normalized.
+    /// </summary>
+    bool ReadsFeatures => true;
+
     /// <summary>Whether this learner learns from (and is evaluated on) the event; e.g. explicit MF takes ratings only.</summary>
     bool Learns(UserEvent e);
 

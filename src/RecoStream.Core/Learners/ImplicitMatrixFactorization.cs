@@ -44,6 +44,10 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
     public string Kind => KindName;
 
     /// <inheritdoc />
+    /// <remarks>False: the factors of the user and the item are all it reads.</remarks>
+    public bool ReadsFeatures => false;
+
+    /// <inheritdoc />
     public LearnerObjective Objective => LearnerObjective.Ranking;
 
     /// <inheritdoc />

@@ -42,6 +42,9 @@ public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner
     public string Kind => _inner.Kind;
 
     /// <inheritdoc />
+    public bool ReadsFeatures => _inner.ReadsFeatures;
+
+    /// <inheritdoc />
     public LearnerObjective Objective => _inner.Objective;
 
     /// <inheritdoc />

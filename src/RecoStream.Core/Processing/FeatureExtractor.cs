@@ -38,6 +38,9 @@ public sealed class FeatureExtractor
     /// <summary>Distinct user ids, item ids and categorical values seen (a sketch; the hashed learners' collision estimates use it).</summary>
     public KeySketch Keys { get; } = new();
 
+    /// <summary>Whether a learner reads the behaviour features (see <see cref="Preprocessing.FeaturesRead"/>); when not, none are kept.</summary>
+    public bool BehaviourRead { get; set; } = true;
+
     /// <summary>Users with running statistics.</summary>
     public int Users => _users.Count;
 
@@ -77,7 +80,7 @@ public sealed class FeatureExtractor
         {
             Keys.Add(KeyHash.Of('c', category));
         }
-        if (!_features.Behaviour)
+        if (!_features.Behaviour || !BehaviourRead)
         {
             return item;
         }

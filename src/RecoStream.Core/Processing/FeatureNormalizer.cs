@@ -33,10 +33,13 @@ public sealed class FeatureNormalizer
     /// <summary>How many distinct feature names are tracked (the behaviour features included; they do not count towards the limit).</summary>
     public int FeatureCount => _names.Count;
 
+    /// <summary>Whether a learner reads the features (see <see cref="Preprocessing.FeaturesRead"/>); when not, events pass unchanged.</summary>
+    public bool FeaturesRead { get; set; } = true;
+
     /// <summary>Normalizes an event's features (and its behaviour features) in place; passes other items through.</summary>
     public StreamItem Normalize(StreamItem item)
     {
-        if (item.Kind == StreamItemKind.Event)
+        if (item.Kind == StreamItemKind.Event && FeaturesRead)
         {
             var e = item.Event!;
             for (var i = 0; i < e.FeatureNames.Length; i++)

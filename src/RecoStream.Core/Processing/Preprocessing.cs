@@ -50,6 +50,22 @@ public sealed class Preprocessing
 
     public WindowTracker Windows { get; }
 
+    /// <summary>
+    /// Whether a learner reads the events' features (true until the model state says otherwise). When none does, the
+    /// feature stage keeps no behaviour statistics and the normalize stage leaves the events as they are: computing
+    /// what nothing reads would only cost time and memory. <see cref="FeatureOptions.Behaviour"/> still decides for a
+    /// model whose learners read features.
+    /// </summary>
+    public bool FeaturesRead
+    {
+        get => Extractor.BehaviourRead;
+        set
+        {
+            Extractor.BehaviourRead = value;
+            Normalizer.FeaturesRead = value;
+        }
+    }
+
     /// <summary>A copy of the stages' state except the normalizer's (which has its own record).</summary>
     public StreamStateSnapshot Snapshot() => Copy(changesOnly: false);
 

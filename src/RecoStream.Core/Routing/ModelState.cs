@@ -26,6 +26,8 @@ public sealed class ModelState
 
         Preprocessing = preprocessing ?? new Preprocessing(features);
         _learners = [.. learners.Select(l => new LearnerSlot(l))];
+        // The features are computed for the learners that read them; without one, neither they nor their statistics are.
+        Preprocessing.FeaturesRead = learners.Any(l => l.ReadsFeatures);
         _serving = _learners.FirstOrDefault(l => l.Name == servingLearner)
                    ?? throw new ArgumentException($"the serving learner '{servingLearner}' is not among the learners", nameof(servingLearner));
         Catalog = new ItemCatalog();
