@@ -132,6 +132,56 @@ public class CatalogPanelsTests
         }
     }
 
+    [Fact]
+    public void ScoreCatalog_BelowAndBeyondThePanelLimit_ScoresBasePlusBiasPlusDot()
+    {
+        // A table of 40 item rows at rank 12, and a catalog that grows from 30 items (scored from panels) to 45 (beyond
+        // the lowered limit of 32: scored from the rows in place), five of them without a row.
+        var table = new FactorTable(12, "item") { PanelItemLimit = 32 };
+        var rng = new Random(7);
+        for (var i = 0; i < 40; i++)
+        {
+            var row = table.Add("i" + i, (_, factors) =>
+            {
+                for (var f = 0; f < factors.Length; f++)
+                {
+                    factors[f] = (float)(rng.NextDouble() - 0.5);
+                }
+            }, 0f, 1);
+            table.Bias(row) = (float)rng.NextDouble();
+        }
+
+        var user = new float[12];
+        for (var f = 0; f < user.Length; f++)
+        {
+            user[f] = (float)(rng.NextDouble() - 0.5);
+        }
+
+        foreach (var size in (int[])[30, 45])
+        {
+            string[] catalog = [.. Enumerable.Range(0, size).Select(i => "i" + i)];
+            var scores = new float[size];
+            table.ScoreCatalog(catalog, user, baseScore: 3f, withBias: true, missing: -1f, scores);
+            for (var i = 0; i < size; i++)
+            {
+                if (!table.TryGetRow(catalog[i], out var row))
+                {
+                    Assert.Equal(-1f, scores[i]);
+                    continue;
+                }
+
+                var factors = table.Factors(row);
+                var dot = 0.0;
+                for (var f = 0; f < factors.Length; f++)
+                {
+                    dot += user[f] * (double)factors[f];
+                }
+
+                Assert.Equal(3.0 + table.Bias(row) + dot, scores[i], 4);
+            }
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Learners))]
     public void ScoreItemsOfManyUsers_EqualsEachUsersOwnScores(string kind)
