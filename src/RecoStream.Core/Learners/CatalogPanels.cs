@@ -74,10 +74,10 @@ internal sealed class CatalogPanels
             _rows.AsSpan(grown).Fill(-1);
         }
 
-        // A panel the catalog grew into holds new items.
+        // A panel the catalog grew into holds new items (and after a restore to a shorter catalog, the last panel fewer).
         if (n != _items)
         {
-            for (var p = _items / Items; p < panels; p++)
+            for (var p = Math.Min(_items, n) / Items; p < panels; p++)
             {
                 _fresh[p] = false;
             }
