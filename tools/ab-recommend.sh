@@ -11,16 +11,14 @@
 #   build of tools/RecoStream.Load.
 set -euo pipefail
 source "$(dirname "$0")/ab-common.sh"
-a=${1:?usage: tools/ab-recommend.sh A_DIR B_DIR [ROUNDS] [worker arguments...]}
-b=${2:?usage: tools/ab-recommend.sh A_DIR B_DIR [ROUNDS] [worker arguments...]}
+usage="usage: tools/ab-recommend.sh A_DIR B_DIR [ROUNDS] [worker arguments...]"
+a=${1:?$usage}
+b=${2:?$usage}
 rounds=${3:-3}
 shift $(( $# < 3 ? $# : 3 ))
 extra=("$@")
 cd "$(dirname "$0")/.."
-L=tools/RecoStream.Load/bin/Release/net10.0/RecoStream.Load.dll
-[ -f "$L" ] || dotnet build tools/RecoStream.Load -c Release --nologo -v quiet -clp:ErrorsOnly >&2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+ab_load_generator
 
 pipeline_ticks() {  # CPU ticks of the worker's pipeline thread
   local t
@@ -37,7 +35,7 @@ run() {  # run BUILD_NAME DIR ROUND
     --RecoStream:Metrics:Port=0 --RecoStream:Diagnostics:ProgressIntervalSeconds=0 --RecoStream:Storage:CheckpointEveryEvents=1000000 \
     --RecoStream:Learners:implicit:Rank=32 "${extra[@]}" </dev/null 2>"$work/worker.log" &
   local worker=$!
-  for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  ab_wait_for_port $port
   dotnet "$L" ingest --port $port --clients 4 --events 300000 --items 10000 >/dev/null
   local before after load
   before=$(pipeline_ticks $worker)

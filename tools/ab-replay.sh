@@ -10,15 +10,14 @@
 #   arguments default to --learner mf --RecoStream:Evaluation:RankingEvery=0; a fresh store is used for every run.
 set -euo pipefail
 source "$(dirname "$0")/ab-common.sh"
-a=${1:?usage: tools/ab-replay.sh A_DIR B_DIR FILE [ROUNDS] [replay arguments...]}
-b=${2:?usage: tools/ab-replay.sh A_DIR B_DIR FILE [ROUNDS] [replay arguments...]}
-file=${3:?usage: tools/ab-replay.sh A_DIR B_DIR FILE [ROUNDS] [replay arguments...]}
+usage="usage: tools/ab-replay.sh A_DIR B_DIR FILE [ROUNDS] [replay arguments...]"
+a=${1:?$usage}
+b=${2:?$usage}
+file=${3:?$usage}
 rounds=${4:-4}
 shift $(( $# < 4 ? $# : 4 ))
 extra=("$@")
 [ ${#extra[@]} -gt 0 ] || extra=(--learner mf --RecoStream:Evaluation:RankingEvery=0)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 perf_ok=0
 command -v perf >/dev/null && perf record -q -o "$work/probe.data" -- true 2>/dev/null && perf_ok=1
 

@@ -9,17 +9,15 @@
 #   MovieLens stream tools/bench-e2e.sh makes. ROUNDS defaults to 3. Needs a Release build of tools/RecoStream.Load.
 set -euo pipefail
 source "$(dirname "$0")/ab-common.sh"
-a=${1:?usage: tools/ab-tcp.sh A_DIR B_DIR FILE [ROUNDS] [worker arguments...]}
-b=${2:?usage: tools/ab-tcp.sh A_DIR B_DIR FILE [ROUNDS] [worker arguments...]}
-file=${3:?usage: tools/ab-tcp.sh A_DIR B_DIR FILE [ROUNDS] [worker arguments...]}
+usage="usage: tools/ab-tcp.sh A_DIR B_DIR FILE [ROUNDS] [worker arguments...]"
+a=${1:?$usage}
+b=${2:?$usage}
+file=${3:?$usage}
 rounds=${4:-3}
 shift $(( $# < 4 ? $# : 4 ))
 extra=("$@")
 cd "$(dirname "$0")/.."
-L=tools/RecoStream.Load/bin/Release/net10.0/RecoStream.Load.dll
-[ -f "$L" ] || dotnet build tools/RecoStream.Load -c Release --nologo -v quiet -clp:ErrorsOnly >&2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+ab_load_generator
 
 run() {  # run BUILD_NAME DIR ROUND
   rm -rf "$work/store"
@@ -27,7 +25,7 @@ run() {  # run BUILD_NAME DIR ROUND
   dotnet "$2/RecoStream.Worker.dll" --RecoStream:Storage:Path="$work/store" --RecoStream:Ingest:Tcp:Port=$port \
     --RecoStream:Metrics:Port=$http --RecoStream:Diagnostics:ProgressIntervalSeconds=0 "${extra[@]}" </dev/null 2>"$work/worker.log" &
   local worker=$!
-  for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  ab_wait_for_port $port
   local load
   load=$(dotnet "$L" ingest --port $port --clients 4 --file "$file")
   kill -TERM $worker; wait $worker

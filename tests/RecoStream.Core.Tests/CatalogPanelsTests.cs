@@ -25,13 +25,22 @@ public class CatalogPanelsTests
         }
     }
 
-    /// <summary>The catalog's scores of a copy of the learner made from its snapshot (no panels built yet).</summary>
-    private static float[] ScoresOfFreshCopy(IOnlineLearner learner, string kind, int rank, string user, string[] catalog)
+    /// <summary>A new learner restored from <paramref name="snapshot"/> (no panels built yet).</summary>
+    private static IOnlineLearner Restored(string kind, int rank, LearnerSnapshot snapshot)
     {
-        var copy = Create(kind, rank);
-        copy.Restore(learner.Snapshot());
+        var learner = Create(kind, rank);
+        learner.Restore(snapshot);
+        return learner;
+    }
+
+    /// <summary>Items i0 .. i(n-1).</summary>
+    private static string[] Catalog(int items) => [.. Enumerable.Range(0, items).Select(i => "i" + i)];
+
+    /// <summary>A user's scores of the catalog.</summary>
+    private static float[] Scores(IOnlineLearner learner, string user, string[] catalog)
+    {
         var scores = new float[catalog.Length];
-        copy.ScoreItems(user, catalog, scores);
+        learner.ScoreItems(user, catalog, scores);
         return scores;
     }
 
@@ -42,10 +51,9 @@ public class CatalogPanelsTests
         // 203 items in the catalog (12 whole panels and 11 in the last), 13 of them never learned (no row), rank 12.
         var learner = Create(kind, 12);
         Learn(learner, 5_000, 30, 190, seed: 1, startMs: 0);
-        string[] catalog = [.. Enumerable.Range(0, 203).Select(i => "i" + i)];
-        var scores = new float[catalog.Length];
+        var catalog = Catalog(203);
 
-        learner.ScoreItems("u3", catalog, scores);
+        var scores = Scores(learner, "u3", catalog);
 
         // The biased model's score of one item is clipped to the rating scale (1-5), the catalog's is not: compared where
         // the clip does not apply.
@@ -69,16 +77,14 @@ public class CatalogPanelsTests
     {
         var learner = Create(kind, 32);
         Learn(learner, 3_000, 40, 100, seed: 2, startMs: 0);
-        string[] catalog = [.. Enumerable.Range(0, 150).Select(i => "i" + i)];
-        var before = new float[catalog.Length];
-        learner.ScoreItems("u1", catalog, before);
+        var catalog = Catalog(150);
+        var before = Scores(learner, "u1", catalog);
 
         // Updates to some items' rows, and rows for items 100-149 that had none when the panels were built.
         Learn(learner, 500, 40, 150, seed: 3, startMs: 10_000);
-        var after = new float[catalog.Length];
-        learner.ScoreItems("u1", catalog, after);
+        var after = Scores(learner, "u1", catalog);
 
-        Assert.Equal(ScoresOfFreshCopy(learner, kind, 32, "u1", catalog), after);
+        Assert.Equal(Scores(Restored(kind, 32, learner.Snapshot()), "u1", catalog), after);
         Assert.NotEqual(before, after);
     }
 
@@ -90,16 +96,13 @@ public class CatalogPanelsTests
         Learn(learner, 2_000, 20, 80, seed: 4, startMs: 0);
         var earlier = learner.Snapshot();
         Learn(learner, 2_000, 20, 80, seed: 5, startMs: 10_000);
-        string[] catalog = [.. Enumerable.Range(0, 80).Select(i => "i" + i)];
-        var scores = new float[catalog.Length];
-        learner.ScoreItems("u2", catalog, scores);
+        var catalog = Catalog(80);
+        Scores(learner, "u2", catalog);
 
         learner.Restore(earlier);
-        learner.ScoreItems("u2", catalog, scores);
+        var scores = Scores(learner, "u2", catalog);
 
-        var original = Create(kind, 16);
-        original.Restore(earlier);
-        Assert.Equal(ScoresOfFreshCopy(original, kind, 16, "u2", catalog), scores);
+        Assert.Equal(Scores(Restored(kind, 16, earlier), "u2", catalog), scores);
     }
 
     [Fact]
@@ -113,16 +116,15 @@ public class CatalogPanelsTests
             mf.Learn(new UserEvent("u1", "i" + n, EventType.Rating, 3 + (n % 2), n * 100L, [], []), 3 + (n % 2));
         }
 
-        string[] catalog = [.. Enumerable.Range(0, 32).Select(i => "i" + i)];
-        var scores = new float[catalog.Length];
-        mf.ScoreItems("u1", catalog, scores);
+        var catalog = Catalog(32);
+        Scores(mf, "u1", catalog);
         for (var n = 0; n < 16; n++)
         {
             mf.Learn(new UserEvent("u1", "i" + n, EventType.Rating, 4, 620_000, [], []), 4);
         }
 
         Assert.Equal(16, mf.SnapshotChanges().Rows["item"].Removed.Length);
-        mf.ScoreItems("u1", catalog, scores);
+        var scores = Scores(mf, "u1", catalog);
 
         var withoutRow = mf.ScoreItem("u1", "never-seen");
         Assert.InRange(withoutRow, 1.01, 4.99);
@@ -159,7 +161,7 @@ public class CatalogPanelsTests
 
         foreach (var size in (int[])[30, 45])
         {
-            string[] catalog = [.. Enumerable.Range(0, size).Select(i => "i" + i)];
+            var catalog = Catalog(size);
             var scores = new float[size];
             table.ScoreCatalog(catalog, user, baseScore: 3f, withBias: true, missing: -1f, scores);
             for (var i = 0; i < size; i++)
@@ -189,17 +191,15 @@ public class CatalogPanelsTests
         // Five users (two pairs and one alone), one unknown, over 1,000 items (several blocks of panels).
         var learner = Create(kind, 32);
         Learn(learner, 20_000, 10, 1_000, seed: 6, startMs: 0);
-        string[] catalog = [.. Enumerable.Range(0, 1_000).Select(i => "i" + i)];
+        var catalog = Catalog(1_000);
         string[] users = ["u1", "u2", "nobody", "u3", "u4", "u5"];
         var many = new float[users.Length * catalog.Length];
 
         learner.ScoreItems(users, catalog, many);
 
-        var one = new float[catalog.Length];
         for (var u = 0; u < users.Length; u++)
         {
-            learner.ScoreItems(users[u], catalog, one);
-            Assert.Equal(one, many.AsSpan(u * catalog.Length, catalog.Length).ToArray());
+            Assert.Equal(Scores(learner, users[u], catalog), many.AsSpan(u * catalog.Length, catalog.Length).ToArray());
         }
     }
 }
