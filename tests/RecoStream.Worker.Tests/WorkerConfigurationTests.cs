@@ -23,6 +23,9 @@ public sealed class WorkerConfigurationTests : IDisposable
     [InlineData("--RecoStream:Metrics:Host=not-an-address", "RecoStream:Metrics:Host", "'not-an-address'", "IP address")]
     [InlineData("--RecoStream:Storage:Pth=/tmp/x", "RecoStream:Storage:Pth", "'/tmp/x'", "not a RecoStream setting")]
     [InlineData("--RecoStream:Learners:~history:Kind=Linear", "RecoStream:Learners:~history", "~history", "does not start with '~'")]
+    [InlineData("--RecoStream:Learners:mf:Enabled=perhaps", "RecoStream:Learners:mf:Enabled", "'perhaps'", "true or false")]
+    // The shipped configuration serves from the implicit learner: disabling it needs another serving learner.
+    [InlineData("--RecoStream:Learners:implicit:Enabled=false", "RecoStream:Serving:Learner", "'implicit'", "a configured learner that is enabled (ftrl, linear, mf)")]
     public void Start_InvalidValue_ExitsTwoNamingKeyValueAndAllowed(string arg, string key, string value, string allowed)
     {
         var (exitCode, stderr) = RunWith([arg]);
@@ -32,6 +35,43 @@ public sealed class WorkerConfigurationTests : IDisposable
         Assert.Contains(value, stderr, StringComparison.Ordinal);
         Assert.Contains(allowed, stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_store.Path), "a worker with a bad configuration must not create a store");
+    }
+
+    private static readonly string[] ShippedLearners = ["implicit", "mf", "ftrl", "linear"];
+
+    [Fact]
+    public void Start_EveryLearnerDisabled_ExitsTwo()
+    {
+        var (exitCode, stderr) = RunWith([.. ShippedLearners.Select(l => $"--RecoStream:Learners:{l}:Enabled=false")]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("RecoStream:Learners: missing or not allowed; allowed: at least one learner with Enabled true", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_LearnersDisabled_LearnsAndServesWithTheOthersAlone()
+    {
+        string[] alone = ["--RecoStream:Learners:implicit:Enabled=false", "--RecoStream:Learners:ftrl:Enabled=false", "--RecoStream:Learners:linear:Enabled=false",
+            "--RecoStream:Serving:Learner=mf"];
+        using var worker = WorkerProcess.Start([$"--RecoStream:Storage:Path={_store.Path}", "--RecoStream:Metrics:Port=0", .. alone]);
+        for (var n = 0; n < 300; n++)
+        {
+            worker.Send($$"""{"user":"u{{n % 20}}","item":"i{{n % 30}}","type":"rating","value":{{1 + (n * 7 % 5)}},"ts":{{1_700_000_000_000L + (n * 1000L)}}}""");
+        }
+
+        worker.Send("""{"op":"recommend","user":"u3","k":2}""");
+        worker.CloseInput();
+
+        Assert.Equal(0, worker.WaitForExit());
+        var answer = System.Text.Json.JsonDocument.Parse(worker.RemainingOutput().Single()).RootElement;
+        Assert.Equal("model", answer.GetProperty("source").GetString());
+        // The run's summary names the serving learner and the quality of each learner that ran: biased MF alone.
+        var finished = worker.Stderr.Split('\n').Single(l => l.Contains("Run finished", StringComparison.Ordinal));
+        Assert.Contains("300 events applied", finished, StringComparison.Ordinal);
+        Assert.Contains("serving mf; prequential since the store began: mf RMSE ", finished, StringComparison.Ordinal);
+        Assert.DoesNotContain("linear", finished, StringComparison.Ordinal);
+        Assert.DoesNotContain("implicit", finished, StringComparison.Ordinal);
+        Assert.DoesNotContain("ftrl", finished, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ internal sealed class WorkerSettings
     /// <summary>The settings of every preprocessing stage, together.</summary>
     public PreprocessingOptions Preprocessing => new() { Features = Features, Cleaning = Cleaning, Labels = Labels, Windows = Windows };
 
-    /// <summary>Every configured learner, in configuration order.</summary>
+    /// <summary>Every configured learner that is enabled (<c>Learners:NAME:Enabled</c>, default true), in configuration order.</summary>
     public required List<LearnerSettings> Learners { get; init; }
 
     /// <summary>The name of the learner that answers requests.</summary>
@@ -64,6 +64,7 @@ internal sealed class WorkerSettings
         }
 
         var learners = new List<LearnerSettings>();
+        var disabled = 0;
         foreach (var section in sections)
         {
             var name = section.Key;
@@ -86,12 +87,27 @@ internal sealed class WorkerSettings
                 continue;
             }
 
+            // A disabled learner's settings are still checked, so that enabling it later cannot fail on a typo made now.
+            var enabled = r.Bool(prefix + "Enabled", true);
             var mode = r.Enum(prefix + "Mode", LearnerMode.Incremental);
             var window = new WindowedBatchOptions();
             window.Epochs = r.Int(prefix + "Epochs", window.Epochs, 1, 1000);
             window.ReservoirSize = r.Int(prefix + "ReservoirSize", window.ReservoirSize, 0, 10_000_000);
             window.Seed = r.Int(prefix + "WindowSeed", window.Seed, int.MinValue, int.MaxValue);
-            learners.Add(new LearnerSettings(name, kind, ReadLearnerOptions(kind, prefix, r), mode, window));
+            var options = ReadLearnerOptions(kind, prefix, r);
+            if (enabled)
+            {
+                learners.Add(new LearnerSettings(name, kind, options, mode, window));
+            }
+            else
+            {
+                disabled++;
+            }
+        }
+
+        if (learners.Count == 0 && disabled > 0)
+        {
+            r.Missing("RecoStream:Learners", "at least one learner with Enabled true");
         }
 
         return learners;
@@ -260,7 +276,7 @@ internal sealed class WorkerSettings
 
         var learners = ReadLearners(configuration, r);
         var servingLearner = r.String("RecoStream:Serving:Learner", learners.Count > 0 ? learners[0].Name : "implicit",
-            n => learners.Any(l => l.Name == n), "the name of a configured learner (" + string.Join(", ", learners.Select(l => l.Name)) + ")");
+            n => learners.Any(l => l.Name == n), "the name of a configured learner that is enabled (" + string.Join(", ", learners.Select(l => l.Name)) + ")");
 
         var serving = new ServingOptions();
         serving.MaxInteractionsPerUser = r.Int("RecoStream:Serving:MaxInteractionsPerUser", serving.MaxInteractionsPerUser, 1, 1_000_000);

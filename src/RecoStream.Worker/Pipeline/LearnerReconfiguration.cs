@@ -10,7 +10,8 @@ namespace RecoStream.Worker.Pipeline;
 /// <summary>
 /// Applies changes of the configuration file to the running worker: the serving learner switches at once, a
 /// learner's mode switches on the pipeline thread before the next line, and nothing learned is lost. Other changes
-/// (adding learners, their options, ports) take a restart; an invalid file is ignored with a warning.
+/// (adding, removing, enabling or disabling learners, their options, ports) take a restart; an invalid file is ignored
+/// with a warning.
 /// </summary>
 internal sealed partial class LearnerReconfiguration : IHostedService, IDisposable
 {
@@ -68,6 +69,14 @@ internal sealed partial class LearnerReconfiguration : IHostedService, IDisposab
                 LogMode(_logger, learner.Name, mode);
             }
         }
+
+        foreach (var slot in _state.Learners)
+        {
+            if (!settings.Learners.Any(l => l.Name == slot.Name))
+            {
+                LogStillRunning(_logger, slot.Name);
+            }
+        }
     }
 
     [LoggerMessage(EventId = 900, Level = LogLevel.Warning, Message = "Configuration change ignored: {Errors}")]
@@ -79,6 +88,10 @@ internal sealed partial class LearnerReconfiguration : IHostedService, IDisposab
     [LoggerMessage(EventId = 902, Level = LogLevel.Information, Message = "Learner '{Learner}' switches to {Mode} mode before the next line")]
     private static partial void LogMode(ILogger logger, string learner, string mode);
 
-    [LoggerMessage(EventId = 903, Level = LogLevel.Warning, Message = "Learner '{Learner}' was added to the configuration; adding a learner takes a restart")]
+    [LoggerMessage(EventId = 903, Level = LogLevel.Warning, Message = "Learner '{Learner}' was added to (or enabled in) the configuration; adding a learner takes a restart")]
     private static partial void LogNeedsRestart(ILogger logger, string learner);
+
+    [LoggerMessage(EventId = 904, Level = LogLevel.Warning,
+        Message = "Learner '{Learner}' was removed from (or disabled in) the configuration; it goes on learning until a restart")]
+    private static partial void LogStillRunning(ILogger logger, string learner);
 }
