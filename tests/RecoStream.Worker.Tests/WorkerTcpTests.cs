@@ -59,6 +59,44 @@ public sealed class WorkerTcpTests : IDisposable
     }
 
     [Fact]
+    public async Task Flush_AnswerWaitingForItsCheckpoint_ComesInLineOrder_AndHoldsAfterKill()
+    {
+        using var worker = StartDaemon();
+        worker.CloseInput();
+        using (var client = await LineClient.ConnectAsync(_tcpPort))
+        {
+            // Events applied after a flush delay its answer until a checkpoint covers it; the recommend request behind
+            // it must still be answered after it, and the second flush counts the lines of both.
+            await client.SendAsync(Enumerable.Range(0, 300).Select(n => Event($"u{n % 20}", $"i{n % 30}", ts: n))
+                .Append("""{"op":"flush"}""")
+                .Append("""{"op":"recommend","user":"u1","k":2}""")
+                .Concat(Enumerable.Range(300, 100).Select(n => Event($"u{n % 20}", $"i{n % 30}", ts: n)))
+                .Append("""{"op":"flush"}"""));
+            await client.FlushAsync();
+
+            Assert.Equal(300, Json(await client.ReadLineAsync()).GetProperty("accepted").GetInt64());
+            Assert.Equal(2, Json(await client.ReadLineAsync()).GetProperty("items").GetArrayLength());
+            Assert.Equal(400, Json(await client.ReadLineAsync()).GetProperty("accepted").GetInt64());
+        }
+
+        using (var closing = await LineClient.ConnectAsync(_tcpPort))
+        {
+            // A client that stops sending after its flush still gets the answer once the checkpoint is written.
+            await closing.SendAsync(Enumerable.Range(0, 50).Select(n => Event($"w{n % 5}", $"i{n % 30}", ts: n)).Append("""{"op":"flush"}"""));
+            await closing.FlushAsync();
+            closing.Stream.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            Assert.Equal(50, Json(await closing.ReadLineAsync()).GetProperty("accepted").GetInt64());
+        }
+
+        // What the flushes answered is on disk: kill -9, then a restart finds all 450 events.
+        worker.KillHard();
+        using var restarted = WorkerProcess.Start([$"--RecoStream:Storage:Path={_store.Path}", "--RecoStream:Metrics:Port=0"]);
+        restarted.CloseInput();
+        Assert.Equal(0, restarted.WaitForExit());
+        Assert.Contains("450 events applied", restarted.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Connection_OverLongLineAndBinaryGarbage_AreRejectedAndFramingContinues()
     {
         using var worker = StartDaemon("--RecoStream:Ingest:MaxLineBytes=1024");

@@ -75,6 +75,12 @@ internal sealed partial class Checkpointer
     /// <summary>True while a checkpoint is being written in the background.</summary>
     public bool WriteInFlight => !_inFlight.IsCompleted;
 
+    /// <summary>
+    /// Every copy taken is on disk: no write in flight and none failed (a failed copy stays to be written again, whoever
+    /// saw its failure).
+    /// </summary>
+    public bool AllWritten => _inFlight.IsCompleted && _unwritten.Count == 0;
+
     /// <summary>Waits for the background write, if any; rethrows its failure.</summary>
     public void AwaitInFlight()
     {

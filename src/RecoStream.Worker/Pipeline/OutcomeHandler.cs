@@ -52,6 +52,7 @@ internal sealed partial class OutcomeHandler : IDisposable
     private readonly byte[] _token;
     private readonly TimeProvider _time;
     private int _sinceCheckpoint;
+    private readonly WaitingFlushes _flushes = new();
     private LineOrigin? _receivedFrom;
     private long _receivedCount;
     private long _arrivedAt;
@@ -106,6 +107,12 @@ internal sealed partial class OutcomeHandler : IDisposable
 
         _counters.AddLine();
         var origin = item.Origin as LineOrigin;
+        if (origin is { FlushWaiting: true } && (item.Kind == StreamItemKind.Request || item is { Kind: StreamItemKind.Rejected, WasRequest: true }))
+        {
+            // An origin's answers go out in the order of its lines: the flush answer it waits for comes first.
+            AnswerFlushesNow();
+        }
+
         _changed |= item.Kind is StreamItemKind.Event or StreamItemKind.Rejected;
         if (origin is ReplayOrigin)
         {
@@ -170,7 +177,11 @@ internal sealed partial class OutcomeHandler : IDisposable
 
                 break;
             case StreamItemKind.Request:
-                Answer(item, origin);
+                if (!Answer(item, origin))
+                {
+                    return; // a flush waiting for a checkpoint: its line is done when it is answered
+                }
+
                 break;
             case StreamItemKind.Blank:
                 break;
@@ -193,6 +204,99 @@ internal sealed partial class OutcomeHandler : IDisposable
         PublishReceived();
         PublishArrivals();
         _absoluteErrors.Drain(_observeAbsoluteError);
+        if (_flushes.Any)
+        {
+            ServeFlushes();
+        }
+    }
+
+    /// <summary>
+    /// The pipeline has nothing to do (the queue stayed empty while it spun): waits for the checkpoint the flushes wait
+    /// for, answers them, and starts the one the later flushes wait for. True when it did, so the caller looks at the
+    /// queue again before it sleeps.
+    /// </summary>
+    public bool InputIdle()
+    {
+        if (!_flushes.Any)
+        {
+            return false;
+        }
+
+        if (!SettleWrite())
+        {
+            AnswerFlushesNow();
+            return true;
+        }
+
+        ServeFlushes();
+        return true;
+    }
+
+    /// <summary>
+    /// Group commit of durable flushes, without stopping ingest: a flush applied after events gets its answer (with its
+    /// origin's counts at the flush) once a checkpoint holding its lines is on disk. Its checkpoint is copied at the end
+    /// of the batch and written in the background like a periodic one, while the pipeline goes on; flushes that come
+    /// while a write is in flight share the next checkpoint, so many producers flushing at about the same time cost a few
+    /// checkpoints (and syncs of the write-ahead log), not one each. The answers go out from the pipeline thread at the
+    /// end of the first batch after the write (or, when the input pauses, as soon as it is done); a request of an origin
+    /// whose flush waits gets its answer after the flush's, by a durable checkpoint first.
+    /// </summary>
+    private void ServeFlushes()
+    {
+        if (_checkpointer.WriteInFlight)
+        {
+            return;
+        }
+
+        if (!SettleWrite())
+        {
+            // The write failed: it is retried, durably, before anything is answered.
+            AnswerFlushesNow();
+            return;
+        }
+
+        if (_flushes.AnyUncovered)
+        {
+            Checkpoint("flush", durable: false);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the write in flight, if any, and answers the flushes it covers; false, answering none, when a copy failed
+    /// to be written (it is written again by the next checkpoint).
+    /// </summary>
+    private bool SettleWrite()
+    {
+        if (!_flushes.AnyOnWrite)
+        {
+            return true;
+        }
+
+        try
+        {
+            _checkpointer.AwaitInFlight();
+        }
+        catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException)
+        {
+            return false;
+        }
+
+        if (!_checkpointer.AllWritten)
+        {
+            return false;
+        }
+
+        _flushes.Answer(all: false);
+        return true;
+    }
+
+    /// <summary>Answers every waiting flush before the pipeline goes on: after a durable checkpoint if any still needs one.</summary>
+    private void AnswerFlushesNow()
+    {
+        if (_flushes.AnyUncovered || !SettleWrite())
+        {
+            Checkpoint("flush", durable: true);
+        }
     }
 
     /// <summary>Gathers a prediction's absolute error for the histogram, published once per batch (see <see cref="BatchDone"/>).</summary>
@@ -254,7 +358,7 @@ internal sealed partial class OutcomeHandler : IDisposable
     public void WriteFinalCheckpoint(string trigger)
     {
         BatchDone();
-        if (_changed)
+        if (_changed || _flushes.Any)
         {
             Checkpoint(trigger, durable: true);
         }
@@ -321,6 +425,9 @@ internal sealed partial class OutcomeHandler : IDisposable
     /// </summary>
     private void Checkpoint(string trigger, bool durable)
     {
+        // The flushes the write in flight covers are answered once it is done (when it failed, this checkpoint writes its
+        // copy again first and answers them when durable).
+        durable |= !SettleWrite();
         while (true)
         {
             try
@@ -340,6 +447,12 @@ internal sealed partial class OutcomeHandler : IDisposable
         _sinceCheckpoint = 0;
         _changed = false;
         _lastCheckpointAt = _time.GetTimestamp();
+        // This copy holds every line so far, so the flushes waiting for one are answered when it is on disk.
+        _flushes.Covered();
+        if (durable)
+        {
+            _flushes.Answer(all: true);
+        }
     }
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Information,
@@ -384,7 +497,8 @@ internal sealed partial class OutcomeHandler : IDisposable
         return answers[0];
     }
 
-    private void Answer(StreamItem item, LineOrigin? origin)
+    /// <summary>Answers a request; false for a flush whose answer waits for a checkpoint (<see cref="ServeFlushes"/>).</summary>
+    private bool Answer(StreamItem item, LineOrigin? origin)
     {
         // What the lines before a request did is visible on /metrics by the time its answer arrives.
         BatchDone();
@@ -404,7 +518,14 @@ internal sealed partial class OutcomeHandler : IDisposable
                 break;
             case RequestOp.Flush:
                 // Every earlier line of this origin has passed through the pipeline already: they are applied. With
-                // DurableFlush they are also made durable first (one checkpoint covers every flush waiting behind it).
+                // DurableFlush they are also made durable first: a checkpoint answers every flush waiting for it.
+                if (_durableFlush && origin is not null && (_sinceCheckpoint > 0 || _flushes.Any))
+                {
+                    // With no event since, the last copy (whose write its flushes wait for) holds this flush's lines too.
+                    _flushes.Add(origin, _format.Flushed(origin.Accepted, origin.Rejected), covered: _sinceCheckpoint == 0 && !_flushes.AnyUncovered);
+                    return false;
+                }
+
                 if (_durableFlush)
                 {
                     EnsureDurable("flush");
@@ -420,5 +541,7 @@ internal sealed partial class OutcomeHandler : IDisposable
                 origin?.Reply(valid ? _format.Ok() : _format.Error("invalid token", item.LineNumber), isError: !valid);
                 break;
         }
+
+        return true;
     }
 }

@@ -60,7 +60,8 @@ internal sealed partial class PipelineService : BackgroundService
             {
                 try
                 {
-                    foreach (var read in _queue.ReadAll())
+                    // When the input pauses, flushes waiting for a checkpoint get it (and their answers) at once.
+                    foreach (var read in _queue.ReadAll(_handler.InputIdle))
                     {
                         var batch = read;
                         do

@@ -84,7 +84,11 @@ internal sealed class IngestQueue
     /// own) while the queue is empty. It spins briefly first: at full speed the next batch is microseconds away, and
     /// putting the thread to sleep and waking it costs more than that.
     /// </summary>
-    public IEnumerable<StreamItem[]> ReadAll()
+    /// <param name="idle">
+    /// Called on the reading thread when the queue stayed empty while it spun, before it sleeps; returns true when it did
+    /// some work, after which the queue is looked at again.
+    /// </param>
+    public IEnumerable<StreamItem[]> ReadAll(Func<bool>? idle = null)
     {
         var reader = _channel.Reader;
         while (true)
@@ -92,6 +96,11 @@ internal sealed class IngestQueue
             if (TryTakeSpinning(out var batch))
             {
                 yield return batch;
+                continue;
+            }
+
+            if (idle is not null && idle())
+            {
                 continue;
             }
 

@@ -27,6 +27,9 @@ internal abstract class LineOrigin : ILineOrigin
     /// <summary>Lines from this origin rejected.</summary>
     public long Rejected { get; set; }
 
+    /// <summary>A flush of this origin waits for a checkpoint: its other answers come after that one.</summary>
+    public bool FlushWaiting { get; set; }
+
     /// <summary>Sends one answer line (JSON without the newline) back to the origin.</summary>
     public abstract void Reply(ReadOnlySpan<byte> json, bool isError);
 
