@@ -394,6 +394,8 @@ public sealed class RowTableTests : IDisposable
         var state = MfState();
         Learn(state, Ratings(5000, 1000, seed: 5));
         var then = Probe(state);
+        var stateThen = MfState();
+        Learn(stateThen, Ratings(5000, 1000, seed: 5));
         using (var store = CheckpointStore.Open(_path, syncWrites: false))
         {
             var snapshot = state.SnapshotChangesInPlace();
@@ -401,7 +403,7 @@ public sealed class RowTableTests : IDisposable
             store.BeforeCommit = () => throw new IOException("disk full");
             Assert.Throws<IOException>(() => store.Write(snapshot, 1, generation));
             snapshot.PackRows();
-            Learn(state, Ratings(5000, 1000, seed: 6, start: 5000)); // the same users' rows change
+            Learn(state, Ratings(5000, 1000, seed: 6, start: 5000)); // the same users' rows and recent items change
             store.BeforeCommit = null;
             store.Write(snapshot, 2, generation);
         }
@@ -410,6 +412,8 @@ public sealed class RowTableTests : IDisposable
 
         Assert.Equal(then, Probe(restored));
         Assert.NotEqual(Probe(state), then);
+        AssertSameHistory(stateThen, restored, 1000);
+        Assert.NotEqual(state.History.SeenItems("u1").Length, stateThen.History.SeenItems("u1").Length);
     }
 
     [Fact]

@@ -17,11 +17,13 @@ public sealed record ModelSnapshot(
     SourcePosition? Position = null)
 {
     /// <summary>
-    /// Copies the learners' rows that a snapshot taken in place (<see cref="ModelState.SnapshotChangesInPlace"/>) would
-    /// read from the tables, so that it stays valid while the state changes (a checkpoint to be written later).
+    /// Copies the learners' rows and the users' items that a snapshot taken in place
+    /// (<see cref="ModelState.SnapshotChangesInPlace"/>) would read from the tables and the history, so that it stays valid
+    /// while the state changes (a checkpoint to be written later).
     /// </summary>
     public void PackRows()
     {
+        (History.Users as HistoryInPlace)?.Pack();
         foreach (var learner in Learners)
         {
             foreach (var table in learner.State.Rows.Keys.ToArray())

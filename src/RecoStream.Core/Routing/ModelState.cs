@@ -120,8 +120,9 @@ public sealed class ModelState
     public ModelSnapshot SnapshotChanges() => Copy(changesOnly: true);
 
     /// <summary>
-    /// <see cref="SnapshotChanges()"/> without copying the learners' changed rows: they are read from the tables when the
-    /// snapshot is written, so nothing may change the state until then (see <see cref="ModelSnapshot.PackRows"/>).
+    /// <see cref="SnapshotChanges()"/> without copying the learners' changed rows and the users' changed items: they are read
+    /// from the tables and the history when the snapshot is written, so nothing may change the state until then (see
+    /// <see cref="ModelSnapshot.PackRows"/>).
     /// </summary>
     public ModelSnapshot SnapshotChangesInPlace() => Copy(changesOnly: true, inPlace: true);
 
@@ -132,7 +133,7 @@ public sealed class ModelState
         changesOnly ? Preprocessing.SnapshotChanges() : Preprocessing.Snapshot(),
         [.. _learners.Select(l => new LearnerEntry(l.Name, changesOnly ? l.Learner.SnapshotChanges(inPlace) : l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
         Catalog.Snapshot(),
-        changesOnly ? History.SnapshotChanges() : History.Snapshot(),
+        changesOnly ? History.SnapshotChanges(inPlace) : History.Snapshot(),
         Position is null ? null : Position with { Line = PositionLine });
 
     /// <summary>
