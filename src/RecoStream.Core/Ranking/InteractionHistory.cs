@@ -111,7 +111,7 @@ public sealed class InteractionHistory
     /// A copy for the next checkpoint: only the users whose items changed since the previous call, and the users dropped
     /// since, so a checkpoint costs what changed, not the whole history. With <paramref name="inPlace"/>, each user's
     /// items are copied only when the snapshot is read (for a checkpoint written before the history changes again, as a
-    /// durable one is: a million changed users' copies are about 70 MB), unless <see cref="HistoryInPlace.Pack"/> copies
+    /// durable one is: a million changed users' copies took about 40 MB), unless <see cref="HistoryInPlace.Pack"/> copies
     /// them all first.
     /// </summary>
     public HistorySnapshot SnapshotChanges(bool inPlace = false)
