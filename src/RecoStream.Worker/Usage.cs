@@ -33,7 +33,8 @@ internal static class Usage
           --RecoStream:Storage:Path=DIR        store folder (default data/recostream)
           --RecoStream:Metrics:Port=N          HTTP port on 127.0.0.1 (default 9464, 0 = off)
           --RecoStream:Ingest:Tcp:Port=N       TCP line protocol on 127.0.0.1 (default 0 = off; daemons use 7464)
-          --RecoStream:Serving:Learner=NAME    the learner that answers requests (default mf, biased MF)
+          --RecoStream:Serving:Learner=NAME    the learner that answers requests (default implicit, implicit-feedback MF)
+          --RecoStream:Learners:NAME:Enabled=false   leave a configured learner out (implicit, mf, ftrl, linear)
         The README lists every key.
 
         Exit codes: 0 done, 1 runtime or store error, 2 invalid configuration or arguments.

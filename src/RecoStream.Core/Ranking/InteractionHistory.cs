@@ -116,22 +116,28 @@ public sealed class InteractionHistory
     /// </summary>
     public HistorySnapshot SnapshotChanges(bool inPlace = false)
     {
-        var changed = new List<string>(_changed.Count);
+        var changed = new List<string>(inPlace ? _changed.Count : 0);
+        var copies = new List<UserHistoryEntry>(inPlace ? 0 : _changed.Count);
         foreach (var user in _changed)
         {
             if (_users.TryGetValue(user, out var items) && items.Changed)
             {
                 items.Changed = false;
-                changed.Add(user);
+                if (inPlace)
+                {
+                    changed.Add(user);
+                }
+                else
+                {
+                    copies.Add(new UserHistoryEntry(user, items.Copy()));
+                }
             }
         }
 
         _changed.Clear();
         string[] removed = [.. _removed];
         _removed.Clear();
-        IReadOnlyList<UserHistoryEntry> users = inPlace
-            ? new HistoryInPlace([.. changed], user => _users[user].Copy())
-            : changed.ConvertAll(user => new UserHistoryEntry(user, _users[user].Copy()));
+        IReadOnlyList<UserHistoryEntry> users = inPlace ? new HistoryInPlace([.. changed], user => _users[user].Copy()) : copies;
         return new HistorySnapshot(users, ChangesOnly: true, removed, _users.Count);
     }
 
