@@ -87,4 +87,30 @@ public sealed class WorkerReconfigurationTests : IDisposable
         worker.Send("""{"op":"recommend","user":"x","k":1}""");
         Assert.Contains("\"source\"", worker.ReadLine(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ConfigFileChange_EnablingOrDisablingALearner_TakesARestart_AndSaysSo()
+    {
+        File.WriteAllText(_config, "{\"RecoStream\":{\"Serving\":{\"Learner\":\"mf\"},\"Learners\":{\"ftrl\":{\"Enabled\":false}}}}");
+        var http = WorkerProcess.FreePort();
+        using var worker = WorkerProcess.Start(["--config", _config, $"--RecoStream:Storage:Path={_store.Path}", $"--RecoStream:Metrics:Port={http}"]);
+        await WorkerProcess.ScrapeAsync(http);
+
+        File.WriteAllText(_config, "{\"RecoStream\":{\"Serving\":{\"Learner\":\"mf\"},\"Learners\":{\"linear\":{\"Enabled\":false}}}}");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!worker.Stderr.Contains("Learner 'linear' was removed", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Contains("Learner 'linear' was removed from (or disabled in) the configuration; it goes on learning until a restart", worker.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Learner 'ftrl' was added to (or enabled in) the configuration; adding a learner takes a restart", worker.Stderr, StringComparison.Ordinal);
+        // The running worker keeps the learners it started with: linear still learns, ftrl still does not exist.
+        worker.Send("""{"user":"u1","item":"i1","type":"rating","value":4,"ts":1}""");
+        worker.Send("""{"op":"flush"}""");
+        Assert.Contains("\"accepted\":1", worker.ReadLine(), StringComparison.Ordinal);
+        var scrape = await WorkerProcess.ScrapeAsync(http);
+        Assert.Equal(1, Metrics.Value(scrape, "recostream_model_updates_total{learner=\"linear\"}"));
+        Assert.Null(Metrics.Value(scrape, "recostream_model_updates_total{learner=\"ftrl\"}"));
+    }
 }
