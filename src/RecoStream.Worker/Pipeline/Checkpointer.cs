@@ -70,7 +70,12 @@ internal sealed partial class Checkpointer
         }
 
         _inFlight = Task.Run(WriteUnwritten);
+        // After the task has ended (not from inside it): whoever is woken must see the write as no longer in flight.
+        _inFlight.ContinueWith(_ => Written?.Invoke(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    /// <summary>Called when a background write has ended (written or failed), on the thread that wrote it.</summary>
+    public Action? Written { get; set; }
 
     /// <summary>True while a checkpoint is being written in the background.</summary>
     public bool WriteInFlight => !_inFlight.IsCompleted;

@@ -211,21 +211,16 @@ internal sealed partial class OutcomeHandler : IDisposable
     }
 
     /// <summary>
-    /// The pipeline has nothing to do (the queue stayed empty while it spun): waits for the checkpoint the flushes wait
-    /// for, answers them, and starts the one the later flushes wait for. True when it did, so the caller looks at the
-    /// queue again before it sleeps.
+    /// The pipeline has nothing to do (the queue stayed empty while it spun): answers the flushes whose checkpoint is
+    /// written and starts the one the later flushes wait for. True when it did, so the caller looks at the queue again
+    /// before it sleeps; false when there is nothing to do until a line comes or the write in flight ends (which wakes
+    /// the pipeline thread: <see cref="Checkpointer.Written"/>), so ingest never waits for that write.
     /// </summary>
     public bool InputIdle()
     {
-        if (!_flushes.Any)
+        if (!_flushes.Any || _checkpointer.WriteInFlight)
         {
             return false;
-        }
-
-        if (!SettleWrite())
-        {
-            AnswerFlushesNow();
-            return true;
         }
 
         ServeFlushes();
@@ -238,8 +233,9 @@ internal sealed partial class OutcomeHandler : IDisposable
     /// of the batch and written in the background like a periodic one, while the pipeline goes on; flushes that come
     /// while a write is in flight share the next checkpoint, so many producers flushing at about the same time cost a few
     /// checkpoints (and syncs of the write-ahead log), not one each. The answers go out from the pipeline thread at the
-    /// end of the first batch after the write (or, when the input pauses, as soon as it is done); a request of an origin
-    /// whose flush waits gets its answer after the flush's, by a durable checkpoint first.
+    /// end of the first batch after the write (or, when the input pauses, as soon as it is done: the write's end wakes the
+    /// pipeline thread); a request of an origin whose flush waits gets its answer after the flush's, by a durable
+    /// checkpoint first.
     /// </summary>
     private void ServeFlushes()
     {

@@ -30,8 +30,11 @@ internal sealed partial class PipelineService : BackgroundService
 
     public PipelineService(IngestQueue queue, PendingLines pending, StreamPipeline pipeline, OutcomeHandler handler, ModelState state,
         PipelineCounters counters, WorkerStatus status, IHostApplicationLifetime lifetime, TimeProvider time,
-        ILogger<PipelineService> logger, ReplayReport? report = null)
+        ILogger<PipelineService> logger, Checkpointer checkpointer, ReplayReport? report = null)
     {
+        // A background checkpoint write that flushes wait for wakes the pipeline thread when it ends, so that they are
+        // answered even if no line comes meanwhile (see OutcomeHandler.InputIdle).
+        checkpointer.Written = queue.WakeReader;
         _queue = queue;
         _pending = pending;
         _pipeline = pipeline;

@@ -143,6 +143,12 @@ internal sealed class IngestQueue
         }
     }
 
+    /// <summary>
+    /// Wakes the pipeline thread if it waits for a batch, or makes its next wait return at once: it then calls its idle
+    /// callback again (a background checkpoint write that flushes wait for has ended).
+    /// </summary>
+    public void WakeReader() => Wake();
+
     private void Wake()
     {
         lock (_gate)
