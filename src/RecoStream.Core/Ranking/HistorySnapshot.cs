@@ -29,7 +29,7 @@ public sealed record UserHistoryEntry(string User, int[] Items);
 /// user's items from the history when it is read, so the history must not change until the snapshot is written, or
 /// until <see cref="Pack"/> has copied them all.
 /// </summary>
-public sealed class HistoryInPlace : IReadOnlyList<UserHistoryEntry>
+internal sealed class HistoryInPlace : IReadOnlyList<UserHistoryEntry>
 {
     private readonly string[] _users;
     private Func<string, int[]>? _read;
