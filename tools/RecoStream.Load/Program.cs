@@ -18,7 +18,8 @@ const string Help = """
           u1..uU, one at a time, waiting for each answer; prints requests/s and the p50, p99 and max latency.
           With --pipeline W each client keeps up to W requests in flight (answers come back in order), which
           measures how many requests/s the worker can answer rather than one client's round trips; latency is
-          then from sending a request to its answer, queueing included.
+          then from sending a request to its answer, queueing included. Each client reads what answers have
+          come and sends as many new requests in one write.
 
     Prints one JSON line on stdout.
 
@@ -126,54 +127,99 @@ async Task<int> RecommendAsync()
     var latencies = new double[perClient * clients];
     var sockets = await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => ConnectAsync(port)));
     var clock = Stopwatch.StartNew();
+    Exception? failed = null;
     await Task.WhenAll(sockets.Select(async (socket, c) =>
     {
-        await using var stream = new NetworkStream(socket, ownsSocket: true);
-        using var reader = new StreamReader(stream);
+        try
+        {
+            await ClientAsync(socket, c);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            Interlocked.CompareExchange(ref failed, ex, null);
+        }
+    }));
+    if (failed is not null)
+    {
+        Console.Error.WriteLine($"recommend failed: {failed.Message}");
+        return 1;
+    }
+
+    async Task ClientAsync(Socket socket, int c)
+    {
+        using var owned = socket;
         var rng = new Random(c);
         var sentAt = new long[perClient];
-        using var window = new SemaphoreSlim(pipeline);
-        var sending = Task.Run(async () =>
-        {
-            // As a pipelining client does, the requests whose slots are free go out together in one write: one request
-            // when each answer frees a slot in turn, several when answers arrived together.
-            var requests = new ArrayBufferWriter<byte>(4096);
-            var n = 0;
-            while (n < perClient)
-            {
-                await window.WaitAsync();
-                var count = 1;
-                while (n + count < perClient && window.Wait(0))
-                {
-                    count++;
-                }
+        var requestBytes = new ArrayBufferWriter<byte>(4096);
+        var prefix = "{\"op\":\"recommend\",\"user\":\"u"u8.ToArray();
+        var suffix = Encoding.UTF8.GetBytes($"\",\"k\":{k}}}\n");
+        var sent = 0;
 
-                for (var r = 0; r < count; r++)
-                {
-                    requests.Write(Encoding.UTF8.GetBytes($"{{\"op\":\"recommend\",\"user\":\"u{rng.Next(1, users + 1)}\",\"k\":{k}}}\n"));
-                }
-
-                var now = Stopwatch.GetTimestamp();
-                sentAt.AsSpan(n, count).Fill(now);
-                n += count;
-                await stream.WriteAsync(requests.WrittenMemory);
-                requests.ResetWrittenCount();
-            }
-        });
-        for (var n = 0; n < perClient; n++)
+        // As a pipelining client does: one loop per connection reads the answers that have arrived, and sends as many
+        // new requests as answers came back, together in one write (the window stays full; one system call each way
+        // per round, however many answers a read brought).
+        async ValueTask SendAsync(int count)
         {
-            var answer = await reader.ReadLineAsync() ?? throw new IOException("the worker closed the connection");
-            if (answer.StartsWith("{\"error\"", StringComparison.Ordinal))
+            for (var r = 0; r < count; r++)
             {
-                throw new IOException($"the worker answered an error: {answer}");
+                requestBytes.Write(prefix);
+                var digits = requestBytes.GetSpan(11);
+                rng.Next(1, users + 1).TryFormat(digits, out var written, provider: CultureInfo.InvariantCulture);
+                requestBytes.Advance(written);
+                requestBytes.Write(suffix);
             }
 
-            latencies[c * perClient + n] = Stopwatch.GetElapsedTime(sentAt[n]).TotalMilliseconds;
-            window.Release();
+            sentAt.AsSpan(sent, count).Fill(Stopwatch.GetTimestamp());
+            sent += count;
+            await socket.SendAsync(requestBytes.WrittenMemory, SocketFlags.None);
+            requestBytes.ResetWrittenCount();
         }
 
-        await sending;
-    }));
+        await SendAsync(Math.Min(pipeline, perClient));
+        var buffer = new byte[64 * 1024];
+        var filled = 0;
+        var answered = 0;
+        while (answered < perClient)
+        {
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+
+            var read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
+            if (read == 0)
+            {
+                throw new IOException("the worker closed the connection");
+            }
+
+            filled += read;
+            var start = 0;
+            var arrived = 0;
+            int newline;
+            while ((newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n')) >= 0)
+            {
+                var answer = buffer.AsSpan(start, newline);
+                if (answer.StartsWith("{\"error\""u8))
+                {
+                    throw new IOException($"the worker answered an error: {Encoding.UTF8.GetString(answer)}");
+                }
+
+                latencies[(c * perClient) + answered] = Stopwatch.GetElapsedTime(sentAt[answered]).TotalMilliseconds;
+                answered++;
+                arrived++;
+                start += newline + 1;
+            }
+
+            buffer.AsSpan(start, filled - start).CopyTo(buffer);
+            filled -= start;
+            var more = Math.Min(arrived, perClient - sent);
+            if (more > 0)
+            {
+                await SendAsync(more);
+            }
+        }
+    }
+
     var seconds = clock.Elapsed.TotalSeconds;
     Array.Sort(latencies);
     double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)(p * latencies.Length))];
