@@ -171,7 +171,11 @@ async Task<int> RecommendAsync()
 
             sentAt.AsSpan(sent, count).Fill(Stopwatch.GetTimestamp());
             sent += count;
-            await socket.SendAsync(requestBytes.WrittenMemory, SocketFlags.None);
+            for (var offset = 0; offset < requestBytes.WrittenCount;)
+            {
+                offset += await socket.SendAsync(requestBytes.WrittenMemory[offset..], SocketFlags.None);
+            }
+
             requestBytes.ResetWrittenCount();
         }
 
