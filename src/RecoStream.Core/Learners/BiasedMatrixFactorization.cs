@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Numerics.Tensors;
 using RecoStream.Core.Events;
@@ -14,7 +15,7 @@ namespace RecoStream.Core.Learners;
 /// are added on the fly, keyed by their real ids; an unknown user or item contributes no bias and no factors, so cold
 /// start falls back to the biases (and to popularity in the recommender).
 /// </summary>
-public sealed class BiasedMatrixFactorization : IOnlineLearner
+public sealed class BiasedMatrixFactorization : IOnlineLearner, ICatalogRanker
 {
     /// <summary>The <see cref="Kind"/> of this learner.</summary>
     public const string KindName = "BiasedMF";
@@ -185,6 +186,23 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner
         var baseScore = known ? BaseScore(u) : (float)GlobalMean;
         // Unclipped: clipping would tie every item predicted above the top of the scale.
         _items.ScoreCatalog(items, p, baseScore, withBias: true, missing: baseScore, scores);
+    }
+
+    /// <inheritdoc />
+    public bool TryRankItems(string user, IReadOnlyList<string> items, int k, IReadOnlySet<int> excluded,
+        [NotNullWhen(true)] out List<(int Index, float Score)>? top)
+    {
+        top = null;
+        if (!CatalogPanels.CanRank || !_users.TryGetRow(user, out var u))
+        {
+            return false;
+        }
+
+        // A copy: over a store, looking up the catalog's rows could evict the user's.
+        Span<float> p = stackalloc float[_rank];
+        _users.Factors(u).CopyTo(p);
+        var baseScore = BaseScore(u);
+        return _items.TryRankCatalog(items, p, baseScore, withBias: true, missing: baseScore, k, excluded, out top);
     }
 
     /// <inheritdoc />

@@ -1,6 +1,9 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using RecoStream.Core.Ranking;
 
 namespace RecoStream.Core.Learners;
 
@@ -16,6 +19,10 @@ namespace RecoStream.Core.Learners;
 /// whose items' rows moved, before a pass. Every item's score is formed in one order, whichever users are scored
 /// together and whichever panels were rebuilt: the same scores to the bit.
 /// </para>
+/// <para>
+/// Where the CPU multiplies bytes (AVX-VNNI), the panels also hold an 8-bit copy of the factors, from which
+/// <see cref="RankTop"/> picks a user's best items while scoring only a few of them exactly.
+/// </para>
 /// </summary>
 internal sealed class CatalogPanels
 {
@@ -30,13 +37,41 @@ internal sealed class CatalogPanels
     private int _items;
     private long _rowsVersion = -1;
 
+    // Whether a panel may be stale since the last Refresh (set by Invalidate): a Refresh with nothing stale, the same
+    // catalog and rows that have not moved has nothing to look at.
+    private bool _anyStale = true;
+
+    // The 8-bit copy for ranking (RankTop), kept when the CPU multiplies bytes into sums of four (VNNI): per panel,
+    // groups of four factors; group g holds 16 items of 4 bytes, item j's factors 4g..4g+3 each divided by the item's
+    // scale, rounded (-127..127) and offset by 128. Per item: the scale (its largest |factor| / 127), the item's part of
+    // the error bound (scale * (sum of |codes| / 2 + rank / 4)), and whether it is ranked exactly whatever its bound
+    // (factors or bias not finite, or a scale too small or too large for the bound's arithmetic).
+    private readonly int _groups;
+    private readonly int _codeStride;
+    private byte[] _codes = [];
+    private float[] _scales = [];
+    private float[] _slack = [];
+    private bool[] _exact = [];
+    private bool[] _excludedMark = [];
+    private float[] _scratch = [];
+
+    // Per panel: whether any of its items is ranked exactly.
+    private bool[] _panelExact = [];
+
     /// <param name="rank">Factors per row.</param>
     public CatalogPanels(int rank)
     {
         _rank = rank;
         // rank rows of 16 factors, one of 16 biases, one of 16 presence masks.
         _stride = (rank + 2) * Items;
+        _groups = (rank + 3) / 4;
+        _codeStride = _groups * 4 * Items;
     }
+
+    /// <summary>
+    /// Whether <see cref="RankTop"/> is available: the CPU has the byte multiply-adds (AVX-VNNI) its pass uses.
+    /// </summary>
+    public static bool CanRank => AvxVnni.IsSupported && Avx2.IsSupported;
 
     /// <summary>Panels that cover the catalog as of the last <see cref="Refresh"/>.</summary>
     public int Panels => (_items + Items - 1) / Items;
@@ -49,11 +84,16 @@ internal sealed class CatalogPanels
         if ((uint)panel < (uint)_fresh.Length)
         {
             _fresh[panel] = false;
+            _anyStale = true;
         }
     }
 
     /// <summary>Marks every panel stale (the table's rows were replaced).</summary>
-    public void InvalidateAll() => Array.Clear(_fresh);
+    public void InvalidateAll()
+    {
+        Array.Clear(_fresh);
+        _anyStale = true;
+    }
 
     /// <summary>
     /// Brings the panels up to date with the catalog's rows (<paramref name="rows"/>, -1 for an item without one):
@@ -63,12 +103,29 @@ internal sealed class CatalogPanels
     public void Refresh(ReadOnlySpan<int> rows, long rowsVersion, float[] factors, float[] bias)
     {
         var n = rows.Length;
+        var moved = rowsVersion != _rowsVersion;
+        if (!_anyStale && !moved && n == _items)
+        {
+            return;
+        }
+
         var panels = (n + Items - 1) / Items;
         if (panels > _fresh.Length)
         {
             var capacity = Math.Max(panels, _fresh.Length * 2);
             Array.Resize(ref _data, capacity * _stride);
             Array.Resize(ref _fresh, capacity);
+            if (CanRank)
+            {
+                Array.Resize(ref _codes, capacity * _codeStride);
+                Array.Resize(ref _scales, capacity * Items);
+                Array.Resize(ref _slack, capacity * Items);
+                Array.Resize(ref _exact, capacity * Items);
+                Array.Resize(ref _scratch, capacity * Items);
+                Array.Resize(ref _excludedMark, capacity * Items);
+                Array.Resize(ref _panelExact, capacity);
+            }
+
             var grown = _rows.Length;
             Array.Resize(ref _rows, capacity * Items);
             _rows.AsSpan(grown).Fill(-1);
@@ -85,7 +142,6 @@ internal sealed class CatalogPanels
             _items = n;
         }
 
-        var moved = rowsVersion != _rowsVersion;
         _rowsVersion = rowsVersion;
         for (var p = 0; p < panels; p++)
         {
@@ -96,6 +152,8 @@ internal sealed class CatalogPanels
                 Build(p, rows.Slice(start, length), factors, bias);
             }
         }
+
+        _anyStale = false;
     }
 
     private void Build(int panel, ReadOnlySpan<int> rows, float[] factors, float[] bias)
@@ -127,8 +185,296 @@ internal sealed class CatalogPanels
             _rows[(panel * Items) + j] = -1;
         }
 
+        if (CanRank)
+        {
+            Quantize(panel, rows, factors, bias);
+        }
+
         _fresh[panel] = true;
     }
+
+    /// <summary>The panel's 8-bit copy and its items' scales and bounds (an item without a row: codes of 0, scale 0).</summary>
+    private void Quantize(int panel, ReadOnlySpan<int> rows, float[] factors, float[] bias)
+    {
+        var codes = _codes.AsSpan(panel * _codeStride, _codeStride);
+        codes.Fill(128);
+        _panelExact[panel] = false;
+        for (var j = 0; j < Items; j++)
+        {
+            var item = (panel * Items) + j;
+            _scales[item] = 0f;
+            _slack[item] = 0f;
+            _exact[item] = false;
+            var row = j < rows.Length ? rows[j] : -1;
+            if (row < 0)
+            {
+                continue;
+            }
+
+            var q = factors.AsSpan(row * _rank, _rank);
+            var largest = 0f;
+            foreach (var value in q)
+            {
+                largest = MathF.Max(largest, MathF.Abs(value));
+            }
+
+            if (!float.IsFinite(largest) || !float.IsFinite(bias[row]) || (largest != 0f && (largest < MinScaled || largest > MaxScaled)))
+            {
+                _exact[item] = true;
+                _panelExact[panel] = true;
+                continue;
+            }
+
+            if (largest == 0f)
+            {
+                // Every code 0 (offset 128, as filled): the approximate score is the exact one.
+                continue;
+            }
+
+            var scale = largest / 127f;
+            var sumOfCodes = 0;
+            for (var f = 0; f < _rank; f++)
+            {
+                var code = Math.Clamp((int)MathF.Round(q[f] / scale), -127, 127);
+                sumOfCodes += Math.Abs(code);
+                codes[((f / 4) * 4 * Items) + (j * 4) + (f % 4)] = (byte)(code + 128);
+            }
+
+            _scales[item] = scale;
+            _slack[item] = scale * ((sumOfCodes / 2f) + (_rank / 4f));
+        }
+    }
+
+    /// <summary>The smallest and largest |factor| ranked from the 8-bit copy; beyond them an item or user is scored exactly.</summary>
+    private const float MinScaled = 1e-15f;
+
+    private const float MaxScaled = 1e15f;
+
+    /// <summary>
+    /// The k best items of the catalog for one user, as <see cref="TopKSelector.Select"/> picks them from the scores
+    /// <see cref="ScorePair"/> gives (the same items, scores to the bit and order; <paramref name="excluded"/> left out),
+    /// without scoring every item exactly. One pass over the panels scores each item from the 8-bit copy (four factors
+    /// per multiply-add), with a bound on how far that approximate score can be from the exact one (from the roundings of
+    /// the user's and the item's factors, with a margin for the float arithmetic of both). An item is scored exactly, in
+    /// the order <see cref="ScorePanel"/> uses, and offered to the k best so far only when its approximate score plus
+    /// bound reaches the k-th best exact score so far: an item that falls short scores below k items already found.
+    /// Needs <see cref="CanRank"/> and panels fresh as of the last <see cref="Refresh"/>.
+    /// </summary>
+    public List<(int Index, float Score)> RankTop(ReadOnlySpan<float> p, float baseScore, float missing, bool withBias, int k,
+        IReadOnlySet<int> excluded)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(p.Length, _rank);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (!CanRank)
+        {
+            throw new PlatformNotSupportedException("ranking from the 8-bit copy needs AVX-VNNI");
+        }
+
+        var n = _items;
+        var largest = 0f;
+        foreach (var value in p)
+        {
+            largest = MathF.Max(largest, MathF.Abs(value));
+        }
+
+        if (!float.IsFinite(largest) || !float.IsFinite(baseScore) || largest < MinScaled || largest > MaxScaled)
+        {
+            // A user the bound's arithmetic does not cover (or all zeros): every item scored exactly.
+            var scores = _scratch.AsSpan(0, n);
+            ScorePair(p, p, baseScore, baseScore, missing, missing, withBias, 0, Panels, scores, scores);
+            return TopKSelector.Select(scores, k, excluded);
+        }
+
+        // The user's codes, four to an int (as the items' groups), their sum and the sum of their magnitudes.
+        var userScale = largest / 127f;
+        Span<int> packed = stackalloc int[_groups];
+        packed.Clear();
+        var sumOfCodes = 0;
+        var sumOfMagnitudes = 0;
+        for (var f = 0; f < _rank; f++)
+        {
+            var code = Math.Clamp((int)MathF.Round(p[f] / userScale), -127, 127);
+            sumOfCodes += code;
+            sumOfMagnitudes += Math.Abs(code);
+            packed[f / 4] |= (code & 0xFF) << (8 * (f % 4));
+        }
+
+        foreach (var index in excluded)
+        {
+            if ((uint)index < (uint)n)
+            {
+                _excludedMark[index] = true;
+            }
+        }
+
+        var best = new TopKSelector.Heap(k);
+        try
+        {
+            Rank(packed, sumOfCodes, sumOfMagnitudes, userScale, p, baseScore, missing, withBias, ref best);
+        }
+        finally
+        {
+            foreach (var index in excluded)
+            {
+                if ((uint)index < (uint)n)
+                {
+                    _excludedMark[index] = false;
+                }
+            }
+        }
+
+        return best.Drain();
+    }
+
+    /// <summary>The pass of <see cref="RankTop"/>.</summary>
+    private void Rank(ReadOnlySpan<int> packed, int sumOfCodes, int sumOfMagnitudes, float userScale, ReadOnlySpan<float> p, float baseScore,
+        float missing, bool withBias, ref TopKSelector.Heap best)
+    {
+        var n = _items;
+        var offset = Vector256.Create(128 * sumOfCodes);
+        var terms = new UpperTerms(baseScore, missing, userScale, sumOfMagnitudes);
+        ref var codes = ref MemoryMarshal.GetArrayDataReference(_codes);
+        ref var scales = ref MemoryMarshal.GetArrayDataReference(_scales);
+        ref var slacks = ref MemoryMarshal.GetArrayDataReference(_slack);
+        var reached = float.NegativeInfinity;
+        for (var panel = 0; panel < Panels; panel++)
+        {
+            var start = panel * Items;
+            if (_panelExact[panel])
+            {
+                // A panel with an item ranked exactly whatever its bound: all of its items scored exactly, in order.
+                for (var i = start; i < Math.Min(n, start + Items); i++)
+                {
+                    Offer(i, p, baseScore, missing, withBias, ref best, ref reached);
+                }
+
+                continue;
+            }
+
+            ref var group = ref Unsafe.Add(ref codes, panel * _codeStride);
+            Vector256<int> low = Vector256<int>.Zero, high = low, oddLow = low, oddHigh = low;
+            var g = 0;
+            for (; g + 1 < packed.Length; g += 2)
+            {
+                var user = Vector256.Create(packed[g]).AsSByte();
+                var next = Vector256.Create(packed[g + 1]).AsSByte();
+                low = AvxVnni.MultiplyWideningAndAdd(low, Vector256.LoadUnsafe(ref group, (nuint)(g * 64)), user);
+                high = AvxVnni.MultiplyWideningAndAdd(high, Vector256.LoadUnsafe(ref group, (nuint)((g * 64) + 32)), user);
+                oddLow = AvxVnni.MultiplyWideningAndAdd(oddLow, Vector256.LoadUnsafe(ref group, (nuint)((g * 64) + 64)), next);
+                oddHigh = AvxVnni.MultiplyWideningAndAdd(oddHigh, Vector256.LoadUnsafe(ref group, (nuint)((g * 64) + 96)), next);
+            }
+
+            if (g < packed.Length)
+            {
+                var user = Vector256.Create(packed[g]).AsSByte();
+                low = AvxVnni.MultiplyWideningAndAdd(low, Vector256.LoadUnsafe(ref group, (nuint)(g * 64)), user);
+                high = AvxVnni.MultiplyWideningAndAdd(high, Vector256.LoadUnsafe(ref group, (nuint)((g * 64) + 32)), user);
+            }
+
+            ref var data = ref _data[panel * _stride];
+            var biasOffset = (nuint)(_rank * Items);
+            var biasLow = withBias ? Vector256.LoadUnsafe(ref data, biasOffset) : Vector256<float>.Zero;
+            var biasHigh = withBias ? Vector256.LoadUnsafe(ref data, biasOffset + 8) : Vector256<float>.Zero;
+            var presentLow = Vector256.LoadUnsafe(ref data, biasOffset + Items);
+            var presentHigh = Vector256.LoadUnsafe(ref data, biasOffset + Items + 8);
+            var at = (nuint)start;
+            var scaleLow = Vector256.LoadUnsafe(ref scales, at);
+            var scaleHigh = Vector256.LoadUnsafe(ref scales, at + 8);
+            var upperLow = Upper(low + oddLow - offset, scaleLow, Vector256.LoadUnsafe(ref slacks, at), biasLow, presentLow, terms);
+            var upperHigh = Upper(high + oddHigh - offset, scaleHigh, Vector256.LoadUnsafe(ref slacks, at + 8), biasHigh, presentHigh, terms);
+
+            // NaN fails the comparisons.
+            var limit = Vector256.Create(reached);
+            var reaching = Vector256.GreaterThanOrEqual(upperLow, limit).ExtractMostSignificantBits()
+                | (Vector256.GreaterThanOrEqual(upperHigh, limit).ExtractMostSignificantBits() << 8);
+            while (reaching != 0)
+            {
+                var i = start + BitOperations.TrailingZeroCount(reaching);
+                reaching &= reaching - 1;
+                if (i >= n)
+                {
+                    break;
+                }
+
+                Offer(i, p, baseScore, missing, withBias, ref best, ref reached);
+            }
+        }
+
+    }
+
+    /// <summary>Base + bias + the approximate dot, plus the bound; the missing score for an item without a row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Upper(Vector256<int> dot, Vector256<float> scale, Vector256<float> slack, Vector256<float> bias,
+        Vector256<float> present, in UpperTerms terms)
+    {
+        var approximate = terms.BaseScores + bias + (Vector256.ConvertToSingle(dot) * (terms.UserScales * scale));
+        var bound = (terms.Widen * ((terms.PerScale * scale) + (terms.UserScales * slack))) + ((terms.Margin * Vector256.Abs(bias)) + terms.BaseMargin);
+        return Vector256.ConditionalSelect(present, approximate + bound, terms.MissingScores);
+    }
+
+    /// <summary>A user's constants of <see cref="Upper"/>.</summary>
+    private readonly struct UpperTerms(float baseScore, float missing, float userScale, int sumOfMagnitudes)
+    {
+        public readonly Vector256<float> BaseScores = Vector256.Create(baseScore);
+        public readonly Vector256<float> MissingScores = Vector256.Create(missing);
+        public readonly Vector256<float> UserScales = Vector256.Create(userScale);
+
+        // Error bound of item i: 1.01 * userScale * (scale_i * userMagnitudes / 2 + slack_i) + 1e-5 * (|base| + |bias_i|).
+        public readonly Vector256<float> PerScale = Vector256.Create(userScale * (sumOfMagnitudes / 2f));
+        public readonly Vector256<float> Widen = Vector256.Create(1.01f);
+        public readonly Vector256<float> Margin = Vector256.Create(1e-5f);
+        public readonly Vector256<float> BaseMargin = Vector256.Create(1e-5f * MathF.Abs(baseScore));
+    }
+
+    /// <summary>Scores item i exactly and offers it to the best so far (not when excluded or NaN).</summary>
+    private void Offer(int item, ReadOnlySpan<float> p, float baseScore, float missing, bool withBias, ref TopKSelector.Heap best, ref float reached)
+    {
+        if (_excludedMark[item])
+        {
+            return;
+        }
+
+        var score = Exact(item, p, baseScore, missing, withBias);
+        if (!float.IsNaN(score))
+        {
+            best.Offer(score, item);
+            reached = best.Full ? best.Worst : float.NegativeInfinity;
+        }
+    }
+
+    /// <summary>
+    /// Item i's score exactly as <see cref="ScorePanel"/> forms it: the even and the odd factors in two multiply-add chains
+    /// (an odd rank's last factor in the even one), added, then added to base + bias.
+    /// </summary>
+    private float Exact(int item, ReadOnlySpan<float> p, float baseScore, float missing, bool withBias)
+    {
+        var panel = item / Items;
+        var j = item % Items;
+        ref var data = ref _data[panel * _stride];
+        if (Unsafe.As<float, int>(ref Unsafe.Add(ref data, ((_rank + 1) * Items) + j)) == 0)
+        {
+            return missing;
+        }
+
+        float even = 0f, odd = 0f;
+        var f = 0;
+        for (; f + 1 < _rank; f += 2)
+        {
+            even = MultiplyAdd(p[f], Unsafe.Add(ref data, (f * Items) + j), even);
+            odd = MultiplyAdd(p[f + 1], Unsafe.Add(ref data, ((f + 1) * Items) + j), odd);
+        }
+
+        if (f < _rank)
+        {
+            even = MultiplyAdd(p[f], Unsafe.Add(ref data, (f * Items) + j), even);
+        }
+
+        var bias = withBias ? Unsafe.Add(ref data, (_rank * Items) + j) : 0f;
+        return baseScore + bias + (even + odd);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MultiplyAdd(float a, float b, float sum) => Fma.IsSupported ? MathF.FusedMultiplyAdd(a, b, sum) : sum + (a * b);
 
     /// <summary>
     /// Scores the items of panels <c>[firstPanel, firstPanel + panels)</c> for two users of the same rank:

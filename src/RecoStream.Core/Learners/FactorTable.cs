@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using RecoStream.Core.Ranking;
 
 namespace RecoStream.Core.Learners;
 
@@ -220,6 +222,31 @@ internal sealed class FactorTable
         }
 
         FactorKernels.ScoreRows(p, _factors, withBias ? _bias : null, baseScore, missing, rows, scores);
+    }
+
+    /// <summary>
+    /// The k best items of the catalog for one user, as <see cref="TopKSelector.Select"/> picks them from the scores
+    /// <see cref="ScoreCatalog(IReadOnlyList{string}, ReadOnlySpan{float}, float, bool, float, Span{float})"/> gives, without
+    /// scoring every item exactly (<see cref="CatalogPanels.RankTop"/>). False, with nothing done, when the catalog is not
+    /// scored from panels or the CPU lacks the byte multiply-adds the ranking uses: the caller scores the catalog instead.
+    /// </summary>
+    public bool TryRankCatalog(IReadOnlyList<string> catalog, ReadOnlySpan<float> p, float baseScore, bool withBias, float missing, int k,
+        IReadOnlySet<int> excluded, [NotNullWhen(true)] out List<(int Index, float Score)>? top)
+    {
+        top = null;
+        if (!CatalogPanels.CanRank || p.Length != _rank)
+        {
+            return false;
+        }
+
+        var rows = CatalogRows(catalog);
+        if (RefreshPanels(rows, p.Length) is not { } panels)
+        {
+            return false;
+        }
+
+        top = panels.RankTop(p, baseScore, missing, withBias, k, excluded);
+        return true;
     }
 
     /// <summary>

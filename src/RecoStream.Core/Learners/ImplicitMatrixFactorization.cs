@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Numerics.Tensors;
 using RecoStream.Core.Events;
@@ -11,7 +12,7 @@ namespace RecoStream.Core.Learners;
 /// q_i += eta (err p_u - lambda q_i). The step is weighted by the event's strength (a view moves the factors
 /// less than a purchase). Scores are p_u . q_i, for ranking only.
 /// </summary>
-public sealed class ImplicitMatrixFactorization : IOnlineLearner
+public sealed class ImplicitMatrixFactorization : IOnlineLearner, ICatalogRanker
 {
     /// <summary>The <see cref="Kind"/> of this learner.</summary>
     public const string KindName = "ImplicitMF";
@@ -121,6 +122,22 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner
         }
 
         _items.ScoreCatalog(items, _users.Factors(u), baseScore: 0f, withBias: false, missing: 0f, scores);
+    }
+
+    /// <inheritdoc />
+    public bool TryRankItems(string user, IReadOnlyList<string> items, int k, IReadOnlySet<int> excluded,
+        [NotNullWhen(true)] out List<(int Index, float Score)>? top)
+    {
+        top = null;
+        if (!CatalogPanels.CanRank || !_users.TryGetRow(user, out var u))
+        {
+            return false;
+        }
+
+        // A copy: over a store, looking up the catalog's rows could evict the user's.
+        Span<float> p = stackalloc float[_rank];
+        _users.Factors(u).CopyTo(p);
+        return _items.TryRankCatalog(items, p, baseScore: 0f, withBias: false, missing: 0f, k, excluded, out top);
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using RecoStream.Core.Events;
 
 namespace RecoStream.Core.Learners;
@@ -10,7 +11,7 @@ namespace RecoStream.Core.Learners;
 /// from its current state. The open window and the reservoir are part of the snapshot, so a restart loses no
 /// buffered event; the inner learner's state is the same in both modes, so switching modes keeps what it learned.
 /// </summary>
-public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner
+public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner, ICatalogRanker
 {
     private readonly IOnlineLearner _inner;
     private readonly WindowedBatchOptions _options;
@@ -107,6 +108,14 @@ public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner
 
     /// <inheritdoc />
     public void ScoreItems(IReadOnlyList<string> users, IReadOnlyList<string> items, Span<float> scores) => _inner.ScoreItems(users, items, scores);
+
+    /// <inheritdoc />
+    public bool TryRankItems(string user, IReadOnlyList<string> items, int k, IReadOnlySet<int> excluded,
+        [NotNullWhen(true)] out List<(int Index, float Score)>? top)
+    {
+        top = null;
+        return _inner is ICatalogRanker ranker && ranker.TryRankItems(user, items, k, excluded, out top);
+    }
 
     /// <inheritdoc />
     public double ScoreItem(string user, string item) => _inner.ScoreItem(user, item);

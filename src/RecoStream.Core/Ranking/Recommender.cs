@@ -34,7 +34,13 @@ public sealed class Recommender
         var scores = Scratch(ref _scores, n);
         if (_history.TryGetItems(user, out var seen))
         {
-            _learner().ScoreItems(user, _catalog.Ids, scores);
+            var learner = _learner();
+            if (learner is ICatalogRanker ranker && ranker.TryRankItems(user, _catalog.Ids, k, seen, out var top))
+            {
+                return Result(user, top, Recommendation.ModelSource);
+            }
+
+            learner.ScoreItems(user, _catalog.Ids, scores);
             return Top(user, scores, k, seen, Recommendation.ModelSource);
         }
 
@@ -43,7 +49,8 @@ public sealed class Recommender
 
     /// <summary>
     /// The top-k of several users, each exactly as <see cref="Recommend(string, int)"/> gives it; the users the model
-    /// scores are scored in one pass over the items (the learner reads each item row once for all of them).
+    /// scores are ranked by the learner when it can (<see cref="ICatalogRanker"/>), else scored in one pass over the items
+    /// (the learner reads each item row once for all of them).
     /// </summary>
     public IReadOnlyList<Recommendation> Recommend(IReadOnlyList<(string User, int K)> requests)
     {
@@ -51,10 +58,18 @@ public sealed class Recommender
         var scored = new List<int>(requests.Count);
         var users = new List<string>(requests.Count);
         var seen = new IReadOnlySet<int>[requests.Count];
+        var learner = _learner();
+        var ranker = learner as ICatalogRanker;
         for (var r = 0; r < requests.Count; r++)
         {
             if (_history.TryGetItems(requests[r].User, out seen[r]))
             {
+                if (ranker is not null && ranker.TryRankItems(requests[r].User, _catalog.Ids, requests[r].K, seen[r], out var top))
+                {
+                    results[r] = Result(requests[r].User, top, Recommendation.ModelSource);
+                    continue;
+                }
+
                 scored.Add(r);
                 users.Add(requests[r].User);
             }
@@ -68,7 +83,7 @@ public sealed class Recommender
         if (users.Count > 0)
         {
             var scores = Scratch(ref _manyScores, users.Count * n);
-            _learner().ScoreItems(users, _catalog.Ids, scores);
+            learner.ScoreItems(users, _catalog.Ids, scores);
             for (var u = 0; u < scored.Count; u++)
             {
                 var r = scored[u];
@@ -89,9 +104,11 @@ public sealed class Recommender
         return Top(user, scores, k, seen, Recommendation.PopularSource);
     }
 
-    private Recommendation Top(string user, Span<float> scores, int k, IReadOnlySet<int> seen, string source)
+    private Recommendation Top(string user, Span<float> scores, int k, IReadOnlySet<int> seen, string source) =>
+        Result(user, TopKSelector.Select(scores, k, seen), source);
+
+    private Recommendation Result(string user, List<(int Index, float Score)> top, string source)
     {
-        var top = TopKSelector.Select(scores, k, seen);
         var items = new ScoredItem[top.Count];
         for (var i = 0; i < items.Length; i++)
         {

@@ -149,11 +149,17 @@ public static class TopKSelector
     /// A bounded min-heap of (score, index) offered in increasing index order: while not full every offer enters; then
     /// only a score strictly above the worst kept one (an equal score comes at a higher index, so it ranks below).
     /// </summary>
-    private struct Heap(int capacity)
+    internal struct Heap(int capacity)
     {
         private readonly float[] _scores = new float[capacity];
         private readonly int[] _indices = new int[capacity];
         private int _count;
+
+        /// <summary>Whether the heap holds as many as it can.</summary>
+        public readonly bool Full => _count == _scores.Length;
+
+        /// <summary>The worst score kept (the root).</summary>
+        public readonly float Worst => _scores[0];
 
         public void Offer(float score, int index)
         {
