@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using RecoStream.Core.Ranking;
@@ -29,6 +31,11 @@ internal sealed class ResponseFormatter : IDisposable
     /// </summary>
     public ReadOnlySpan<byte> Recommendation(Recommendation recommendation)
     {
+        if (TryPlainRecommendation(recommendation))
+        {
+            return _buffer.WrittenSpan;
+        }
+
         Begin();
         _json.WriteString("user"u8, recommendation.User);
         _json.WriteStartArray("items"u8);
@@ -43,6 +50,69 @@ internal sealed class ResponseFormatter : IDisposable
         _json.WriteEndArray();
         _json.WriteString("source"u8, recommendation.Source);
         return End();
+    }
+
+    /// <summary>
+    /// The answer of <see cref="Recommendation(Core.Ranking.Recommendation)"/> written directly, byte for byte what the JSON
+    /// writer writes, when every id is printable ASCII without a quote or a backslash (nothing to escape) and every score
+    /// is finite; false (and the caller writes it with the JSON writer) otherwise.
+    /// </summary>
+    private bool TryPlainRecommendation(Recommendation recommendation)
+    {
+        _buffer.ResetWrittenCount();
+        _buffer.Write("{\"user\":\""u8);
+        if (!TryWritePlain(recommendation.User))
+        {
+            return false;
+        }
+
+        _buffer.Write("\",\"items\":["u8);
+        var items = recommendation.Items;
+        for (var i = 0; i < items.Count; i++)
+        {
+            _buffer.Write(i == 0 ? "{\"item\":\""u8 : ",{\"item\":\""u8);
+            var score = items[i].Score;
+            if (!TryWritePlain(items[i].Item) || !float.IsFinite(score))
+            {
+                return false;
+            }
+
+            _buffer.Write("\",\"score\":"u8);
+            var digits = _buffer.GetSpan(32);
+            if (!score.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture))
+            {
+                return false;
+            }
+
+            _buffer.Advance(written);
+            _buffer.Write("}"u8);
+        }
+
+        _buffer.Write("],\"source\":\""u8);
+        if (!TryWritePlain(recommendation.Source))
+        {
+            return false;
+        }
+
+        _buffer.Write("\"}"u8);
+        return true;
+    }
+
+    /// <summary>Bytes that a JSON string may hold as they are: printable ASCII but the quote and the backslash.</summary>
+    private static readonly SearchValues<byte> NeedsEscaping = SearchValues.Create([.. Enumerable.Range(0, 128)
+        .Where(b => b < 0x20 || b == '"' || b == '\\' || b == 0x7F).Select(b => (byte)b)]);
+
+    /// <summary>Writes a string that needs no escaping as its ASCII bytes; false when it is not one.</summary>
+    private bool TryWritePlain(string value)
+    {
+        var bytes = _buffer.GetSpan(value.Length);
+        if (Ascii.FromUtf16(value, bytes, out var written) != OperationStatus.Done || bytes[..written].ContainsAny(NeedsEscaping))
+        {
+            return false;
+        }
+
+        _buffer.Advance(written);
+        return true;
     }
 
     /// <summary><c>{"user":"u42","item":"i3","score":4.1}</c>.</summary>
