@@ -8,7 +8,9 @@ namespace RecoStream.Bench;
 /// <summary>
 /// A top-10 recommendation for one user over the whole catalog at rank 32 (biased MF): score every item (over the
 /// catalog's panels of 16 items laid out by factor, with 256-bit FMA) and keep the best with a bounded heap, excluding
-/// the user's items; against scoring with a scalar loop and sorting every score.
+/// the user's items; against scoring with a scalar loop and sorting every score. <see cref="Recommend"/> and
+/// <see cref="RecommendSixteen"/> go the way the worker does: where the CPU has VNNI, the learner ranks the catalog from
+/// its 8-bit copy and scores only a few items exactly.
 /// </summary>
 [MemoryDiagnoser]
 public class TopKBenchmarks

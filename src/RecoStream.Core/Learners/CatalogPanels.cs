@@ -55,8 +55,10 @@ internal sealed class CatalogPanels
     private bool[] _excludedMark = [];
     private float[] _scratch = [];
 
-    // Per panel: whether any of its items is ranked exactly.
+    // Per panel: whether any of its items is ranked exactly, and whether its 8-bit copy is up to date.
     private bool[] _panelExact = [];
+    private bool[] _coded = [];
+    private bool _anyUncoded;
 
     /// <param name="rank">Factors per row.</param>
     public CatalogPanels(int rank)
@@ -124,6 +126,7 @@ internal sealed class CatalogPanels
                 Array.Resize(ref _scratch, capacity * Items);
                 Array.Resize(ref _excludedMark, capacity * Items);
                 Array.Resize(ref _panelExact, capacity);
+                Array.Resize(ref _coded, capacity);
             }
 
             var grown = _rows.Length;
@@ -187,15 +190,40 @@ internal sealed class CatalogPanels
 
         if (CanRank)
         {
-            Quantize(panel, rows, factors, bias);
+            // Its 8-bit copy is made when a ranking first needs it (scoring alone never does).
+            _coded[panel] = false;
+            _anyUncoded = true;
         }
 
         _fresh[panel] = true;
     }
 
-    /// <summary>The panel's 8-bit copy and its items' scales and bounds (an item without a row: codes of 0, scale 0).</summary>
-    private void Quantize(int panel, ReadOnlySpan<int> rows, float[] factors, float[] bias)
+    /// <summary>
+    /// Makes the 8-bit copy of the panels built since the last ranking: from each panel's factors and biases, the items'
+    /// codes, scales and bounds (an item without a row: codes of 0, scale 0).
+    /// </summary>
+    private void Code()
     {
+        if (!_anyUncoded)
+        {
+            return;
+        }
+
+        for (var panel = 0; panel < Panels; panel++)
+        {
+            if (!_coded[panel])
+            {
+                Code(panel);
+            }
+        }
+
+        _anyUncoded = false;
+    }
+
+    private void Code(int panel)
+    {
+        var data = _data.AsSpan(panel * _stride, _stride);
+        var present = MemoryMarshal.Cast<float, int>(data[((_rank + 1) * Items)..]);
         var codes = _codes.AsSpan(panel * _codeStride, _codeStride);
         codes.Fill(128);
         _panelExact[panel] = false;
@@ -205,20 +233,18 @@ internal sealed class CatalogPanels
             _scales[item] = 0f;
             _slack[item] = 0f;
             _exact[item] = false;
-            var row = j < rows.Length ? rows[j] : -1;
-            if (row < 0)
+            if (present[j] == 0)
             {
                 continue;
             }
 
-            var q = factors.AsSpan(row * _rank, _rank);
             var largest = 0f;
-            foreach (var value in q)
+            for (var f = 0; f < _rank; f++)
             {
-                largest = MathF.Max(largest, MathF.Abs(value));
+                largest = MathF.Max(largest, MathF.Abs(data[(f * Items) + j]));
             }
 
-            if (!float.IsFinite(largest) || !float.IsFinite(bias[row]) || (largest != 0f && (largest < MinScaled || largest > MaxScaled)))
+            if (!float.IsFinite(largest) || !float.IsFinite(data[(_rank * Items) + j]) || (largest != 0f && (largest < MinScaled || largest > MaxScaled)))
             {
                 _exact[item] = true;
                 _panelExact[panel] = true;
@@ -235,7 +261,7 @@ internal sealed class CatalogPanels
             var sumOfCodes = 0;
             for (var f = 0; f < _rank; f++)
             {
-                var code = Math.Clamp((int)MathF.Round(q[f] / scale), -127, 127);
+                var code = Math.Clamp((int)MathF.Round(data[(f * Items) + j] / scale), -127, 127);
                 sumOfCodes += Math.Abs(code);
                 codes[((f / 4) * 4 * Items) + (j * 4) + (f % 4)] = (byte)(code + 128);
             }
@@ -243,6 +269,8 @@ internal sealed class CatalogPanels
             _scales[item] = scale;
             _slack[item] = scale * ((sumOfCodes / 2f) + (_rank / 4f));
         }
+
+        _coded[panel] = true;
     }
 
     /// <summary>The smallest and largest |factor| ranked from the 8-bit copy; beyond them an item or user is scored exactly.</summary>
@@ -277,6 +305,7 @@ internal sealed class CatalogPanels
             largest = MathF.Max(largest, MathF.Abs(value));
         }
 
+        Code();
         if (!float.IsFinite(largest) || !float.IsFinite(baseScore) || largest < MinScaled || largest > MaxScaled)
         {
             // A user the bound's arithmetic does not cover (or all zeros): every item scored exactly.
