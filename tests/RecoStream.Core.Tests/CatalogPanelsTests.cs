@@ -267,6 +267,37 @@ public class CatalogPanelsTests
         Assert.Equal(CatalogPanels.CanRank ? 60 : 0, ranked);
     }
 
+    [Fact]
+    public void TryRankCatalog_AnItemWhoseRoundingsAllGoOneWay_IsStillFound()
+    {
+        // The user's and item i1's factors all sit just below half a step above a code (126.49 steps of 1/127 of their
+        // largest), so every rounding lowers the approximate score: it falls short of the exact one by 94% of the bound.
+        // Item i0, scored exactly first, sits just below i1, which is in the next panel (the catalog's items 1-15 have no
+        // row). A bound smaller by a tenth would leave i1 out.
+        const int Rank = 32;
+        var user = Enumerable.Range(0, Rank).Select(f => f == 0 ? 1f : 126.49f / 127f).ToArray();
+        var below = Enumerable.Range(0, Rank).Select(f => f == 0 ? 1f : 126.49f / 127f).ToArray();
+        var exact = user.Zip(below, (a, b) => (double)a * b).Sum();
+        var level = (float)((exact - 0.005) / user.Sum(v => (double)v));
+        var table = new FactorTable(Rank, "item");
+        table.Add("i0", (_, into) => into.Fill(level), 0f, 1);
+        table.Add("i1", (_, into) => below.CopyTo(into), 0f, 1);
+        string[] catalog = ["i0", .. Enumerable.Range(1, 15).Select(i => "none" + i), "i1"];
+        var scores = new float[catalog.Length];
+        table.ScoreCatalog(catalog, user, baseScore: 0f, withBias: false, missing: 0f, scores);
+        Assert.True(scores[16] > scores[0], $"{scores[16]} > {scores[0]}");
+
+        if (table.TryRankCatalog(catalog, user, 0f, withBias: false, 0f, 1, new HashSet<int>(), out var top))
+        {
+            Assert.Equal(TopKSelector.Select(scores, 1, new HashSet<int>()).Select(Bits), top.Select(Bits));
+            Assert.Equal(16, top[0].Index);
+        }
+        else
+        {
+            Assert.False(CatalogPanels.CanRank);
+        }
+    }
+
     private static (int, int) Bits((int Index, float Score) entry) => (entry.Index, BitConverter.SingleToInt32Bits(entry.Score));
 
     private static float[] Scaled(float[] values, float by) => [.. values.Select(v => v * by)];

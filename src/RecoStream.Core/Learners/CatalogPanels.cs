@@ -44,13 +44,15 @@ internal sealed class CatalogPanels
     // The 8-bit copy for ranking (RankTop), kept when the CPU multiplies bytes into sums of four (VNNI): per panel,
     // groups of four factors; group g holds 16 items of 4 bytes, item j's factors 4g..4g+3 each divided by the item's
     // scale, rounded (-127..127) and offset by 128. Per item: the scale (its largest |factor| / 127), the item's part of
-    // the error bound (scale * (sum of |codes| / 2 + rank / 4)), and whether it is ranked exactly whatever its bound
-    // (factors or bias not finite, or a scale too small or too large for the bound's arithmetic).
+    // the error bound (scale * (sum of |codes| / 2 + rank / 4)), its bias raised by 1e-5 of its size, and whether it is
+    // ranked exactly whatever its bound (factors or bias not finite, or a scale too small or too large for the bound's
+    // arithmetic).
     private readonly int _groups;
     private readonly int _codeStride;
     private byte[] _codes = [];
     private float[] _scales = [];
     private float[] _slack = [];
+    private float[] _biasUp = [];
     private bool[] _exact = [];
     private bool[] _excludedMark = [];
     private float[] _scratch = [];
@@ -122,6 +124,7 @@ internal sealed class CatalogPanels
                 Array.Resize(ref _codes, capacity * _codeStride);
                 Array.Resize(ref _scales, capacity * Items);
                 Array.Resize(ref _slack, capacity * Items);
+                Array.Resize(ref _biasUp, capacity * Items);
                 Array.Resize(ref _exact, capacity * Items);
                 Array.Resize(ref _scratch, capacity * Items);
                 Array.Resize(ref _excludedMark, capacity * Items);
@@ -232,6 +235,7 @@ internal sealed class CatalogPanels
             var item = (panel * Items) + j;
             _scales[item] = 0f;
             _slack[item] = 0f;
+            _biasUp[item] = 0f;
             _exact[item] = false;
             if (present[j] == 0)
             {
@@ -251,6 +255,8 @@ internal sealed class CatalogPanels
                 continue;
             }
 
+            var bias = data[(_rank * Items) + j];
+            _biasUp[item] = bias + (1e-5f * MathF.Abs(bias));
             if (largest == 0f)
             {
                 // Every code 0 (offset 128, as filled): the approximate score is the exact one.
@@ -365,6 +371,7 @@ internal sealed class CatalogPanels
         ref var codes = ref MemoryMarshal.GetArrayDataReference(_codes);
         ref var scales = ref MemoryMarshal.GetArrayDataReference(_scales);
         ref var slacks = ref MemoryMarshal.GetArrayDataReference(_slack);
+        ref var biases = ref MemoryMarshal.GetArrayDataReference(_biasUp);
         var reached = float.NegativeInfinity;
         for (var panel = 0; panel < Panels; panel++)
         {
@@ -401,16 +408,14 @@ internal sealed class CatalogPanels
             }
 
             ref var data = ref _data[panel * _stride];
-            var biasOffset = (nuint)(_rank * Items);
-            var biasLow = withBias ? Vector256.LoadUnsafe(ref data, biasOffset) : Vector256<float>.Zero;
-            var biasHigh = withBias ? Vector256.LoadUnsafe(ref data, biasOffset + 8) : Vector256<float>.Zero;
-            var presentLow = Vector256.LoadUnsafe(ref data, biasOffset + Items);
-            var presentHigh = Vector256.LoadUnsafe(ref data, biasOffset + Items + 8);
+            var presentOffset = (nuint)((_rank + 1) * Items);
             var at = (nuint)start;
-            var scaleLow = Vector256.LoadUnsafe(ref scales, at);
-            var scaleHigh = Vector256.LoadUnsafe(ref scales, at + 8);
-            var upperLow = Upper(low + oddLow - offset, scaleLow, Vector256.LoadUnsafe(ref slacks, at), biasLow, presentLow, terms);
-            var upperHigh = Upper(high + oddHigh - offset, scaleHigh, Vector256.LoadUnsafe(ref slacks, at + 8), biasHigh, presentHigh, terms);
+            var biasLow = withBias ? Vector256.LoadUnsafe(ref biases, at) : Vector256<float>.Zero;
+            var biasHigh = withBias ? Vector256.LoadUnsafe(ref biases, at + 8) : Vector256<float>.Zero;
+            var upperLow = Upper(low + oddLow - offset, Vector256.LoadUnsafe(ref scales, at), Vector256.LoadUnsafe(ref slacks, at), biasLow,
+                Vector256.LoadUnsafe(ref data, presentOffset), terms);
+            var upperHigh = Upper(high + oddHigh - offset, Vector256.LoadUnsafe(ref scales, at + 8), Vector256.LoadUnsafe(ref slacks, at + 8), biasHigh,
+                Vector256.LoadUnsafe(ref data, presentOffset + 8), terms);
 
             // NaN fails the comparisons.
             var limit = Vector256.Create(reached);
@@ -431,28 +436,31 @@ internal sealed class CatalogPanels
 
     }
 
-    /// <summary>Base + bias + the approximate dot, plus the bound; the missing score for an item without a row.</summary>
+    /// <summary>
+    /// Base + bias + the approximate dot, plus the bound; the missing score for an item without a row. The bound of item
+    /// i is 1.01 * userScale * (scale_i * userMagnitudes / 2 + slack_i) + 1e-5 * (|base| + |bias_i|): the first term
+    /// covers the roundings of the factors to codes and, with its 1%, the float arithmetic on the dot products; the
+    /// second the float arithmetic on base and bias. Laid out as
+    /// <c>(base + 1e-5 |base|) + biasUp_i + scale_i * (userScale * dot + 1.01 * userScale * userMagnitudes / 2) + 1.01 * userScale * slack_i</c>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Upper(Vector256<int> dot, Vector256<float> scale, Vector256<float> slack, Vector256<float> bias,
+    private static Vector256<float> Upper(Vector256<int> dot, Vector256<float> scale, Vector256<float> slack, Vector256<float> biasUp,
         Vector256<float> present, in UpperTerms terms)
     {
-        var approximate = terms.BaseScores + bias + (Vector256.ConvertToSingle(dot) * (terms.UserScales * scale));
-        var bound = (terms.Widen * ((terms.PerScale * scale) + (terms.UserScales * slack))) + ((terms.Margin * Vector256.Abs(bias)) + terms.BaseMargin);
-        return Vector256.ConditionalSelect(present, approximate + bound, terms.MissingScores);
+        var perScale = FactorKernels.MultiplyAdd(Vector256.ConvertToSingle(dot), terms.UserScales, terms.WidenedMagnitudes);
+        var upper = FactorKernels.MultiplyAdd(scale, perScale, biasUp + terms.BaseUp);
+        upper = FactorKernels.MultiplyAdd(terms.WidenedScales, slack, upper);
+        return Vector256.ConditionalSelect(present, upper, terms.MissingScores);
     }
 
     /// <summary>A user's constants of <see cref="Upper"/>.</summary>
     private readonly struct UpperTerms(float baseScore, float missing, float userScale, int sumOfMagnitudes)
     {
-        public readonly Vector256<float> BaseScores = Vector256.Create(baseScore);
+        public readonly Vector256<float> BaseUp = Vector256.Create(baseScore + (1e-5f * MathF.Abs(baseScore)));
         public readonly Vector256<float> MissingScores = Vector256.Create(missing);
         public readonly Vector256<float> UserScales = Vector256.Create(userScale);
-
-        // Error bound of item i: 1.01 * userScale * (scale_i * userMagnitudes / 2 + slack_i) + 1e-5 * (|base| + |bias_i|).
-        public readonly Vector256<float> PerScale = Vector256.Create(userScale * (sumOfMagnitudes / 2f));
-        public readonly Vector256<float> Widen = Vector256.Create(1.01f);
-        public readonly Vector256<float> Margin = Vector256.Create(1e-5f);
-        public readonly Vector256<float> BaseMargin = Vector256.Create(1e-5f * MathF.Abs(baseScore));
+        public readonly Vector256<float> WidenedMagnitudes = Vector256.Create(1.01f * userScale * (sumOfMagnitudes / 2f));
+        public readonly Vector256<float> WidenedScales = Vector256.Create(1.01f * userScale);
     }
 
     /// <summary>Scores item i exactly and offers it to the best so far (not when excluded or NaN).</summary>
