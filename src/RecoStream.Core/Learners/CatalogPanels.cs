@@ -43,15 +43,17 @@ internal sealed class CatalogPanels
 
     // The 8-bit copy for ranking (RankTop), kept when the CPU multiplies bytes into sums of four (VNNI): per panel,
     // groups of four factors; group g holds 16 items of 4 bytes, item j's factors 4g..4g+3 each divided by the item's
-    // scale, rounded (-127..127) and offset by 128. Per item: the scale (its largest |factor| / 127), the item's part of
-    // the error bound (scale * (sum of |codes| / 2 + rank / 4)), its bias raised by 1e-5 of its size, and whether it is
+    // scale, rounded (-127..127) and offset by 128. Per item: the scale (its largest |factor| / 127), the norm of what the
+    // rounding left, that plus the norm of the codes times the scale (both for the error bound, see Upper), its bias
+    // raised by 1e-5 of its size, and whether it is
     // ranked exactly whatever its bound (factors or bias not finite, or a scale too small or too large for the bound's
     // arithmetic).
     private readonly int _groups;
     private readonly int _codeStride;
     private byte[] _codes = [];
     private float[] _scales = [];
-    private float[] _slack = [];
+    private float[] _residual = [];
+    private float[] _reach = [];
     private float[] _biasUp = [];
     private bool[] _exact = [];
     private bool[] _excludedMark = [];
@@ -123,7 +125,8 @@ internal sealed class CatalogPanels
             {
                 Array.Resize(ref _codes, capacity * _codeStride);
                 Array.Resize(ref _scales, capacity * Items);
-                Array.Resize(ref _slack, capacity * Items);
+                Array.Resize(ref _residual, capacity * Items);
+                Array.Resize(ref _reach, capacity * Items);
                 Array.Resize(ref _biasUp, capacity * Items);
                 Array.Resize(ref _exact, capacity * Items);
                 Array.Resize(ref _scratch, capacity * Items);
@@ -234,7 +237,8 @@ internal sealed class CatalogPanels
         {
             var item = (panel * Items) + j;
             _scales[item] = 0f;
-            _slack[item] = 0f;
+            _residual[item] = 0f;
+            _reach[item] = 0f;
             _biasUp[item] = 0f;
             _exact[item] = false;
             if (present[j] == 0)
@@ -264,16 +268,22 @@ internal sealed class CatalogPanels
             }
 
             var scale = largest / 127f;
-            var sumOfCodes = 0;
+            double squaredCodes = 0, squaredResiduals = 0;
             for (var f = 0; f < _rank; f++)
             {
-                var code = Math.Clamp((int)MathF.Round(data[(f * Items) + j] / scale), -127, 127);
-                sumOfCodes += Math.Abs(code);
+                var value = data[(f * Items) + j];
+                var code = Math.Clamp((int)MathF.Round(value / scale), -127, 127);
+                squaredCodes += code * code;
+                var residual = value - ((double)scale * code);
+                squaredResiduals += residual * residual;
                 codes[((f / 4) * 4 * Items) + (j * 4) + (f % 4)] = (byte)(code + 128);
             }
 
+            // Norms rounded up (by far more than the roundings of the double sums).
+            var residualNorm = Math.Sqrt(squaredResiduals) * (1 + 1e-6);
             _scales[item] = scale;
-            _slack[item] = scale * ((sumOfCodes / 2f) + (_rank / 4f));
+            _residual[item] = (float)residualNorm * (1 + 1e-6f);
+            _reach[item] = (float)((scale * Math.Sqrt(squaredCodes) * (1 + 1e-6)) + residualNorm) * (1 + 1e-6f);
         }
 
         _coded[panel] = true;
@@ -320,19 +330,25 @@ internal sealed class CatalogPanels
             return TopKSelector.Select(scores, k, excluded);
         }
 
-        // The user's codes, four to an int (as the items' groups), their sum and the sum of their magnitudes.
+        // The user's codes, four to an int (as the items' groups), their sum, the norm of the codes (times the scale) and
+        // the norm of what the rounding left (both rounded up).
         var userScale = largest / 127f;
         Span<int> packed = stackalloc int[_groups];
         packed.Clear();
         var sumOfCodes = 0;
-        var sumOfMagnitudes = 0;
+        double squaredCodes = 0, squaredResiduals = 0;
         for (var f = 0; f < _rank; f++)
         {
             var code = Math.Clamp((int)MathF.Round(p[f] / userScale), -127, 127);
             sumOfCodes += code;
-            sumOfMagnitudes += Math.Abs(code);
+            squaredCodes += code * code;
+            var residual = p[f] - ((double)userScale * code);
+            squaredResiduals += residual * residual;
             packed[f / 4] |= (code & 0xFF) << (8 * (f % 4));
         }
+
+        var codedNorm = (float)(userScale * Math.Sqrt(squaredCodes) * (1 + 1e-6)) * (1 + 1e-6f);
+        var residualNorm = (float)(Math.Sqrt(squaredResiduals) * (1 + 1e-6)) * (1 + 1e-6f);
 
         foreach (var index in excluded)
         {
@@ -345,7 +361,7 @@ internal sealed class CatalogPanels
         var best = new TopKSelector.Heap(k);
         try
         {
-            Rank(packed, sumOfCodes, sumOfMagnitudes, userScale, p, baseScore, missing, withBias, ref best);
+            Rank(packed, sumOfCodes, new UpperTerms(baseScore, missing, userScale, codedNorm, residualNorm, _rank), p, baseScore, missing, withBias, ref best);
         }
         finally
         {
@@ -362,15 +378,15 @@ internal sealed class CatalogPanels
     }
 
     /// <summary>The pass of <see cref="RankTop"/>.</summary>
-    private void Rank(ReadOnlySpan<int> packed, int sumOfCodes, int sumOfMagnitudes, float userScale, ReadOnlySpan<float> p, float baseScore,
-        float missing, bool withBias, ref TopKSelector.Heap best)
+    private void Rank(ReadOnlySpan<int> packed, int sumOfCodes, in UpperTerms terms, ReadOnlySpan<float> p, float baseScore, float missing,
+        bool withBias, ref TopKSelector.Heap best)
     {
         var n = _items;
         var offset = Vector256.Create(128 * sumOfCodes);
-        var terms = new UpperTerms(baseScore, missing, userScale, sumOfMagnitudes);
         ref var codes = ref MemoryMarshal.GetArrayDataReference(_codes);
         ref var scales = ref MemoryMarshal.GetArrayDataReference(_scales);
-        ref var slacks = ref MemoryMarshal.GetArrayDataReference(_slack);
+        ref var residuals = ref MemoryMarshal.GetArrayDataReference(_residual);
+        ref var reaches = ref MemoryMarshal.GetArrayDataReference(_reach);
         ref var biases = ref MemoryMarshal.GetArrayDataReference(_biasUp);
         var reached = float.NegativeInfinity;
         for (var panel = 0; panel < Panels; panel++)
@@ -412,9 +428,11 @@ internal sealed class CatalogPanels
             var at = (nuint)start;
             var biasLow = withBias ? Vector256.LoadUnsafe(ref biases, at) : Vector256<float>.Zero;
             var biasHigh = withBias ? Vector256.LoadUnsafe(ref biases, at + 8) : Vector256<float>.Zero;
-            var upperLow = Upper(low + oddLow - offset, Vector256.LoadUnsafe(ref scales, at), Vector256.LoadUnsafe(ref slacks, at), biasLow,
+            var upperLow = Upper(low + oddLow - offset, Vector256.LoadUnsafe(ref scales, at), Vector256.LoadUnsafe(ref residuals, at),
+                Vector256.LoadUnsafe(ref reaches, at), biasLow,
                 Vector256.LoadUnsafe(ref data, presentOffset), terms);
-            var upperHigh = Upper(high + oddHigh - offset, Vector256.LoadUnsafe(ref scales, at + 8), Vector256.LoadUnsafe(ref slacks, at + 8), biasHigh,
+            var upperHigh = Upper(high + oddHigh - offset, Vector256.LoadUnsafe(ref scales, at + 8), Vector256.LoadUnsafe(ref residuals, at + 8),
+                Vector256.LoadUnsafe(ref reaches, at + 8), biasHigh,
                 Vector256.LoadUnsafe(ref data, presentOffset + 8), terms);
 
             // NaN fails the comparisons.
@@ -437,30 +455,32 @@ internal sealed class CatalogPanels
     }
 
     /// <summary>
-    /// Base + bias + the approximate dot, plus the bound; the missing score for an item without a row. The bound of item
-    /// i is 1.01 * userScale * (scale_i * userMagnitudes / 2 + slack_i) + 1e-5 * (|base| + |bias_i|): the first term
-    /// covers the roundings of the factors to codes and, with its 1%, the float arithmetic on the dot products; the
-    /// second the float arithmetic on base and bias. Laid out as
-    /// <c>(base + 1e-5 |base|) + biasUp_i + scale_i * (userScale * dot + 1.01 * userScale * userMagnitudes / 2) + 1.01 * userScale * slack_i</c>.
+    /// Base + bias + the approximate dot, plus the bound; the missing score for an item without a row. With p = sp P + dp
+    /// and q = sq Q + e (codes times scales, and what the rounding left), p.q - sp sq P.Q = sp P.e + sq dp.Q + dp.e, so by
+    /// Cauchy-Schwarz the dot is off by at most <c>|sp P| |e| + |dp| (|sq Q| + |e|)</c>. The bound of item i is that widened
+    /// by 1%, plus max(1e-5, 4e-7 rank) (|sp P| + |dp|) (|sq Q| + |e|) for the float arithmetic on the dot products (more
+    /// than five times what the rank's roundings can add up to) and 1e-5 (|base| + |bias_i|) for that on base and bias.
+    /// Laid out as
+    /// <c>(base + 1e-5 |base|) + biasUp_i + scale_i * userScale * dot + a * residual_i + b * reach_i</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Upper(Vector256<int> dot, Vector256<float> scale, Vector256<float> slack, Vector256<float> biasUp,
-        Vector256<float> present, in UpperTerms terms)
+    private static Vector256<float> Upper(Vector256<int> dot, Vector256<float> scale, Vector256<float> residual, Vector256<float> reach,
+        Vector256<float> biasUp, Vector256<float> present, in UpperTerms terms)
     {
-        var perScale = FactorKernels.MultiplyAdd(Vector256.ConvertToSingle(dot), terms.UserScales, terms.WidenedMagnitudes);
-        var upper = FactorKernels.MultiplyAdd(scale, perScale, biasUp + terms.BaseUp);
-        upper = FactorKernels.MultiplyAdd(terms.WidenedScales, slack, upper);
+        var upper = FactorKernels.MultiplyAdd(scale, Vector256.ConvertToSingle(dot) * terms.UserScales, biasUp + terms.BaseUp);
+        upper = FactorKernels.MultiplyAdd(terms.ResidualWeight, residual, upper);
+        upper = FactorKernels.MultiplyAdd(terms.ReachWeight, reach, upper);
         return Vector256.ConditionalSelect(present, upper, terms.MissingScores);
     }
 
-    /// <summary>A user's constants of <see cref="Upper"/>.</summary>
-    private readonly struct UpperTerms(float baseScore, float missing, float userScale, int sumOfMagnitudes)
+    /// <summary>A user's constants of <see cref="Upper"/>: <paramref name="codedNorm"/> |sp P|, <paramref name="residualNorm"/> |dp|.</summary>
+    private readonly struct UpperTerms(float baseScore, float missing, float userScale, float codedNorm, float residualNorm, int rank)
     {
         public readonly Vector256<float> BaseUp = Vector256.Create(baseScore + (1e-5f * MathF.Abs(baseScore)));
         public readonly Vector256<float> MissingScores = Vector256.Create(missing);
         public readonly Vector256<float> UserScales = Vector256.Create(userScale);
-        public readonly Vector256<float> WidenedMagnitudes = Vector256.Create(1.01f * userScale * (sumOfMagnitudes / 2f));
-        public readonly Vector256<float> WidenedScales = Vector256.Create(1.01f * userScale);
+        public readonly Vector256<float> ResidualWeight = Vector256.Create(1.01f * codedNorm);
+        public readonly Vector256<float> ReachWeight = Vector256.Create((1.01f * residualNorm) + (Math.Max(1e-5f, rank * 4e-7f) * (codedNorm + residualNorm)));
     }
 
     /// <summary>Scores item i exactly and offers it to the best so far (not when excluded or NaN).</summary>
