@@ -271,7 +271,7 @@ public class CatalogPanelsTests
     public void TryRankCatalog_AnItemWhoseRoundingsAllGoOneWay_IsStillFound()
     {
         // The user's and item i1's factors all sit just below half a step above a code (126.49 steps of 1/127 of their
-        // largest), so every rounding lowers the approximate score: it falls short of the exact one by 94% of the bound.
+        // largest), so every rounding lowers the approximate score: it falls short of the exact one by 97% of the bound.
         // Item i0, scored exactly first, sits just below i1, which is in the next panel (the catalog's items 1-15 have no
         // row). A bound smaller by a tenth would leave i1 out.
         const int Rank = 32;
