@@ -338,6 +338,19 @@ public sealed partial class CheckpointStore
         _ledger.Collected(due);
     }
 
+    /// <summary>
+    /// Generations whose old versions are deleted together (tests set 1): a row written by several of them is sought
+    /// once. Until then a row keeps up to this many more versions than the kept checkpoints read.
+    /// </summary>
+    internal int CollectEvery { get; set; } = 4;
+
+    /// <summary>
+    /// Whether to delete the old versions now: when <see cref="CollectEvery"/> generations are due, or when the ledger
+    /// lists a quarter of the rows it can (so that waiting never turns the listed rows into whole scans).
+    /// </summary>
+    private bool CollectionDue(long oldestGeneration) =>
+        _ledger.DueCount(Math.Min(oldestGeneration, Generation)) >= CollectEvery || _ledger.Rows >= _ledger.MaxRows / 4;
+
     /// <summary>The ledger of the rows each generation wrote (tests lower its limit).</summary>
     internal VersionLedger Ledger => _ledger;
 

@@ -294,7 +294,10 @@ public sealed partial class CheckpointStore : IDisposable
         var oldestKept = generations.Append(generation).Where(g => g > generation - _keep).Min();
         try
         {
-            CollectVersions(oldestKept);
+            if (CollectionDue(oldestKept))
+            {
+                CollectVersions(oldestKept);
+            }
         }
         catch (RocksDbException)
         {

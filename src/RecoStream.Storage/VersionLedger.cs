@@ -79,6 +79,15 @@ internal sealed class VersionLedger(int maxRows)
         }
     }
 
+    /// <summary>How many generations not newer than <paramref name="generation"/> are listed (due for collection).</summary>
+    public int DueCount(long generation)
+    {
+        lock (_lock)
+        {
+            return _generations.Keys.TakeWhile(g => g <= generation).Count();
+        }
+    }
+
     /// <summary>Forgets generations whose old versions have been deleted.</summary>
     public void Collected(IEnumerable<long> generations)
     {

@@ -277,31 +277,39 @@ public sealed class RowTableTests : IDisposable
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void OldVersions_AreCollected_CheckpointAfterCheckpoint_AndAfterARestart(bool wholeScans)
+    [InlineData(false, 1)]
+    [InlineData(true, 1)]
+    [InlineData(false, 4)]
+    public void OldVersions_AreCollected_CheckpointAfterCheckpoint_AndAfterARestart(bool wholeScans, int collectEvery)
     {
-        // 50 users and 200 items rewritten by 12 checkpoints (keep 2): a row keeps at most the version the oldest kept
-        // checkpoint reads and the latest one's.
+        // 50 users and 200 items rewritten by 12 checkpoints (keep 2): collecting at every checkpoint, a row keeps at most
+        // the version the oldest kept checkpoint reads and the latest one's; collecting every fourth, up to three more.
         var inMemory = MfState();
         var state = MfState();
         var events = Ratings(12_000, 50, seed: 11).ToArray();
+        var mostVersions = 0;
         using (var store = CheckpointStore.Open(_path, syncWrites: false, keep: 2))
         {
             store.Ledger.MaxRows = wholeScans ? 10 : store.Ledger.MaxRows;
+            store.CollectEvery = collectEvery;
             for (var part = 0; part < 8; part++)
             {
                 var slice = events[(part * 1000)..((part + 1) * 1000)];
                 Learn(inMemory, slice);
                 Learn(state, slice);
                 store.Write(state.SnapshotChanges(), part, store.ReserveGeneration());
-                Assert.InRange(store.MostVersionsOfARow(), 1, 2);
-                // Only the latest generation's rows stay listed (at most 50 users, 200 items, 50 histories).
-                Assert.InRange(store.Ledger.Rows, 0, 300);
+                mostVersions = Math.Max(mostVersions, store.MostVersionsOfARow());
+                Assert.InRange(store.MostVersionsOfARow(), 1, 1 + collectEvery);
+                // Only the generations not yet collected stay listed (at most 50 users, 200 items, 50 histories each).
+                Assert.InRange(store.Ledger.Rows, 0, 300 * collectEvery);
             }
 
-            Assert.True(store.VersionsCollected > 1000, $"{store.VersionsCollected} versions collected");
+            // Fewer when collecting every fourth: the versions of the last checkpoints wait for the next collection.
+            Assert.True(store.VersionsCollected > (collectEvery == 1 ? 1000 : 500), $"{store.VersionsCollected} versions collected");
         }
+
+        // Collecting every fourth checkpoint does keep more versions in between.
+        Assert.Equal(collectEvery > 1, mostVersions > 2);
 
         // After a restart the ledger is rebuilt from what the read found: the rows written before it are collected too.
         var restored = MfState();
@@ -309,6 +317,7 @@ public sealed class RowTableTests : IDisposable
         {
             restored.Restore(store.ReadLatest()!);
             store.Ledger.MaxRows = wholeScans ? 10 : store.Ledger.MaxRows;
+            store.CollectEvery = collectEvery;
             Assert.Equal(Probe(inMemory), Probe(restored));
             for (var part = 8; part < 12; part++)
             {
@@ -316,7 +325,7 @@ public sealed class RowTableTests : IDisposable
                 Learn(inMemory, slice);
                 Learn(restored, slice);
                 store.Write(restored.SnapshotChanges(), part, store.ReserveGeneration());
-                Assert.InRange(store.MostVersionsOfARow(), 1, 2);
+                Assert.InRange(store.MostVersionsOfARow(), 1, 1 + collectEvery);
             }
         }
 
@@ -444,6 +453,7 @@ public sealed class RowTableTests : IDisposable
         using (var store = CheckpointStore.Open(_path, syncWrites: false))
         {
             var snapshot = store.ReadLatest(_ => true)!;
+            store.CollectEvery = 1;
             Assert.Empty(snapshot.Learners[0].State.Rows["user"].Ids);
             restarted.Restore(snapshot);
             restarted.Learner.AttachRowStore(store.RowsOf("mf"));
@@ -494,6 +504,7 @@ public sealed class RowTableTests : IDisposable
         var state = MfState();
         using (var store = CheckpointStore.Open(_path, syncWrites: false, keep: 2))
         {
+            store.CollectEvery = 1;
             for (var g = 1; g <= 6; g++)
             {
                 Learn(state, [Rating(1, 1, g)]);
