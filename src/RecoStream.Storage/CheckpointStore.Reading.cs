@@ -340,7 +340,7 @@ public sealed partial class CheckpointStore
 
     /// <summary>
     /// Generations whose old versions are deleted together (tests set 1): a row written by several of them is sought
-    /// once. Until then a row keeps up to this many more versions than the kept checkpoints read.
+    /// once. Until then a row keeps up to one fewer than this many more versions than the kept checkpoints read.
     /// </summary>
     internal int CollectEvery { get; set; } = 4;
 
