@@ -193,16 +193,13 @@ public sealed class BiasedMatrixFactorization : IOnlineLearner, ICatalogRanker
         [NotNullWhen(true)] out List<(int Index, float Score)>? top)
     {
         top = null;
-        if (!CatalogPanels.CanRank || !_users.TryGetRow(user, out var u))
+        if (!_users.TryGetRow(user, out var u))
         {
             return false;
         }
 
-        // A copy: over a store, looking up the catalog's rows could evict the user's.
-        Span<float> p = stackalloc float[_rank];
-        _users.Factors(u).CopyTo(p);
         var baseScore = BaseScore(u);
-        return _items.TryRankCatalog(items, p, baseScore, withBias: true, missing: baseScore, k, excluded, out top);
+        return _items.TryRankCatalog(items, _users, u, baseScore, withBias: true, missing: baseScore, k, excluded, out top);
     }
 
     /// <inheritdoc />

@@ -45,9 +45,8 @@ internal sealed class CatalogPanels
     // groups of four factors; group g holds 16 items of 4 bytes, item j's factors 4g..4g+3 each divided by the item's
     // scale, rounded (-127..127) and offset by 128. Per item: the scale (its largest |factor| / 127), the norm of what the
     // rounding left, that plus the norm of the codes times the scale (both for the error bound, see Upper), its bias
-    // raised by 1e-5 of its size, and whether it is
-    // ranked exactly whatever its bound (factors or bias not finite, or a scale too small or too large for the bound's
-    // arithmetic).
+    // raised by 1e-5 of its size, and whether it is ranked exactly whatever its bound (factors or bias not finite, or a
+    // scale too small or too large for the bound's arithmetic).
     private readonly int _groups;
     private readonly int _codeStride;
     private byte[] _codes = [];
@@ -252,14 +251,14 @@ internal sealed class CatalogPanels
                 largest = MathF.Max(largest, MathF.Abs(data[(f * Items) + j]));
             }
 
-            if (!float.IsFinite(largest) || !float.IsFinite(data[(_rank * Items) + j]) || (largest != 0f && (largest < MinScaled || largest > MaxScaled)))
+            var bias = data[(_rank * Items) + j];
+            if (!float.IsFinite(largest) || !float.IsFinite(bias) || (largest != 0f && (largest < MinScaled || largest > MaxScaled)))
             {
                 _exact[item] = true;
                 _panelExact[panel] = true;
                 continue;
             }
 
-            var bias = data[(_rank * Items) + j];
             _biasUp[item] = bias + (1e-5f * MathF.Abs(bias));
             if (largest == 0f)
             {
@@ -451,7 +450,6 @@ internal sealed class CatalogPanels
                 Offer(i, p, baseScore, missing, withBias, ref best, ref reached);
             }
         }
-
     }
 
     /// <summary>
@@ -517,21 +515,18 @@ internal sealed class CatalogPanels
         var f = 0;
         for (; f + 1 < _rank; f += 2)
         {
-            even = MultiplyAdd(p[f], Unsafe.Add(ref data, (f * Items) + j), even);
-            odd = MultiplyAdd(p[f + 1], Unsafe.Add(ref data, ((f + 1) * Items) + j), odd);
+            even = FactorKernels.MultiplyAdd(p[f], Unsafe.Add(ref data, (f * Items) + j), even);
+            odd = FactorKernels.MultiplyAdd(p[f + 1], Unsafe.Add(ref data, ((f + 1) * Items) + j), odd);
         }
 
         if (f < _rank)
         {
-            even = MultiplyAdd(p[f], Unsafe.Add(ref data, (f * Items) + j), even);
+            even = FactorKernels.MultiplyAdd(p[f], Unsafe.Add(ref data, (f * Items) + j), even);
         }
 
         var bias = withBias ? Unsafe.Add(ref data, (_rank * Items) + j) : 0f;
         return baseScore + bias + (even + odd);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MultiplyAdd(float a, float b, float sum) => Fma.IsSupported ? MathF.FusedMultiplyAdd(a, b, sum) : sum + (a * b);
 
     /// <summary>
     /// Scores the items of panels <c>[firstPanel, firstPanel + panels)</c> for two users of the same rank:

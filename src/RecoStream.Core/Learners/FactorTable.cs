@@ -250,6 +250,19 @@ internal sealed class FactorTable
     }
 
     /// <summary>
+    /// <see cref="TryRankCatalog(IReadOnlyList{string}, ReadOnlySpan{float}, float, bool, float, int, IReadOnlySet{int}, out List{ValueTuple{int, float}}?)"/>
+    /// for the user at <paramref name="userRow"/> of <paramref name="users"/>, whose factors are copied first: over a
+    /// store, looking up the catalog's rows could evict the user's.
+    /// </summary>
+    public bool TryRankCatalog(IReadOnlyList<string> catalog, FactorTable users, int userRow, float baseScore, bool withBias, float missing,
+        int k, IReadOnlySet<int> excluded, [NotNullWhen(true)] out List<(int Index, float Score)>? top)
+    {
+        Span<float> p = stackalloc float[users._rank];
+        users.Factors(userRow).CopyTo(p);
+        return TryRankCatalog(catalog, p, baseScore, withBias, missing, k, excluded, out top);
+    }
+
+    /// <summary>
     /// <see cref="ScoreCatalog(IReadOnlyList{string}, ReadOnlySpan{float}, float, bool, float, Span{float})"/> for several
     /// users, each with factors: user u's factors are <c>userFactors[(u * rank)..]</c>, its base score
     /// <c>baseScores[u]</c>, the score of an item without a row <c>missing[u]</c>, its scores

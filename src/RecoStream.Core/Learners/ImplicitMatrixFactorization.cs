@@ -129,15 +129,8 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner, ICatalogRanker
         [NotNullWhen(true)] out List<(int Index, float Score)>? top)
     {
         top = null;
-        if (!CatalogPanels.CanRank || !_users.TryGetRow(user, out var u))
-        {
-            return false;
-        }
-
-        // A copy: over a store, looking up the catalog's rows could evict the user's.
-        Span<float> p = stackalloc float[_rank];
-        _users.Factors(u).CopyTo(p);
-        return _items.TryRankCatalog(items, p, baseScore: 0f, withBias: false, missing: 0f, k, excluded, out top);
+        return _users.TryGetRow(user, out var u)
+            && _items.TryRankCatalog(items, _users, u, baseScore: 0f, withBias: false, missing: 0f, k, excluded, out top);
     }
 
     /// <inheritdoc />
