@@ -165,37 +165,99 @@ public class BiasedMatrixFactorizationTests
     }
 
     [Fact]
-    public void SnapshotChangesInPlace_ReadsTheSameRowsAsACopy_AndPackedKeepsThemWhileLearningGoesOn()
+    public void SnapshotChanges_ReadsTheRowsAsTheyWereWhenTaken_WhileLearningGoesOn()
     {
-        var copied = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 });
-        var inPlace = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 });
+        var learner = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 });
+        var twin = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 });
         for (var n = 0; n < 2000; n++)
         {
             var e = Rating("u" + (n % 37), "i" + (n % 23), 1 + (n % 5), n * 1000L);
-            copied.Learn(e, e.Value!.Value);
-            inPlace.Learn(e, e.Value!.Value);
+            learner.Learn(e, e.Value!.Value);
+            twin.Learn(e, e.Value!.Value);
         }
 
-        var expected = copied.SnapshotChanges();
-        var snapshot = inPlace.SnapshotChanges(inPlace: true);
+        var snapshot = learner.SnapshotChanges();
+        var expected = twin.Snapshot(); // every row, copied: the same rows as the changes, as nothing was written before
+        foreach (var table in new[] { "user", "item" })
+        {
+            Assert.Empty(snapshot.Rows[table].Values); // nothing copied when taken
+        }
+
+        // The same rows change, and 2,000 new users grow the table, before the snapshot is read.
+        for (var n = 0; n < 3000; n++)
+        {
+            var e = Rating("u" + (n % 2037), "i" + (n % 29), 1 + (n % 3), 3_000_000 + (n * 1000L));
+            learner.Learn(e, e.Value!.Value);
+        }
+
         foreach (var table in new[] { "user", "item" })
         {
             var (want, got) = (expected.Rows[table], snapshot.Rows[table]);
-            Assert.Empty(got.Values); // nothing copied
-            Assert.Equal(want.Ids, got.Ids);
-            Assert.Equal(want.LastActiveMs, got.LastActiveMs);
-            for (var r = 0; r < want.Ids.Length; r++)
+            Assert.Equal(want.Ids.Order(), got.Ids.Order());
+            var wanted = want.Ids.Select((id, r) => (id, r)).ToDictionary(x => x.id, x => want.Row(x.r).ToArray());
+            for (var r = 0; r < got.Ids.Length; r++)
             {
-                Assert.Equal(want.Row(r).ToArray(), got.Row(r).ToArray());
+                Assert.Equal(wanted[got.Ids[r]], got.Row(r).ToArray());
             }
+
+            got.Release?.Invoke();
         }
 
-        // Packed, the rows stay as they were while the learner goes on.
-        var packed = snapshot.Rows["user"].Packed();
-        inPlace.Learn(Rating("u1", "i1", 5, 3_000_000), 5);
-        Assert.Equal(expected.Rows["user"].Values[..(expected.Rows["user"].Ids.Length * packed.Width)], packed.Values);
-        Assert.Null(packed.Source);
-        Assert.Empty(inPlace.SnapshotChanges(inPlace: true).Rows["item"].Ids.Except(["i1"]));
+        // After the release the next snapshot holds the rows changed since, read as they are now.
+        var next = learner.SnapshotChanges();
+        var now = learner.Snapshot();
+        Assert.Equal(2037, next.Rows["user"].Ids.Length);
+        var current = now.Rows["user"].Ids.Select((id, r) => (id, r)).ToDictionary(x => x.id, x => now.Rows["user"].Row(x.r).ToArray());
+        for (var r = 0; r < next.Rows["user"].Ids.Length; r++)
+        {
+            Assert.Equal(current[next.Rows["user"].Ids[r]], next.Rows["user"].Row(r).ToArray());
+        }
+    }
+
+    [Fact]
+    public void SnapshotChanges_ReadOnAnotherThreadWhileLearningGoesOn_GivesEveryRowAsItWasWhenTaken()
+    {
+        // The worker's checkpoint writer reads the rows on a pool thread while the pipeline learns: a row is either read
+        // before the pipeline first changes it or from the copy the pipeline made just before.
+        for (var round = 0; round < 5; round++)
+        {
+            var learner = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 16 });
+            for (var n = 0; n < 20_000; n++)
+            {
+                var e = Rating("u" + (n % 5000), "i" + (n % 300), 1 + (n % 5), n * 1000L);
+                learner.Learn(e, e.Value!.Value);
+            }
+
+            var expected = learner.Snapshot();
+            var snapshot = learner.SnapshotChanges();
+            var rows = snapshot.Rows["user"];
+            using var started = new ManualResetEventSlim();
+            var got = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            var reader = new Thread(() =>
+            {
+                started.Set();
+                for (var r = 0; r < rows.Ids.Length; r++)
+                {
+                    got[rows.Ids[r]] = rows.Row(r).ToArray();
+                }
+            });
+            reader.Start();
+            started.Wait();
+            for (var n = 0; n < 20_000 && reader.IsAlive; n++)
+            {
+                var e = Rating("u" + ((n * 7919) % 5000), "i" + (n % 300), 1 + (n % 4), 30_000_000 + (n * 1000L));
+                learner.Learn(e, e.Value!.Value);
+            }
+
+            reader.Join();
+            rows.Release?.Invoke();
+            var want = expected.Rows["user"];
+            Assert.Equal(want.Ids.Length, got.Count);
+            for (var r = 0; r < want.Ids.Length; r++)
+            {
+                Assert.Equal(want.Row(r).ToArray(), got[want.Ids[r]]);
+            }
+        }
     }
 
     [Fact]

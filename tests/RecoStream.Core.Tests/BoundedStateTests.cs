@@ -73,6 +73,39 @@ public class BoundedStateTests
     }
 
     [Fact]
+    public void InteractionHistory_SnapshotChanges_ReadLater_GivesEachUsersItemsAsTheyWereWhenTaken()
+    {
+        var history = new InteractionHistory(maxPerUser: 4);
+        for (var n = 0; n < 30; n++)
+        {
+            history.Record("u" + (n % 5), n);
+        }
+
+        var first = history.SnapshotChanges();
+        // Items seen again change nothing; new ones push the oldest out of the ring; a dropped user is only a removal.
+        history.Record("u1", 26);
+        history.Record("u1", 100);
+        history.Record("u2", 101);
+        history.Record("u2", 102);
+        history.Record("new", 7);
+        Assert.Equal([11, 16, 21, 26], first.Users.Single(e => e.User == "u1").Items);
+        Assert.Equal([12, 17, 22, 27], first.Users.Single(e => e.User == "u2").Items);
+        Assert.Equal([10, 15, 20, 25], first.Users.Single(e => e.User == "u0").Items);
+
+        // Taken again before the first was released: the first is copied then, and both read as taken.
+        var second = history.SnapshotChanges();
+        history.Record("u2", 103);
+        Assert.Equal([11, 16, 21, 26], first.Users.Single(e => e.User == "u1").Items);
+        Assert.Equal(["new", "u1", "u2"], second.Users.Select(e => e.User).Order());
+        Assert.Equal([16, 21, 26, 100], second.Users.Single(e => e.User == "u1").Items);
+        Assert.Equal([22, 27, 101, 102], second.Users.Single(e => e.User == "u2").Items);
+        second.Release!();
+        history.Record("u2", 104);
+        var third = history.SnapshotChanges();
+        Assert.Equal([101, 102, 103, 104], Assert.Single(third.Users).Items);
+    }
+
+    [Fact]
     public void FeatureExtractor_BeyondBehaviourMaxKeys_DropsTheStalestStatistics()
     {
         var clock = new EventClock(0);

@@ -379,27 +379,60 @@ public sealed class RowTableTests : IDisposable
     }
 
     [Fact]
-    public void ACheckpointOfRowsReadInPlace_ReadsBackAsACopiedOne()
+    public void ACheckpointWrittenAfterLearningWentOn_ReadsBackAsTheStateWasWhenItWasTaken()
     {
+        // The worker writes a checkpoint in the background while the pipeline learns: the rows and recent items the
+        // snapshot holds are read from the state, each copied aside before the pipeline changes it.
         var state = MfState();
+        var stateThen = MfState();
+        Learn(state, Ratings(5000, 1000, seed: 3));
+        Learn(stateThen, Ratings(5000, 1000, seed: 3));
         using (var store = CheckpointStore.Open(_path, syncWrites: false))
         {
-            Learn(state, Ratings(5000, 1000, seed: 3));
-            store.Write(state.SnapshotChangesInPlace(), 1);
-            Learn(state, Ratings(500, 1000, seed: 4, start: 5000));
-            store.Write(state.SnapshotChangesInPlace(), 2);
+            var first = state.SnapshotChanges();
+            // The same users and items change, and new ones grow the tables, before the snapshot is written.
+            Learn(state, Ratings(5000, 3000, seed: 4, start: 5000));
+            store.Write(first, 1);
+            first.Release();
         }
 
         var restored = Restored(MfState());
 
-        Assert.Equal(Probe(state), Probe(restored));
-        AssertSameHistory(state, restored, 1000);
+        Assert.Equal(Probe(stateThen), Probe(restored));
+        Assert.NotEqual(Probe(state), Probe(restored));
+        AssertSameHistory(stateThen, restored, 1000);
+        Assert.NotEqual(state.History.SeenItems("u1").Length, stateThen.History.SeenItems("u1").Length);
     }
 
     [Fact]
-    public void AnInPlaceCheckpointWhoseWriteFailed_AndWasPacked_IsWrittenLaterAsTheStateWasThen()
+    public void ACheckpointTakenAgainBeforeTheLastWasWritten_WritesBothAsTheStateWasWhenEachWasTaken()
     {
-        // What the worker's checkpointer does when a durable write fails: copy the rows, keep the copy, write it later.
+        var state = MfState();
+        var stateThen = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            Learn(state, Ratings(5000, 1000, seed: 7));
+            var first = state.SnapshotChanges();
+            Learn(state, Ratings(500, 1000, seed: 8, start: 5000));
+            var second = state.SnapshotChanges(); // the first is not released: its rows are copied now
+            Learn(state, Ratings(5000, 1000, seed: 9, start: 5500));
+            store.Write(first, 1);
+            store.Write(second, 2);
+        }
+
+        Learn(stateThen, Ratings(5000, 1000, seed: 7));
+        Learn(stateThen, Ratings(500, 1000, seed: 8, start: 5000));
+        var restored = Restored(MfState());
+
+        Assert.Equal(Probe(stateThen), Probe(restored));
+        AssertSameHistory(stateThen, restored, 1000);
+    }
+
+    [Fact]
+    public void ACheckpointWhoseWriteFailed_IsWrittenLaterAsTheStateWasThen()
+    {
+        // What the worker's checkpointer does when a write fails: keep the snapshot and write it later, while the rows
+        // it reads change in between.
         var state = MfState();
         Learn(state, Ratings(5000, 1000, seed: 5));
         var then = Probe(state);
@@ -407,14 +440,14 @@ public sealed class RowTableTests : IDisposable
         Learn(stateThen, Ratings(5000, 1000, seed: 5));
         using (var store = CheckpointStore.Open(_path, syncWrites: false))
         {
-            var snapshot = state.SnapshotChangesInPlace();
+            var snapshot = state.SnapshotChanges();
             var generation = store.ReserveGeneration();
             store.BeforeCommit = () => throw new IOException("disk full");
-            Assert.Throws<IOException>(() => store.Write(snapshot, 1, generation));
-            snapshot.PackRows();
+            Assert.Throws<IOException>(() => { store.Write(snapshot, 1, generation); });
             Learn(state, Ratings(5000, 1000, seed: 6, start: 5000)); // the same users' rows and recent items change
             store.BeforeCommit = null;
             store.Write(snapshot, 2, generation);
+            snapshot.Release();
         }
 
         var restored = Restored(MfState());

@@ -62,12 +62,11 @@ public interface IOnlineLearner
 
     /// <summary>
     /// A copy for the next checkpoint: like <see cref="Snapshot"/>, except that keyed row tables hold only the rows changed
-    /// since the previous call (the store keeps the others). Learners without row tables copy everything.
-    /// With <paramref name="inPlace"/> the rows are not copied: each is read from the table when the snapshot's
-    /// <see cref="RowSet.Row"/> is called, so the learner must not change until the snapshot is written (or
-    /// <see cref="RowSet.Packed"/>).
+    /// since the previous call (the store keeps the others). Learners without row tables copy everything. The changed
+    /// rows are not copied: each is read from the table (or from a copy made when the row changed since) when the
+    /// snapshot's <see cref="RowSet.Row"/> is called; call each set's <see cref="RowSet.Release"/> once it is written.
     /// </summary>
-    LearnerSnapshot SnapshotChanges(bool inPlace = false) => Snapshot();
+    LearnerSnapshot SnapshotChanges() => Snapshot();
 
     /// <summary>The learner's keyed tables (none for learners over hashed features).</summary>
     IReadOnlyList<RowTableStatistics> RowTables => [];

@@ -162,7 +162,7 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner, ICatalogRanker
     public LearnerSnapshot Snapshot() => Copy(changesOnly: false);
 
     /// <inheritdoc />
-    public LearnerSnapshot SnapshotChanges(bool inPlace = false) => Copy(changesOnly: true, inPlace);
+    public LearnerSnapshot SnapshotChanges() => Copy(changesOnly: true);
 
     /// <inheritdoc />
     public void AttachRowStore(IRowStore store)
@@ -174,10 +174,10 @@ public sealed class ImplicitMatrixFactorization : IOnlineLearner, ICatalogRanker
     /// <inheritdoc />
     public IReadOnlyList<RowTableStatistics> RowTables => [_users.Statistics, _items.Statistics];
 
-    private LearnerSnapshot Copy(bool changesOnly, bool inPlace = false)
+    private LearnerSnapshot Copy(bool changesOnly)
     {
         var snapshot = new LearnerSnapshot(KindName, SnapshotVersion);
-        FactorTable.WritePair(snapshot, _users, _items, changesOnly, inPlace);
+        FactorTable.WritePair(snapshot, _users, _items, changesOnly);
         return snapshot;
     }
 

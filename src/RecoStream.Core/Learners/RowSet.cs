@@ -18,16 +18,16 @@ namespace RecoStream.Core.Learners;
 public sealed record RowSet(int Width, string[] Ids, float[] Values, long[] LastActiveMs, string[] Removed, long Total, bool ChangesOnly, bool InStore = false)
 {
     /// <summary>
-    /// Hands <see cref="Values"/> back to the table that packed it, for its next copy (a buffer already in memory copies
-    /// much faster than fresh pages); call once the set is written and no longer read. <see cref="Values"/> may then be
-    /// longer than the rows it holds.
+    /// Tells the table that the set is written and no longer read (a set with a <see cref="Source"/> reads rows from the
+    /// table until then); call once.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Action? Release { get; init; }
 
     /// <summary>
     /// Packs a row from its table when called, for a set whose <see cref="Values"/> were not copied (empty): each call
-    /// overwrites the span the previous one returned, and the table must not change until the set is written.
+    /// overwrites the span the previous one returned. It reads the row as it was when the set was taken (the table copies
+    /// a row aside before changing it) until <see cref="Release"/>. One thread reads at a time.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Func<int, ReadOnlySpan<float>>? Source { get; init; }

@@ -124,7 +124,7 @@ public sealed class WindowedBatchLearner : IOnlineLearner, ILabelledLearner, ICa
     public LearnerSnapshot Snapshot() => WithWindow(_inner.Snapshot());
 
     /// <inheritdoc />
-    public LearnerSnapshot SnapshotChanges(bool inPlace = false) => WithWindow(_inner.SnapshotChanges(inPlace));
+    public LearnerSnapshot SnapshotChanges() => WithWindow(_inner.SnapshotChanges());
 
     /// <inheritdoc />
     public void AttachRowStore(IRowStore store) => _inner.AttachRowStore(store);

@@ -19,49 +19,14 @@ public sealed record HistorySnapshot(IReadOnlyList<UserHistoryEntry> Users, bool
     /// the next snapshot of changes holds every user, so the store gets every user's row.
     /// </summary>
     public bool WriteAllNext { get; init; }
+
+    /// <summary>
+    /// Called once the snapshot is written and no longer read: a snapshot of changes reads the users' items from the
+    /// history (<see cref="InteractionHistory.SnapshotChanges"/>) until then.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Action? Release { get; init; }
 }
 
 /// <summary>One user's items, oldest first.</summary>
 public sealed record UserHistoryEntry(string User, int[] Items);
-
-/// <summary>
-/// The changed users of a snapshot taken in place (<see cref="InteractionHistory.SnapshotChanges"/>): each entry reads the
-/// user's items from the history when it is read, so the history must not change until the snapshot is written, or
-/// until <see cref="Pack"/> has copied them all.
-/// </summary>
-internal sealed class HistoryInPlace : IReadOnlyList<UserHistoryEntry>
-{
-    private readonly string[] _users;
-    private Func<string, int[]>? _read;
-    private UserHistoryEntry[]? _packed;
-
-    internal HistoryInPlace(string[] users, Func<string, int[]> read)
-    {
-        _users = users;
-        _read = read;
-    }
-
-    public int Count => _users.Length;
-
-    public UserHistoryEntry this[int index] => _packed is { } packed ? packed[index] : new UserHistoryEntry(_users[index], _read!(_users[index]));
-
-    /// <summary>Copies every user's items now, so that the snapshot stays valid while the history changes.</summary>
-    public void Pack()
-    {
-        if (_packed is null)
-        {
-            _packed = [.. this];
-            _read = null;
-        }
-    }
-
-    public IEnumerator<UserHistoryEntry> GetEnumerator()
-    {
-        for (var i = 0; i < _users.Length; i++)
-        {
-            yield return this[i];
-        }
-    }
-
-    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-}

@@ -13,6 +13,7 @@ public sealed class InteractionHistory
     private readonly Dictionary<string, UserItems> _users = new(StringComparer.Ordinal);
     private readonly List<string> _changed = [];
     private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+    private HistoryCopy? _copy;
     private long _clock;
 
     /// <param name="maxPerUser">Most recent distinct items kept per user.</param>
@@ -46,6 +47,11 @@ public sealed class InteractionHistory
         }
 
         items.Touched = ++_clock;
+        if (items.Pending && !items.Contains(itemIndex))
+        {
+            KeepForCopy(items);
+        }
+
         if (items.Add(itemIndex, _maxPerUser))
         {
             MarkChanged(user, items);
@@ -108,42 +114,150 @@ public sealed class InteractionHistory
     }
 
     /// <summary>
-    /// A copy for the next checkpoint: only the users whose items changed since the previous call, and the users dropped
-    /// since, so a checkpoint costs what changed, not the whole history. With <paramref name="inPlace"/>, each user's
-    /// items are copied only when the snapshot is read (for a checkpoint written before the history changes again, as a
-    /// durable one is: a million changed users' copies took about 40 MB), unless <see cref="HistoryInPlace.Pack"/> copies
-    /// them all first.
+    /// The next checkpoint's part: only the users whose items changed since the previous call, and the users dropped
+    /// since, so a checkpoint costs what changed, not the whole history. The items are not copied: each user's are read
+    /// when the snapshot is, or from a copy made when the user's items changed since (copy on write); a million changed
+    /// users' copies took about 40 MB, which lived as long as the checkpoint's write. Call
+    /// <see cref="HistorySnapshot.Release"/> once the snapshot is written.
     /// </summary>
-    public HistorySnapshot SnapshotChanges(bool inPlace = false)
+    public HistorySnapshot SnapshotChanges()
     {
-        var changed = new List<string>(inPlace ? _changed.Count : 0);
-        var copies = new List<UserHistoryEntry>(inPlace ? 0 : _changed.Count);
+        // A snapshot of changes never released (taken but not written) gets its items copied now.
+        _copy?.Detach();
+        var users = new List<string>(_changed.Count);
+        var changed = new List<UserItems>(_changed.Count);
         foreach (var user in _changed)
         {
             if (_users.TryGetValue(user, out var items) && items.Changed)
             {
                 items.Changed = false;
-                if (inPlace)
-                {
-                    changed.Add(user);
-                }
-                else
-                {
-                    copies.Add(new UserHistoryEntry(user, items.Copy()));
-                }
+                items.Pending = true;
+                users.Add(user);
+                changed.Add(items);
             }
         }
 
         _changed.Clear();
         string[] removed = [.. _removed];
         _removed.Clear();
-        IReadOnlyList<UserHistoryEntry> users = inPlace ? new HistoryInPlace([.. changed], user => _users[user].Copy()) : copies;
-        return new HistorySnapshot(users, ChangesOnly: true, removed, _users.Count);
+        var copy = new HistoryCopy(this, [.. users], [.. changed]);
+        Volatile.Write(ref _copy, copy);
+        return new HistorySnapshot(copy, ChangesOnly: true, removed, _users.Count) { Release = copy.Release };
+    }
+
+    private void KeepForCopy(UserItems items)
+    {
+        if (Volatile.Read(ref _copy) is { } copy)
+        {
+            copy.Keep(items);
+        }
+        else
+        {
+            items.Pending = false;
+        }
+    }
+
+    /// <summary>
+    /// The changed users of a snapshot of changes, read by the thread that writes the checkpoint while the pipeline goes
+    /// on: a user's items are read from the history while marked pending; the pipeline copies them aside (and clears the
+    /// mark) under the same lock before it changes them. Released once written.
+    /// </summary>
+    private sealed class HistoryCopy(InteractionHistory history, string[] users, UserItems[] items) : IReadOnlyList<UserHistoryEntry>
+    {
+        private readonly Lock _gate = new();
+        private Dictionary<UserItems, int[]>? _kept;
+        private UserHistoryEntry[]? _entries;
+        private bool _done;
+
+        public int Count => users.Length;
+
+        public UserHistoryEntry this[int index]
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return Read(index);
+                }
+            }
+        }
+
+        private UserHistoryEntry Read(int index)
+        {
+            if (_entries is not null)
+            {
+                return _entries[index];
+            }
+
+            var user = items[index];
+            return new UserHistoryEntry(users[index], _kept is not null && _kept.TryGetValue(user, out var kept) ? kept : user.Copy());
+        }
+
+        /// <summary>On the pipeline, before a user's items change: copies them if still pending.</summary>
+        public void Keep(UserItems user)
+        {
+            lock (_gate)
+            {
+                if (user.Pending)
+                {
+                    (_kept ??= new(ReferenceEqualityComparer.Instance)).Add(user, user.Copy());
+                    user.Pending = false;
+                }
+            }
+        }
+
+        /// <summary>On the pipeline, when a newer snapshot of changes is taken before this one was released: copies every user's items.</summary>
+        public void Detach()
+        {
+            lock (_gate)
+            {
+                if (!_done)
+                {
+                    _entries = [.. Enumerable.Range(0, users.Length).Select(Read)];
+                    Finish();
+                }
+            }
+        }
+
+        /// <summary>Once the snapshot is written: the items are no longer read.</summary>
+        public void Release()
+        {
+            lock (_gate)
+            {
+                if (!_done)
+                {
+                    Finish();
+                }
+            }
+        }
+
+        private void Finish()
+        {
+            foreach (var user in items)
+            {
+                user.Pending = false;
+            }
+
+            _kept = null;
+            _done = true;
+            Interlocked.CompareExchange(ref history._copy, null, this);
+        }
+
+        public IEnumerator<UserHistoryEntry> GetEnumerator()
+        {
+            for (var i = 0; i < users.Length; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>Replaces the contents with a checkpoint's.</summary>
     public void Restore(HistorySnapshot snapshot)
     {
+        _copy?.Detach();
         _users.Clear();
         _changed.Clear();
         _removed.Clear();
@@ -185,6 +299,9 @@ public sealed class InteractionHistory
 
         /// <summary>The items changed since the last snapshot of changes.</summary>
         public bool Changed { get; set; }
+
+        /// <summary>The items are in the unwritten snapshot of changes, read from here (not copied aside yet).</summary>
+        public bool Pending { get; set; }
 
         public int Count => _count;
 

@@ -17,19 +17,15 @@ public sealed record ModelSnapshot(
     SourcePosition? Position = null)
 {
     /// <summary>
-    /// Copies the learners' rows and the users' items that a snapshot taken in place
-    /// (<see cref="ModelState.SnapshotChangesInPlace"/>) would read from the tables and the history, so that it stays valid
-    /// while the state changes (a checkpoint to be written later).
+    /// Once the snapshot is written and no longer read: a snapshot of changes reads the learners' changed rows and the
+    /// users' changed items from the state until then (<see cref="ModelState.SnapshotChanges"/>).
     /// </summary>
-    public void PackRows()
+    public void Release()
     {
-        (History.Users as HistoryInPlace)?.Pack();
-        foreach (var learner in Learners)
+        History.Release?.Invoke();
+        foreach (var rows in Learners.SelectMany(l => l.State.Rows.Values))
         {
-            foreach (var table in learner.State.Rows.Keys.ToArray())
-            {
-                learner.State.Rows[table] = learner.State.Rows[table].Packed();
-            }
+            rows.Release?.Invoke();
         }
     }
 }

@@ -115,25 +115,19 @@ public sealed class ModelState
     /// <summary>
     /// A copy for the next checkpoint: as <see cref="Snapshot"/>, but the learners' keyed row tables, the interaction
     /// history and the behaviour statistics hold only the rows, users and items changed since the previous call; the store
-    /// already has the others.
+    /// already has the others. The changed rows and items are not copied but read when the snapshot is written, from the
+    /// state or from copies made when they changed since (copy on write); call <see cref="ModelSnapshot.Release"/> then.
     /// </summary>
     public ModelSnapshot SnapshotChanges() => Copy(changesOnly: true);
 
-    /// <summary>
-    /// <see cref="SnapshotChanges()"/> without copying the learners' changed rows and the users' changed items: they are read
-    /// from the tables and the history when the snapshot is written, so nothing may change the state until then (see
-    /// <see cref="ModelSnapshot.PackRows"/>).
-    /// </summary>
-    public ModelSnapshot SnapshotChangesInPlace() => Copy(changesOnly: true, inPlace: true);
-
-    private ModelSnapshot Copy(bool changesOnly, bool inPlace = false) => new(
+    private ModelSnapshot Copy(bool changesOnly) => new(
         LinesConsumed,
         EventsApplied,
         Normalizer.Snapshot(),
         changesOnly ? Preprocessing.SnapshotChanges() : Preprocessing.Snapshot(),
-        [.. _learners.Select(l => new LearnerEntry(l.Name, changesOnly ? l.Learner.SnapshotChanges(inPlace) : l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
+        [.. _learners.Select(l => new LearnerEntry(l.Name, changesOnly ? l.Learner.SnapshotChanges() : l.Learner.Snapshot(), l.Evaluator.Snapshot()))],
         Catalog.Snapshot(),
-        changesOnly ? History.SnapshotChanges(inPlace) : History.Snapshot(),
+        changesOnly ? History.SnapshotChanges() : History.Snapshot(),
         Position is null ? null : Position with { Line = PositionLine });
 
     /// <summary>

@@ -46,26 +46,17 @@ internal sealed partial class Checkpointer
         AwaitInFlight();
         WriteUnwritten();
         var start = _time.GetTimestamp();
-        // A durable checkpoint is written before the pipeline goes on, so its changed rows need no copy: they are read
-        // from the tables as they are written (a million changed rows are about 270 MB at rank 32).
-        var snapshot = durable ? _state.SnapshotChangesInPlace() : _state.SnapshotChanges();
+        // The changed rows are not copied: the write reads them from the tables, and the pipeline copies a row aside only
+        // when it changes one the write has not released yet (a million changed rows are about 270 MB at rank 32).
+        var snapshot = _state.SnapshotChanges();
         var generation = _store.ReserveGeneration();
         var pause = _time.GetElapsedTime(start);
         _metrics.CheckpointPause.Observe(pause.TotalSeconds);
         _unwritten.Enqueue(new Copy(snapshot, generation, trigger, start, pause));
         if (durable)
         {
-            try
-            {
-                WriteUnwritten();
-            }
-            catch
-            {
-                // Kept to be written later, after the state has moved on: its rows are copied now.
-                snapshot.PackRows();
-                throw;
-            }
-
+            // A failed copy is kept to be written later: until then its rows are copied aside before they change.
+            WriteUnwritten();
             return;
         }
 
@@ -108,10 +99,7 @@ internal sealed partial class Checkpointer
         {
             WriteCopy(copy);
             _unwritten.Dequeue();
-            foreach (var rows in copy.Snapshot.Learners.SelectMany(l => l.State.Rows.Values))
-            {
-                rows.Release?.Invoke();
-            }
+            copy.Snapshot.Release();
         }
     }
 
