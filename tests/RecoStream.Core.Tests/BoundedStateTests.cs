@@ -105,6 +105,80 @@ public class BoundedStateTests
         Assert.Equal([101, 102, 103, 104], Assert.Single(third.Users).Items);
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(5, 0)]
+    [InlineData(8, 0)]
+    [InlineData(5, 40)]
+    [InlineData(13, 25)]
+    public void InteractionHistory_KeepsEachUsersMostRecentDistinctItems_AsAListPerUserWould(int maxPerUser, int maxUsers)
+    {
+        // Users' items move between block sizes, rings wrap at the limit, and dropped users' blocks are reused by others:
+        // every user's items must still be what a plain list per user holds.
+        var history = new InteractionHistory(maxPerUser, maxUsers);
+        var expected = new Dictionary<string, List<int>>();
+        var rng = new Random(maxPerUser * 100 + maxUsers);
+        var dropped = 0L;
+        HistorySnapshot? unwritten = null;
+        Dictionary<string, int[]>? then = null;
+        for (var n = 0; n < 20_000; n++)
+        {
+            var user = "u" + rng.Next(60);
+            var item = rng.Next(3 * maxPerUser + 2);
+            history.Record(user, item);
+            if (history.UsersDropped != dropped)
+            {
+                // A new user pushed the history past maxUsers: the least recently active users went.
+                dropped = history.UsersDropped;
+                foreach (var gone in expected.Keys.Where(u => !history.TryGetItems(u, out _)).ToList())
+                {
+                    expected.Remove(gone);
+                }
+            }
+
+            var items = expected.TryGetValue(user, out var list) ? list : expected[user] = [];
+            if (!items.Contains(item))
+            {
+                items.Add(item);
+                if (items.Count > maxPerUser)
+                {
+                    items.RemoveAt(0);
+                }
+            }
+
+            if (n % 97 == 0)
+            {
+                // The last snapshot of changes, read only now (after 97 more events, drops and reused blocks among
+                // them), holds each changed user's items as they were when it was taken.
+                if (unwritten is not null)
+                {
+                    Assert.All(unwritten.Users, e => Assert.Equal(then![e.User], e.Items));
+                    unwritten.Release!();
+                }
+
+                unwritten = history.SnapshotChanges();
+                then = expected.ToDictionary(e => e.Key, e => e.Value.ToArray());
+            }
+        }
+
+        Assert.Equal(maxUsers > 0, dropped > 0);
+        Assert.Equal(expected.Count, history.UserCount);
+        var snapshot = history.Snapshot().Users.ToDictionary(e => e.User, e => e.Items);
+        foreach (var (user, items) in expected)
+        {
+            Assert.Equal(items, snapshot[user]); // oldest first
+            Assert.Equal(items.Order(), history.SeenItems(user).ToArray().Order());
+            Assert.True(history.TryGetItems(user, out var set));
+            Assert.Equal(items.Order(), set.Order());
+            Assert.All(items, item => Assert.Contains(item, set));
+        }
+
+        // Restored into a new history, the same users hold the same items.
+        var restored = new InteractionHistory(maxPerUser, maxUsers);
+        restored.Restore(history.Snapshot());
+        Assert.Equal(snapshot, restored.Snapshot().Users.ToDictionary(e => e.User, e => e.Items));
+    }
+
     [Fact]
     public void FeatureExtractor_BeyondBehaviourMaxKeys_DropsTheStalestStatistics()
     {

@@ -77,6 +77,8 @@ public sealed class WorkerReplayTests : IDisposable
         Assert.True(summary.GetProperty("allocated_mib").GetDouble() > 0);
         Assert.True(summary.GetProperty("gc_collections").GetInt32() >= 0);
         Assert.True(summary.GetProperty("gc_pause_ms").GetDouble() >= 0);
+        // The model is still held when the live heap is measured: 5,000 ratings make rows for all four learners.
+        Assert.InRange(summary.GetProperty("live_heap_mib").GetDouble(), 1.0, summary.GetProperty("peak_rss_mib").GetDouble());
     }
 
     [Fact]

@@ -6,13 +6,43 @@ namespace RecoStream.Core.Ranking;
 /// The items each user has interacted with, so recommendations can exclude them. Per user it keeps at most
 /// the most recent <c>maxPerUser</c> distinct items (older ones age out), which bounds memory per user.
 /// </summary>
+/// <remarks>
+/// No object per user: a user is a slot in a few arrays (id, last activity, where the items are, how many), and the
+/// items live in shared arrays of blocks, one array per block size (2, 4, 8, ... up to <c>maxPerUser</c>). A user's block
+/// holds a ring of its most recent distinct items; when it fills below the limit the items move to a block twice as large
+/// and the old block is reused. A user with two items costs about 60 bytes with its dictionary entry, where an object
+/// with its own array cost about 110. Membership is a vectorized scan of the block, which at the thousand items of the
+/// default limit costs about what a hash set's lookup does.
+/// </remarks>
 public sealed class InteractionHistory
 {
     private readonly int _maxPerUser;
     private readonly int _maxUsers;
-    private readonly Dictionary<string, UserItems> _users = new(StringComparer.Ordinal);
-    private readonly List<string> _changed = [];
+    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
+    private readonly List<int> _changed = [];
     private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+    private readonly Stack<int> _freeSlots = new();
+
+    // Block sizes by class (2, 4, ... then maxPerUser), and per class the array of its blocks, how much of it is used,
+    // and the blocks given back.
+    private readonly int[] _blockSizes;
+    private readonly int[][] _blocks;
+    private readonly int[] _blocksUsed;
+    private readonly Stack<int>[] _freeBlocks;
+
+    // Per slot (a user): its id (null when free), last activity (a sequence number of this process), its block's class and
+    // offset, how many items it holds, where the oldest is once the ring is full (before that, item 0), and its state.
+    private string?[] _users = new string?[16];
+    private long[] _touched = new long[16];
+    private byte[] _class = new byte[16];
+    private int[] _offset = new int[16];
+    private int[] _count = new int[16];
+    private int[] _oldest = new int[16];
+    private bool[] _changedFlag = new bool[16];
+
+    // Per slot: the user's items are in the unwritten snapshot of changes and not copied aside yet (see HistoryCopy).
+    private bool[] _pending = new bool[16];
+    private int _slotCount;
     private HistoryCopy? _copy;
     private long _clock;
 
@@ -27,68 +57,61 @@ public sealed class InteractionHistory
         ArgumentOutOfRangeException.ThrowIfNegative(maxUsers);
         _maxPerUser = maxPerUser;
         _maxUsers = maxUsers;
+        var sizes = new List<int> { Math.Min(2, maxPerUser) };
+        while (sizes[^1] < maxPerUser)
+        {
+            sizes.Add((int)Math.Min(maxPerUser, 2L * sizes[^1]));
+        }
+
+        _blockSizes = [.. sizes];
+        _blocks = [.. sizes.Select(_ => Array.Empty<int>())];
+        _blocksUsed = new int[sizes.Count];
+        _freeBlocks = [.. sizes.Select(_ => new Stack<int>())];
     }
 
     /// <summary>Users whose items were dropped to stay within the user limit.</summary>
     public long UsersDropped { get; private set; }
 
     /// <summary>How many users are known.</summary>
-    public int UserCount => _users.Count;
+    public int UserCount => _slots.Count;
 
     /// <summary>Records that a user interacted with the item at <paramref name="itemIndex"/>.</summary>
     public void Record(string user, int itemIndex)
     {
-        if (!_users.TryGetValue(user, out var items))
+        if (!_slots.TryGetValue(user, out var slot))
         {
-            items = new UserItems { Touched = ++_clock };
-            _users.Add(user, items);
+            slot = NewSlot(user);
             _removed.Remove(user);
             TrimUsers();
         }
 
-        items.Touched = ++_clock;
-        if (items.Pending && !items.Contains(itemIndex))
-        {
-            KeepForCopy(items);
-        }
-
-        if (items.Add(itemIndex, _maxPerUser))
-        {
-            MarkChanged(user, items);
-        }
-    }
-
-    private void MarkChanged(string user, UserItems items)
-    {
-        if (!items.Changed)
-        {
-            items.Changed = true;
-            _changed.Add(user);
-        }
-    }
-
-    private void TrimUsers()
-    {
-        if (_maxUsers <= 0 || _users.Count <= _maxUsers)
+        _touched[slot] = ++_clock;
+        if (Items(slot).Contains(itemIndex))
         {
             return;
         }
 
-        UsersDropped += OldestEntries.Trim(_users, _maxUsers, u => u.Touched, (user, _) => _removed.Add(user));
+        if (_pending[slot])
+        {
+            KeepForCopy(slot);
+        }
+
+        Add(slot, itemIndex);
+        MarkChanged(slot);
     }
 
     /// <summary>
     /// The items a user interacted with, each once, in no particular order (none for an unknown user); valid until the
     /// history changes. Unlike <see cref="TryGetItems"/>, reading them allocates nothing.
     /// </summary>
-    public ReadOnlySpan<int> SeenItems(string user) => _users.TryGetValue(user, out var found) ? found.Items : [];
+    public ReadOnlySpan<int> SeenItems(string user) => _slots.TryGetValue(user, out var slot) ? Items(slot) : [];
 
-    /// <summary>The items a known user interacted with; false for an unknown user.</summary>
+    /// <summary>The items a known user interacted with (valid until the history changes); false for an unknown user.</summary>
     public bool TryGetItems(string user, out IReadOnlySet<int> items)
     {
-        if (_users.TryGetValue(user, out var found))
+        if (_slots.TryGetValue(user, out var slot))
         {
-            items = found;
+            items = new ItemSet(_blocks[_class[slot]], _offset[slot], _count[slot]);
             return true;
         }
 
@@ -98,16 +121,13 @@ public sealed class InteractionHistory
 
     private static readonly IReadOnlySet<int> EmptySet = new HashSet<int>();
 
-    /// <summary>
-    /// A copy of every user's items, oldest first. A user's items are copied once after they change and the copy is
-    /// shared by later snapshots until they change again (copies are never modified).
-    /// </summary>
+    /// <summary>A copy of every user's items, oldest first.</summary>
     public HistorySnapshot Snapshot()
     {
-        var users = new List<UserHistoryEntry>(_users.Count);
-        foreach (var (user, items) in _users)
+        var users = new List<UserHistoryEntry>(_slots.Count);
+        foreach (var (user, slot) in _slots)
         {
-            users.Add(new UserHistoryEntry(user, items.Copy()));
+            users.Add(new UserHistoryEntry(user, Copy(slot)));
         }
 
         return new HistorySnapshot(users);
@@ -125,47 +145,214 @@ public sealed class InteractionHistory
         // A snapshot of changes never released (taken but not written) gets its items copied now.
         _copy?.Detach();
         var users = new List<string>(_changed.Count);
-        var changed = new List<UserItems>(_changed.Count);
-        foreach (var user in _changed)
+        var slots = new List<int>(_changed.Count);
+        foreach (var slot in _changed)
         {
-            if (_users.TryGetValue(user, out var items) && items.Changed)
+            if (_changedFlag[slot])
             {
-                items.Changed = false;
-                items.Pending = true;
-                users.Add(user);
-                changed.Add(items);
+                _changedFlag[slot] = false;
+                _pending[slot] = true;
+                users.Add(_users[slot]!);
+                slots.Add(slot);
             }
         }
 
         _changed.Clear();
         string[] removed = [.. _removed];
         _removed.Clear();
-        var copy = new HistoryCopy(this, [.. users], [.. changed]);
+        var copy = new HistoryCopy(this, [.. users], [.. slots]);
         Volatile.Write(ref _copy, copy);
-        return new HistorySnapshot(copy, ChangesOnly: true, removed, _users.Count) { Release = copy.Release };
+        return new HistorySnapshot(copy, ChangesOnly: true, removed, _slots.Count) { Release = copy.Release };
     }
 
-    private void KeepForCopy(UserItems items)
+    /// <summary>Replaces the contents with a checkpoint's.</summary>
+    public void Restore(HistorySnapshot snapshot)
+    {
+        _copy?.Detach();
+        _slots.Clear();
+        _changed.Clear();
+        _removed.Clear();
+        _freeSlots.Clear();
+        Array.Clear(_users);
+        Array.Clear(_changedFlag);
+        Array.Clear(_pending);
+        _slotCount = 0;
+        for (var c = 0; c < _blockSizes.Length; c++)
+        {
+            _blocks[c] = [];
+            _blocksUsed[c] = 0;
+            _freeBlocks[c].Clear();
+        }
+
+        foreach (var entry in snapshot.Users)
+        {
+            var slot = NewSlot(entry.User);
+            foreach (var index in entry.Items)
+            {
+                if (!Items(slot).Contains(index))
+                {
+                    Add(slot, index);
+                }
+            }
+
+            _touched[slot] = ++_clock;
+            if (snapshot.WriteAllNext)
+            {
+                MarkChanged(slot);
+            }
+        }
+
+        TrimUsers();
+    }
+
+    /// <summary>The items of a slot in ring order (each once).</summary>
+    private Span<int> Items(int slot) => _blocks[_class[slot]].AsSpan(_offset[slot], _count[slot]);
+
+    /// <summary>The items of a slot, oldest first.</summary>
+    private int[] Copy(int slot)
+    {
+        var items = Items(slot);
+        var oldest = _oldest[slot];
+        var copy = new int[items.Length];
+        items[oldest..].CopyTo(copy);
+        items[..oldest].CopyTo(copy.AsSpan(items.Length - oldest));
+        return copy;
+    }
+
+    /// <summary>Adds an item the user does not have (the oldest goes beyond the limit).</summary>
+    private void Add(int slot, int itemIndex)
+    {
+        var count = _count[slot];
+        if (count == _maxPerUser)
+        {
+            // Full: the ring's oldest item is replaced (the block is of the last class, sized to the limit).
+            ref var oldest = ref _oldest[slot];
+            _blocks[_class[slot]][_offset[slot] + oldest] = itemIndex;
+            oldest = (oldest + 1) % count;
+            return;
+        }
+
+        var size = _blockSizes[_class[slot]];
+        if (count == size)
+        {
+            // Full below the limit (so never wrapped): the items move to a block of the next class.
+            var grown = (byte)(_class[slot] + 1);
+            var offset = AllocateBlock(grown);
+            Items(slot).CopyTo(_blocks[grown].AsSpan(offset, count));
+            FreeBlock(_class[slot], _offset[slot]);
+            _class[slot] = grown;
+            _offset[slot] = offset;
+        }
+
+        _blocks[_class[slot]][_offset[slot] + count] = itemIndex;
+        _count[slot] = count + 1;
+    }
+
+    private int AllocateBlock(int blockClass)
+    {
+        if (_freeBlocks[blockClass].TryPop(out var offset))
+        {
+            return offset;
+        }
+
+        var size = _blockSizes[blockClass];
+        offset = _blocksUsed[blockClass];
+        ref var blocks = ref _blocks[blockClass];
+        if (offset + size > blocks.Length)
+        {
+            Array.Resize(ref blocks, Math.Max(64 * size, 2 * blocks.Length));
+        }
+
+        _blocksUsed[blockClass] = offset + size;
+        return offset;
+    }
+
+    private void FreeBlock(int blockClass, int offset) => _freeBlocks[blockClass].Push(offset);
+
+    private int NewSlot(string user)
+    {
+        if (!_freeSlots.TryPop(out var slot))
+        {
+            slot = _slotCount++;
+            if (slot == _users.Length)
+            {
+                var capacity = 2 * _users.Length;
+                Array.Resize(ref _users, capacity);
+                Array.Resize(ref _touched, capacity);
+                Array.Resize(ref _class, capacity);
+                Array.Resize(ref _offset, capacity);
+                Array.Resize(ref _count, capacity);
+                Array.Resize(ref _oldest, capacity);
+                Array.Resize(ref _changedFlag, capacity);
+                Array.Resize(ref _pending, capacity);
+            }
+        }
+
+        _slots.Add(user, slot);
+        _users[slot] = user;
+        _touched[slot] = ++_clock;
+        _class[slot] = 0;
+        _offset[slot] = AllocateBlock(0);
+        _count[slot] = 0;
+        _oldest[slot] = 0;
+        _changedFlag[slot] = false;
+        return slot;
+    }
+
+    private void MarkChanged(int slot)
+    {
+        if (!_changedFlag[slot])
+        {
+            _changedFlag[slot] = true;
+            _changed.Add(slot);
+        }
+    }
+
+    private void TrimUsers()
+    {
+        if (_maxUsers <= 0 || _slots.Count <= _maxUsers)
+        {
+            return;
+        }
+
+        UsersDropped += OldestEntries.Trim(_slots, _maxUsers, slot => _touched[slot], (user, slot) =>
+        {
+            if (_pending[slot])
+            {
+                // Its block is about to be reused: the unwritten snapshot gets a copy first.
+                KeepForCopy(slot);
+            }
+
+            FreeBlock(_class[slot], _offset[slot]);
+            _users[slot] = null;
+            _count[slot] = 0;
+            _changedFlag[slot] = false;
+            _freeSlots.Push(slot);
+            _removed.Add(user);
+        });
+    }
+
+    private void KeepForCopy(int slot)
     {
         if (Volatile.Read(ref _copy) is { } copy)
         {
-            copy.Keep(items);
+            copy.Keep(slot);
         }
         else
         {
-            items.Pending = false;
+            _pending[slot] = false;
         }
     }
 
     /// <summary>
     /// The changed users of a snapshot of changes, read by the thread that writes the checkpoint while the pipeline goes
     /// on: a user's items are read from the history while marked pending; the pipeline copies them aside (and clears the
-    /// mark) under the same lock before it changes them. Released once written.
+    /// mark) under the same lock before it changes them or reuses their block. Released once written.
     /// </summary>
-    private sealed class HistoryCopy(InteractionHistory history, string[] users, UserItems[] items) : IReadOnlyList<UserHistoryEntry>
+    private sealed class HistoryCopy(InteractionHistory history, string[] users, int[] slots) : IReadOnlyList<UserHistoryEntry>
     {
         private readonly Lock _gate = new();
-        private Dictionary<UserItems, int[]>? _kept;
+        private Dictionary<int, int[]>? _kept;
         private UserHistoryEntry[]? _entries;
         private bool _done;
 
@@ -189,19 +376,19 @@ public sealed class InteractionHistory
                 return _entries[index];
             }
 
-            var user = items[index];
-            return new UserHistoryEntry(users[index], _kept is not null && _kept.TryGetValue(user, out var kept) ? kept : user.Copy());
+            var slot = slots[index];
+            return new UserHistoryEntry(users[index], _kept is not null && _kept.TryGetValue(slot, out var kept) ? kept : history.Copy(slot));
         }
 
-        /// <summary>On the pipeline, before a user's items change: copies them if still pending.</summary>
-        public void Keep(UserItems user)
+        /// <summary>On the pipeline, before a user's items change or its block is reused: copies them if still pending.</summary>
+        public void Keep(int slot)
         {
             lock (_gate)
             {
-                if (user.Pending)
+                if (history._pending[slot])
                 {
-                    (_kept ??= new(ReferenceEqualityComparer.Instance)).Add(user, user.Copy());
-                    user.Pending = false;
+                    (_kept ??= []).Add(slot, history.Copy(slot));
+                    history._pending[slot] = false;
                 }
             }
         }
@@ -233,9 +420,12 @@ public sealed class InteractionHistory
 
         private void Finish()
         {
-            foreach (var user in items)
+            // The mark array may have been grown since: clear the marks where they are now (one left in an array copied
+            // before it was cleared only costs the pipeline a look at a released copy).
+            var pending = history._pending;
+            foreach (var slot in slots)
             {
-                user.Pending = false;
+                pending[slot] = false;
             }
 
             _kept = null;
@@ -254,103 +444,23 @@ public sealed class InteractionHistory
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    /// <summary>Replaces the contents with a checkpoint's.</summary>
-    public void Restore(HistorySnapshot snapshot)
-    {
-        _copy?.Detach();
-        _users.Clear();
-        _changed.Clear();
-        _removed.Clear();
-        foreach (var entry in snapshot.Users)
-        {
-            var items = new UserItems();
-            foreach (var index in entry.Items)
-            {
-                items.Add(index, _maxPerUser);
-            }
-
-            items.Touched = ++_clock;
-            _users.Add(entry.User, items);
-            if (snapshot.WriteAllNext)
-            {
-                MarkChanged(entry.User, items);
-            }
-        }
-
-        TrimUsers();
-    }
-
     /// <summary>
-    /// One user's items: the most recent distinct ones in a ring of at most <c>maxPerUser</c> entries, grown by
-    /// doubling (one small array per user, where a hash set and a queue took about 300 bytes for a user with two items).
-    /// Membership is a vectorized scan of the ring, which at the thousand items of the default limit costs about what a
-    /// hash set's lookup does and far less memory.
+    /// A user's items as a set, over the history's block (valid until the history changes). Membership is a vectorized
+    /// scan of the block.
     /// </summary>
-    private sealed class UserItems : IReadOnlySet<int>
+    private sealed class ItemSet(int[] blocks, int offset, int count) : IReadOnlySet<int>
     {
-        private int[] _items = new int[2];
-        private int _count;
+        private ReadOnlySpan<int> Items => blocks.AsSpan(offset, count);
 
-        // Where the oldest item is once the ring is full (before that, item 0).
-        private int _oldest;
+        public int Count => count;
 
-        /// <summary>When the user last interacted (a sequence number of this process; restore order after a restart).</summary>
-        public long Touched { get; set; }
-
-        /// <summary>The items changed since the last snapshot of changes.</summary>
-        public bool Changed { get; set; }
-
-        /// <summary>The items are in the unwritten snapshot of changes, read from here (not copied aside yet).</summary>
-        public bool Pending { get; set; }
-
-        public int Count => _count;
-
-        /// <summary>The items, oldest first.</summary>
-        public int[] Copy()
-        {
-            var copy = new int[_count];
-            var tail = _items.AsSpan(_oldest, _count - _oldest);
-            tail.CopyTo(copy);
-            _items.AsSpan(0, _oldest).CopyTo(copy.AsSpan(tail.Length));
-            return copy;
-        }
-
-        /// <summary>Adds an item (the oldest goes beyond <paramref name="max"/>); false when the user already has it.</summary>
-        public bool Add(int itemIndex, int max)
-        {
-            if (Contains(itemIndex))
-            {
-                return false;
-            }
-
-            if (_count < max)
-            {
-                if (_count == _items.Length)
-                {
-                    Array.Resize(ref _items, Math.Min(max, _items.Length * 2));
-                }
-
-                _items[_count++] = itemIndex;
-            }
-            else
-            {
-                _items[_oldest] = itemIndex;
-                _oldest = (_oldest + 1) % _count;
-            }
-
-            return true;
-        }
-
-        public bool Contains(int item) => _items.AsSpan(0, _count).Contains(item);
-
-        /// <summary>The items in ring order (each once).</summary>
-        public ReadOnlySpan<int> Items => _items.AsSpan(0, _count);
+        public bool Contains(int item) => Items.Contains(item);
 
         public IEnumerator<int> GetEnumerator()
         {
-            for (var i = 0; i < _count; i++)
+            for (var i = 0; i < count; i++)
             {
-                yield return _items[i];
+                yield return blocks[offset + i];
             }
         }
 
@@ -369,6 +479,6 @@ public sealed class InteractionHistory
 
         public bool SetEquals(IEnumerable<int> other) => AsHashSet().SetEquals(other);
 
-        private HashSet<int> AsHashSet() => [.. _items.AsSpan(0, _count)];
+        private HashSet<int> AsHashSet() => [.. Items];
     }
 }
