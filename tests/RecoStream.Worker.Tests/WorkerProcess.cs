@@ -60,7 +60,8 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
-    public static WorkerProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    /// <summary>Starts the worker with <paramref name="args"/>, <paramref name="environment"/> added and <paramref name="unset"/> removed.</summary>
+    public static WorkerProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, IEnumerable<string>? unset = null)
     {
         Assert.True(File.Exists(WorkerAssembly), $"worker not built at {WorkerAssembly}");
         var info = new ProcessStartInfo("dotnet")
@@ -81,6 +82,11 @@ internal sealed class WorkerProcess : IDisposable
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;
+        }
+
+        foreach (var key in unset ?? [])
+        {
+            info.Environment.Remove(key);
         }
 
         var process = Process.Start(info)!;

@@ -52,6 +52,12 @@ internal sealed partial class PipelineService : BackgroundService
     {
         // SIGTERM: stop taking lines; what is already queued is still applied before the final checkpoint.
         using var stopping = stoppingToken.Register(_queue.Close);
+        if (NativeHeap.Applied.Count > 0 && _logger.IsEnabled(LogLevel.Information))
+        {
+            var settings = NativeHeap.Describe();
+            LogNativeHeap(_logger, settings);
+        }
+
         var start = _time.GetTimestamp();
         var before = _state.Learners.Select(l => l.Evaluator.Snapshot()).ToArray();
 
@@ -140,4 +146,8 @@ internal sealed partial class PipelineService : BackgroundService
 
     [LoggerMessage(EventId = 501, Level = LogLevel.Critical, Message = "The pipeline failed; the worker stops without a final checkpoint")]
     private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Information,
+        Message = "C allocator set for RocksDB's memory: {Settings} (an environment variable of the same name overrides its setting)")]
+    private static partial void LogNativeHeap(ILogger logger, string settings);
 }
