@@ -27,7 +27,7 @@ internal sealed class FactorTable
     private readonly int _width;
     private readonly string _name;
     private readonly RowTableOptions _options;
-    private readonly Dictionary<string, int> _rows = new(StringComparer.Ordinal);
+    private readonly IdIndex _rows = new();
     private readonly Stack<int> _free = new();
     private readonly List<int> _changed = [];
     private readonly List<int> _lastCopy = [];
@@ -105,7 +105,7 @@ internal sealed class FactorTable
     /// <summary>The row of an id in memory, read from the store when it is there; false when the table has none.</summary>
     public bool TryGetRow(string id, out int row)
     {
-        if (_rows.TryGetValue(id, out row))
+        if (_rows.TryGetValue(id, _ids, out row))
         {
             _flags[row] |= Referenced;
             _hits++;
@@ -463,7 +463,7 @@ internal sealed class FactorTable
             throw new InvalidOperationException($"the {_name} rows live in the store beyond the hot set: only the changed rows can be copied");
         }
 
-        var slots = _rows.Values.Order().ToArray();
+        var slots = _rows.Slots().Order().ToArray();
         return Pack(slots, [], changesOnly: false);
     }
 
@@ -817,7 +817,7 @@ internal sealed class FactorTable
 
     private void Release(int slot, string id)
     {
-        _rows.Remove(id);
+        _rows.Remove(id, _ids);
         _ids[slot] = null;
         _flags[slot] = 0;
         if (_catalogIndex[slot] >= 0)
@@ -854,7 +854,7 @@ internal sealed class FactorTable
             foreach (var id in _store.ScanExpired(_name, cutoff, _options.ExpiryScanRows))
             {
                 // A row in memory is newer than the store's copy and was checked above.
-                if (!_rows.ContainsKey(id) && removedHere.Add(id))
+                if (!_rows.TryGetValue(id, _ids, out _) && removedHere.Add(id))
                 {
                     Removed(id);
                 }

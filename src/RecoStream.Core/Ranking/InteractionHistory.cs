@@ -1,4 +1,4 @@
-using RecoStream.Core.Processing;
+using RecoStream.Core.Learners;
 
 namespace RecoStream.Core.Ranking;
 
@@ -18,7 +18,7 @@ public sealed class InteractionHistory
 {
     private readonly int _maxPerUser;
     private readonly int _maxUsers;
-    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
+    private readonly IdIndex _slots = new();
     private readonly List<int> _changed = [];
     private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
     private readonly Stack<int> _freeSlots = new();
@@ -78,7 +78,7 @@ public sealed class InteractionHistory
     /// <summary>Records that a user interacted with the item at <paramref name="itemIndex"/>.</summary>
     public void Record(string user, int itemIndex)
     {
-        if (!_slots.TryGetValue(user, out var slot))
+        if (!_slots.TryGetValue(user, _users, out var slot))
         {
             slot = NewSlot(user);
             _removed.Remove(user);
@@ -104,12 +104,12 @@ public sealed class InteractionHistory
     /// The items a user interacted with, each once, in no particular order (none for an unknown user); valid until the
     /// history changes. Unlike <see cref="TryGetItems"/>, reading them allocates nothing.
     /// </summary>
-    public ReadOnlySpan<int> SeenItems(string user) => _slots.TryGetValue(user, out var slot) ? Items(slot) : [];
+    public ReadOnlySpan<int> SeenItems(string user) => _slots.TryGetValue(user, _users, out var slot) ? Items(slot) : [];
 
     /// <summary>The items a known user interacted with (valid until the history changes); false for an unknown user.</summary>
     public bool TryGetItems(string user, out IReadOnlySet<int> items)
     {
-        if (_slots.TryGetValue(user, out var slot))
+        if (_slots.TryGetValue(user, _users, out var slot))
         {
             items = new ItemSet(_blocks[_class[slot]], _offset[slot], _count[slot]);
             return true;
@@ -125,9 +125,12 @@ public sealed class InteractionHistory
     public HistorySnapshot Snapshot()
     {
         var users = new List<UserHistoryEntry>(_slots.Count);
-        foreach (var (user, slot) in _slots)
+        for (var slot = 0; slot < _slotCount; slot++)
         {
-            users.Add(new UserHistoryEntry(user, Copy(slot)));
+            if (_users[slot] is { } user)
+            {
+                users.Add(new UserHistoryEntry(user, Copy(slot)));
+            }
         }
 
         return new HistorySnapshot(users);
@@ -315,21 +318,46 @@ public sealed class InteractionHistory
             return;
         }
 
-        UsersDropped += OldestEntries.Trim(_slots, _maxUsers, slot => _touched[slot], (user, slot) =>
+        // As OldestEntries.Trim does: down to a tenth below the limit, the least recently active first (ties with the
+        // cutoff go too).
+        var keep = Math.Max(1, _maxUsers - (_maxUsers / 10));
+        var times = new long[_slots.Count];
+        var n = 0;
+        for (var slot = 0; slot < _slotCount; slot++)
         {
-            if (_pending[slot])
+            if (_users[slot] is not null)
             {
-                // Its block is about to be reused: the unwritten snapshot gets a copy first.
-                KeepForCopy(slot);
+                times[n++] = _touched[slot];
             }
+        }
 
-            FreeBlock(_class[slot], _offset[slot]);
-            _users[slot] = null;
-            _count[slot] = 0;
-            _changedFlag[slot] = false;
-            _freeSlots.Push(slot);
-            _removed.Add(user);
-        });
+        Array.Sort(times);
+        var cutoff = times[times.Length - keep - 1];
+        for (var slot = 0; slot < _slotCount; slot++)
+        {
+            if (_users[slot] is { } user && _touched[slot] <= cutoff)
+            {
+                Drop(slot, user);
+                UsersDropped++;
+            }
+        }
+    }
+
+    private void Drop(int slot, string user)
+    {
+        if (_pending[slot])
+        {
+            // Its block is about to be reused: the unwritten snapshot gets a copy first.
+            KeepForCopy(slot);
+        }
+
+        _slots.Remove(user, _users);
+        FreeBlock(_class[slot], _offset[slot]);
+        _users[slot] = null;
+        _count[slot] = 0;
+        _changedFlag[slot] = false;
+        _freeSlots.Push(slot);
+        _removed.Add(user);
     }
 
     private void KeepForCopy(int slot)

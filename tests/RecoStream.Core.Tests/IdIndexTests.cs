@@ -1,0 +1,59 @@
+using RecoStream.Core.Learners;
+
+namespace RecoStream.Core.Tests;
+
+public sealed class IdIndexTests
+{
+    [Fact]
+    public void AddsFindsAndRemoves_AsADictionaryDoes_ThroughGrowthAndLongProbeChains()
+    {
+        // Slots are reused after removal, as a table reuses them; the index must agree with a dictionary throughout.
+        var index = new IdIndex();
+        var expected = new Dictionary<string, int>(StringComparer.Ordinal);
+        var ids = new string?[5000];
+        var free = new Stack<int>(Enumerable.Range(0, ids.Length).Reverse());
+        var rng = new Random(3);
+        for (var n = 0; n < 200_000; n++)
+        {
+            var id = "id" + rng.Next(6000);
+            if (expected.TryGetValue(id, out var slot))
+            {
+                Assert.True(index.TryGetValue(id, ids, out var found));
+                Assert.Equal(slot, found);
+                if (rng.Next(3) == 0)
+                {
+                    Assert.True(index.Remove(id, ids));
+                    expected.Remove(id);
+                    ids[slot] = null;
+                    free.Push(slot);
+                    Assert.False(index.TryGetValue(id, ids, out _));
+                }
+            }
+            else
+            {
+                Assert.False(index.TryGetValue(id, ids, out _));
+                Assert.False(index.Remove(id, ids));
+                if (free.Count > 0)
+                {
+                    slot = free.Pop();
+                    ids[slot] = id;
+                    index.Add(id, slot);
+                    expected.Add(id, slot);
+                }
+            }
+
+            Assert.Equal(expected.Count, index.Count);
+        }
+
+        Assert.Equal(expected.Values.Order(), index.Slots().Order());
+        foreach (var (id, slot) in expected)
+        {
+            Assert.True(index.TryGetValue(id, ids, out var found));
+            Assert.Equal(slot, found);
+        }
+
+        index.Clear();
+        Assert.Equal(0, index.Count);
+        Assert.False(index.TryGetValue(expected.Keys.First(), ids, out _));
+    }
+}
