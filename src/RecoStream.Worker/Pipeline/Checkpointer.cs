@@ -8,10 +8,10 @@ using RecoStream.Worker.Serving;
 namespace RecoStream.Worker.Pipeline;
 
 /// <summary>
-/// Writes the model state to the store as one checkpoint. The pipeline pauses only to copy the state
-/// (<see cref="ModelState.Snapshot"/>); encoding and the durable write then run on a background thread while ingest
-/// goes on, unless the caller needs the checkpoint durable before it continues (a flush, a snapshot, the end of the
-/// run). At most one write is in flight: the next checkpoint waits for it.
+/// Writes the model state to the store as one checkpoint. The pipeline pauses only to take the snapshot of changes
+/// (<see cref="ModelState.SnapshotChanges"/>: the changed rows are marked, not copied); encoding and the durable write
+/// then run on a background thread while ingest goes on, unless the caller needs the checkpoint durable before it
+/// continues (a flush, a snapshot, the end of the run). At most one write is in flight: the next checkpoint waits for it.
 /// </summary>
 internal sealed partial class Checkpointer
 {
@@ -35,10 +35,11 @@ internal sealed partial class Checkpointer
     }
 
     /// <summary>
-    /// Copies the state and writes it; on the pipeline thread, so the state is quiescent while it is copied. With
-    /// <paramref name="durable"/> it returns once the checkpoint is on disk; otherwise once it is copied. A copy holds
-    /// only the rows changed since the previous one, so a copy whose write failed is kept and written (in order) before
-    /// any newer one: nothing copied is skipped.
+    /// Takes a snapshot of the state and writes it; on the pipeline thread, so the state is quiescent while the snapshot
+    /// is taken (its changed rows are then read as they were, copy on write). With <paramref name="durable"/> it returns
+    /// once the checkpoint is on disk; otherwise once the snapshot is taken. A snapshot holds only the rows changed since
+    /// the previous one, so one whose write failed is kept and written (in order) before any newer one: nothing is
+    /// skipped.
     /// </summary>
     /// <exception cref="Exception">This write, or an earlier background one, failed.</exception>
     public void Write(string trigger, bool durable)
