@@ -526,134 +526,79 @@ internal sealed class FactorTable
     /// <summary>
     /// Keeps a copy of a row of the unwritten snapshot of changes before the pipeline changes it (or reuses its slot).
     /// </summary>
-    private void KeepForCopy(int slot)
-    {
-        if (Volatile.Read(ref _copy) is { } copy)
-        {
-            copy.Keep(slot);
-        }
-        else
-        {
-            _pending[slot] = 0;
-        }
-    }
+    private void KeepForCopy(int slot) => CopyOnWrite.KeepFor(ref _copy, _pending, slot);
 
     /// <summary>
-    /// The values of a snapshot of changes, read from the table by the thread that writes the checkpoint while the pipeline
-    /// goes on: a row is read from the table as long as it is marked pending; the pipeline copies it aside (and clears the
-    /// mark) before it changes the row, under the same lock, so a row is read either before any change or from its copy.
-    /// Released once written: the marks are cleared and the copies dropped. The rows changed during one write are copied,
-    /// not all the rows of the snapshot.
+    /// The values of a snapshot of changes (<see cref="CopyOnWrite"/>): a row is read from the table while marked, or from
+    /// the copy the pipeline kept before changing it. Only the rows changed during the write are copied.
     /// </summary>
-    private sealed class RowCopy(FactorTable table, int[] slots)
+    private sealed class RowCopy(FactorTable table, int[] slots) : CopyOnWrite(slots)
     {
         // The most floats of kept rows handed on from one copy to the next (4 MB).
         private const int KeptValuesKept = 1 << 20;
-
-        private readonly Lock _gate = new();
         private readonly float[] _buffer = new float[table._width];
         // The rows kept aside, by slot: where in _keptValues (one array, not an object per row, handed on from copy to copy).
         private readonly Dictionary<int, int> _kept = [];
         private float[] _keptValues = Interlocked.Exchange(ref table._keptValues, null) ?? [];
         private float[]? _values;
-        private bool _done;
+
+        protected override byte[] Marks => table._pending;
 
         /// <summary>Row r of the snapshot, in a buffer that the next call overwrites.</summary>
         public ReadOnlySpan<float> Row(int r)
         {
             var width = table._width;
-            lock (_gate)
+            lock (Gate)
             {
                 if (_values is not null)
                 {
                     return _values.AsSpan(r * width, width);
                 }
 
-                if (_kept.TryGetValue(slots[r], out var kept))
+                if (_kept.TryGetValue(Slots[r], out var kept))
                 {
                     return _keptValues.AsSpan(kept * width, width);
                 }
 
-                table.PackRow(slots[r], _buffer);
+                table.PackRow(Slots[r], _buffer);
                 return _buffer;
             }
         }
 
-        /// <summary>On the pipeline, before it changes the row at <paramref name="slot"/>: keeps its values if still pending.</summary>
-        public void Keep(int slot)
+        protected override void KeepAside(int slot)
         {
-            lock (_gate)
+            var width = table._width;
+            var at = _kept.Count;
+            if ((at + 1) * width > _keptValues.Length)
             {
-                if (table._pending[slot] == 0)
-                {
-                    return;
-                }
-
-                var width = table._width;
-                var at = _kept.Count;
-                if ((at + 1) * width > _keptValues.Length)
-                {
-                    Array.Resize(ref _keptValues, Math.Max(64, 2 * (at + 1)) * width);
-                }
-
-                table.PackRow(slot, _keptValues.AsSpan(at * width, width));
-                _kept.Add(slot, at);
-                table._pending[slot] = 0;
+                Array.Resize(ref _keptValues, Math.Max(64, 2 * (at + 1)) * width);
             }
+
+            table.PackRow(slot, _keptValues.AsSpan(at * width, width));
+            _kept.Add(slot, at);
         }
 
-        /// <summary>On the pipeline, when a newer snapshot of changes is taken before this one was released: copies every row.</summary>
-        public void Detach()
+        protected override void CopyAll()
         {
-            lock (_gate)
+            var width = table._width;
+            var values = GC.AllocateUninitializedArray<float>(Slots.Length * width);
+            for (var r = 0; r < Slots.Length; r++)
             {
-                if (_done)
+                if (_kept.TryGetValue(Slots[r], out var kept))
                 {
-                    return;
+                    _keptValues.AsSpan(kept * width, width).CopyTo(values.AsSpan(r * width, width));
                 }
-
-                var width = table._width;
-                var values = GC.AllocateUninitializedArray<float>(slots.Length * width);
-                for (var r = 0; r < slots.Length; r++)
+                else
                 {
-                    var slot = slots[r];
-                    if (_kept.TryGetValue(slot, out var kept))
-                    {
-                        _keptValues.AsSpan(kept * width, width).CopyTo(values.AsSpan(r * width, width));
-                    }
-                    else
-                    {
-                        table.PackRow(slot, values.AsSpan(r * width, width));
-                    }
+                    table.PackRow(Slots[r], values.AsSpan(r * width, width));
                 }
-
-                _values = values;
-                Finish();
             }
+
+            _values = values;
         }
 
-        /// <summary>Once the snapshot is written (on the thread that wrote it): the rows are no longer read.</summary>
-        public void Release()
+        protected override void Done()
         {
-            lock (_gate)
-            {
-                if (!_done)
-                {
-                    Finish();
-                }
-            }
-        }
-
-        private void Finish()
-        {
-            // The pending array may have been grown since the marks were set: clear them where they are now (a mark left
-            // in an array that was copied before being cleared only costs the pipeline a look at a released copy).
-            var pending = table._pending;
-            foreach (var slot in slots)
-            {
-                pending[slot] = 0;
-            }
-
             _kept.Clear();
             _kept.TrimExcess();
             // A small array is handed on to the next copy; a large one (rows changed during a long write) goes back to the
@@ -664,7 +609,6 @@ internal sealed class FactorTable
             }
 
             _keptValues = [];
-            _done = true;
             Interlocked.CompareExchange(ref table._copy, null, this);
         }
     }

@@ -41,7 +41,7 @@ public sealed class InteractionHistory
     private bool[] _changedFlag = new bool[16];
 
     // Per slot: the user's items are in the unwritten snapshot of changes and not copied aside yet (see HistoryCopy).
-    private bool[] _pending = new bool[16];
+    private byte[] _pending = new byte[16];
     private int _slotCount;
     private HistoryCopy? _copy;
     private long _clock;
@@ -91,7 +91,7 @@ public sealed class InteractionHistory
             return;
         }
 
-        if (_pending[slot])
+        if (_pending[slot] != 0)
         {
             KeepForCopy(slot);
         }
@@ -154,7 +154,7 @@ public sealed class InteractionHistory
             if (_changedFlag[slot])
             {
                 _changedFlag[slot] = false;
-                _pending[slot] = true;
+                _pending[slot] = 1;
                 users.Add(_users[slot]!);
                 slots.Add(slot);
             }
@@ -345,7 +345,7 @@ public sealed class InteractionHistory
 
     private void Drop(int slot, string user)
     {
-        if (_pending[slot])
+        if (_pending[slot] != 0)
         {
             // Its block is about to be reused: the unwritten snapshot gets a copy first.
             KeepForCopy(slot);
@@ -360,37 +360,26 @@ public sealed class InteractionHistory
         _removed.Add(user);
     }
 
-    private void KeepForCopy(int slot)
-    {
-        if (Volatile.Read(ref _copy) is { } copy)
-        {
-            copy.Keep(slot);
-        }
-        else
-        {
-            _pending[slot] = false;
-        }
-    }
+    private void KeepForCopy(int slot) => CopyOnWrite.KeepFor(ref _copy, _pending, slot);
 
     /// <summary>
-    /// The changed users of a snapshot of changes, read by the thread that writes the checkpoint while the pipeline goes
-    /// on: a user's items are read from the history while marked pending; the pipeline copies them aside (and clears the
-    /// mark) under the same lock before it changes them or reuses their block. Released once written.
+    /// The changed users of a snapshot of changes (<see cref="CopyOnWrite"/>): a user's items are read from the history
+    /// while marked, or from the copy the pipeline kept before changing them or reusing their block.
     /// </summary>
-    private sealed class HistoryCopy(InteractionHistory history, string[] users, int[] slots) : IReadOnlyList<UserHistoryEntry>
+    private sealed class HistoryCopy(InteractionHistory history, string[] users, int[] slots) : CopyOnWrite(slots), IReadOnlyList<UserHistoryEntry>
     {
-        private readonly Lock _gate = new();
         private Dictionary<int, int[]>? _kept;
         private UserHistoryEntry[]? _entries;
-        private bool _done;
 
         public int Count => users.Length;
+
+        protected override byte[] Marks => history._pending;
 
         public UserHistoryEntry this[int index]
         {
             get
             {
-                lock (_gate)
+                lock (Gate)
                 {
                     return Read(index);
                 }
@@ -404,60 +393,17 @@ public sealed class InteractionHistory
                 return _entries[index];
             }
 
-            var slot = slots[index];
+            var slot = Slots[index];
             return new UserHistoryEntry(users[index], _kept is not null && _kept.TryGetValue(slot, out var kept) ? kept : history.Copy(slot));
         }
 
-        /// <summary>On the pipeline, before a user's items change or its block is reused: copies them if still pending.</summary>
-        public void Keep(int slot)
-        {
-            lock (_gate)
-            {
-                if (history._pending[slot])
-                {
-                    (_kept ??= []).Add(slot, history.Copy(slot));
-                    history._pending[slot] = false;
-                }
-            }
-        }
+        protected override void KeepAside(int slot) => (_kept ??= []).Add(slot, history.Copy(slot));
 
-        /// <summary>On the pipeline, when a newer snapshot of changes is taken before this one was released: copies every user's items.</summary>
-        public void Detach()
-        {
-            lock (_gate)
-            {
-                if (!_done)
-                {
-                    _entries = [.. Enumerable.Range(0, users.Length).Select(Read)];
-                    Finish();
-                }
-            }
-        }
+        protected override void CopyAll() => _entries = [.. Enumerable.Range(0, users.Length).Select(Read)];
 
-        /// <summary>Once the snapshot is written: the items are no longer read.</summary>
-        public void Release()
+        protected override void Done()
         {
-            lock (_gate)
-            {
-                if (!_done)
-                {
-                    Finish();
-                }
-            }
-        }
-
-        private void Finish()
-        {
-            // The mark array may have been grown since: clear the marks where they are now (one left in an array copied
-            // before it was cleared only costs the pipeline a look at a released copy).
-            var pending = history._pending;
-            foreach (var slot in slots)
-            {
-                pending[slot] = false;
-            }
-
             _kept = null;
-            _done = true;
             Interlocked.CompareExchange(ref history._copy, null, this);
         }
 
