@@ -218,7 +218,8 @@ public class BiasedMatrixFactorizationTests
     public void SnapshotChanges_ReadOnAnotherThreadWhileLearningGoesOn_GivesEveryRowAsItWasWhenTaken()
     {
         // The worker's checkpoint writer reads the rows on a pool thread while the pipeline learns: a row is either read
-        // before the pipeline first changes it or from the copy the pipeline made just before.
+        // before the pipeline first changes it or from the copy the pipeline made just before, and never while the table
+        // grows and its values move.
         for (var round = 0; round < 5; round++)
         {
             var learner = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 16 });
@@ -243,9 +244,11 @@ public class BiasedMatrixFactorizationTests
             });
             reader.Start();
             started.Wait();
+            // Every other event a new user: the table grows (its values move) while the reader reads.
             for (var n = 0; n < 20_000 && reader.IsAlive; n++)
             {
-                var e = Rating("u" + ((n * 7919) % 5000), "i" + (n % 300), 1 + (n % 4), 30_000_000 + (n * 1000L));
+                var user = n % 2 == 0 ? "u" + ((n * 7919) % 5000) : "new" + n;
+                var e = Rating(user, "i" + (n % 300), 1 + (n % 4), 30_000_000 + (n * 1000L));
                 learner.Learn(e, e.Value!.Value);
             }
 

@@ -105,7 +105,7 @@ internal sealed class CatalogPanels
     /// rebuilds the stale panels, and, when <paramref name="rowsVersion"/> moved since the last call, those whose items'
     /// rows changed.
     /// </summary>
-    public void Refresh(ReadOnlySpan<int> rows, long rowsVersion, float[] factors, float[] bias)
+    public void Refresh(ReadOnlySpan<int> rows, long rowsVersion, ReadOnlySpan<float> factors, ReadOnlySpan<float> bias)
     {
         var n = rows.Length;
         var moved = rowsVersion != _rowsVersion;
@@ -164,7 +164,7 @@ internal sealed class CatalogPanels
         _anyStale = false;
     }
 
-    private void Build(int panel, ReadOnlySpan<int> rows, float[] factors, float[] bias)
+    private void Build(int panel, ReadOnlySpan<int> rows, ReadOnlySpan<float> factors, ReadOnlySpan<float> bias)
     {
         var data = _data.AsSpan(panel * _stride, _stride);
         data.Clear();
@@ -178,7 +178,7 @@ internal sealed class CatalogPanels
                 continue;
             }
 
-            var q = factors.AsSpan(row * _rank, _rank);
+            var q = factors.Slice(row * _rank, _rank);
             for (var f = 0; f < _rank; f++)
             {
                 data[(f * Items) + j] = q[f];

@@ -12,8 +12,11 @@ internal abstract class CopyOnWrite(int[] slots)
 {
     private bool _done;
 
-    /// <summary>Held while a slot is read, kept aside, or the snapshot detached or released.</summary>
-    protected Lock Gate { get; } = new();
+    /// <summary>
+    /// Held while a slot is read, kept aside, or the snapshot detached or released; and by an owner while it moves its
+    /// values (<see cref="NativeArray{T}.Resize"/>), where the reader would otherwise read freed memory.
+    /// </summary>
+    public Lock Gate { get; } = new();
 
     /// <summary>The owner's slots the snapshot holds, in its order.</summary>
     protected int[] Slots => slots;

@@ -16,10 +16,10 @@ internal static class FactorKernels
 {
     /// <summary>
     /// <c>scores[c] = baseScore + bias[rows[c]] + p . factors[rows[c] * rank ..]</c> with rank = <c>p.Length</c> (no bias
-    /// term when <paramref name="bias"/> is null), and <paramref name="missing"/> where the row is negative: one pass
+    /// term when <paramref name="bias"/> is empty), and <paramref name="missing"/> where the row is negative: one pass
     /// over the rows, writing each score once. An empty <paramref name="p"/> (an unknown user) scores base and bias only.
     /// </summary>
-    public static void ScoreRows(ReadOnlySpan<float> p, float[] factors, float[]? bias, float baseScore, float missing, ReadOnlySpan<int> rows,
+    public static void ScoreRows(ReadOnlySpan<float> p, ReadOnlySpan<float> factors, ReadOnlySpan<float> bias, float baseScore, float missing, ReadOnlySpan<int> rows,
         Span<float> scores)
     {
         var rank = p.Length;
@@ -29,7 +29,7 @@ internal static class FactorKernels
             for (var r = 0; r < rows.Length; r++)
             {
                 var row = rows[r];
-                scores[r] = row < 0 ? missing : baseScore + (bias is null ? 0f : bias[row]) + TensorPrimitives.Dot(p, factors.AsSpan(row * rank, rank));
+                scores[r] = row < 0 ? missing : baseScore + (bias.IsEmpty ? 0f : bias[row]) + TensorPrimitives.Dot(p, factors.Slice(row * rank, rank));
             }
 
             return;
@@ -64,7 +64,7 @@ internal static class FactorKernels
     /// and the two users' eight running sums keep the multiply-add units busy where one user's four wait on each other.
     /// Each user's sums are formed in the same order as alone: the same scores to the bit.
     /// </summary>
-    public static void ScoreRowsPair(ReadOnlySpan<float> p1, ReadOnlySpan<float> p2, float[] factors, float[]? bias, float baseScore1, float baseScore2,
+    public static void ScoreRowsPair(ReadOnlySpan<float> p1, ReadOnlySpan<float> p2, ReadOnlySpan<float> factors, ReadOnlySpan<float> bias, float baseScore1, float baseScore2,
         float missing1, float missing2, ReadOnlySpan<int> rows, Span<float> scores1, Span<float> scores2)
     {
         var rank = p1.Length;
@@ -95,7 +95,7 @@ internal static class FactorKernels
     }
 
     /// <summary><see cref="ScoreFours{TWidth}"/> for two users at a rank fixed by <typeparamref name="TWidth"/> (32 or 64).</summary>
-    private static int ScorePairFours<TWidth>(ref float user1, ref float user2, float[] factors, float[]? bias, float baseScore1, float baseScore2,
+    private static int ScorePairFours<TWidth>(ref float user1, ref float user2, ReadOnlySpan<float> factors, ReadOnlySpan<float> bias, float baseScore1, float baseScore2,
         ReadOnlySpan<int> rows, Span<float> scores1, Span<float> scores2)
         where TWidth : struct, IRowWidth
     {
@@ -148,7 +148,7 @@ internal static class FactorKernels
     /// is unrolled; <see cref="AnyWidth"/> takes <paramref name="rank"/> as it comes. Either way the same sums in the same
     /// order: the same scores to the bit.
     /// </summary>
-    private static int ScoreFours<TWidth>(ref float user, int rank, float[] factors, float[]? bias, float baseScore, ReadOnlySpan<int> rows,
+    private static int ScoreFours<TWidth>(ref float user, int rank, ReadOnlySpan<float> factors, ReadOnlySpan<float> bias, float baseScore, ReadOnlySpan<int> rows,
         Span<float> scores)
         where TWidth : struct, IRowWidth
     {
@@ -226,11 +226,11 @@ internal static class FactorKernels
 
     /// <summary>Reduces four rows' sums with three horizontal adds and stores base + bias + sum for each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreFour(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, float[]? bias, float baseScore,
+    private static void StoreFour(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, ReadOnlySpan<float> bias, float baseScore,
         int r0, int r1, int r2, int r3, Span<float> scores, int c)
     {
         var sums = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
-        var offsets = bias is null ? Vector128.Create(baseScore) : Vector128.Create(baseScore) + Vector128.Create(bias[r0], bias[r1], bias[r2], bias[r3]);
+        var offsets = bias.IsEmpty ? Vector128.Create(baseScore) : Vector128.Create(baseScore) + Vector128.Create(bias[r0], bias[r1], bias[r2], bias[r3]);
         (offsets + sums.GetLower() + sums.GetUpper()).StoreUnsafe(ref MemoryMarshal.GetReference(scores), (nuint)c);
     }
 
@@ -257,19 +257,19 @@ internal static class FactorKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Score(ref float user, float[] factors, float[]? bias, float baseScore, float missing, int row, int rank) =>
-        row < 0 ? missing : baseScore + (bias is null ? 0f : bias[row]) + Dot(ref user, ref RowOf(factors, row, rank), rank);
+    private static float Score(ref float user, ReadOnlySpan<float> factors, ReadOnlySpan<float> bias, float baseScore, float missing, int row, int rank) =>
+        row < 0 ? missing : baseScore + (bias.IsEmpty ? 0f : bias[row]) + Dot(ref user, ref RowOf(factors, row, rank), rank);
 
     /// <summary>The first factor of a row; a row of the table is inside the array by construction, checked once per row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float RowOf(float[] factors, int row, int rank)
+    private static ref float RowOf(ReadOnlySpan<float> factors, int row, int rank)
     {
         if ((uint)((row + 1) * rank) > (uint)factors.Length)
         {
             ThrowOutside(row);
         }
 
-        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(factors), row * rank);
+        return ref Unsafe.Add(ref MemoryMarshal.GetReference(factors), row * rank);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

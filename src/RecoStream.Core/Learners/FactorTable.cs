@@ -15,6 +15,8 @@ namespace RecoStream.Core.Learners;
 /// row is written before it goes). Slot 0 is scratch: the row a not-yet-admitted id is updated in and then forgotten.
 /// A snapshot of changes does not copy the changed rows: they are read from the table when the snapshot is written, and
 /// a row the pipeline is about to change before then is copied first (copy on write, <see cref="RowCopy"/>).
+/// The rows' numbers are held outside the managed heap (<see cref="NativeArray{T}"/>): growing the table frees the old
+/// arrays at once instead of leaving them, and their holes, on the large object heap.
 /// </summary>
 internal sealed class FactorTable
 {
@@ -37,12 +39,12 @@ internal sealed class FactorTable
     private readonly float[] _packed;
     private readonly float[] _loaded;
     private string?[] _ids;
-    private float[] _factors;
-    private float[] _factorSquares;
-    private float[] _bias;
-    private float[] _biasSquares;
-    private float[] _extras;
-    private long[] _lastActive;
+    private readonly NativeArray<float> _factors;
+    private readonly NativeArray<float> _factorSquares;
+    private readonly NativeArray<float> _bias;
+    private readonly NativeArray<float> _biasSquares;
+    private readonly NativeArray<float> _extras;
+    private readonly NativeArray<long> _lastActive;
     private byte[] _flags;
     private int[] _catalogIndex;
     private int _slots = 1;
@@ -78,12 +80,12 @@ internal sealed class FactorTable
         _loaded = new float[_width];
         capacity = Math.Max(capacity, 2);
         _ids = new string?[capacity];
-        _factors = new float[capacity * rank];
-        _factorSquares = new float[capacity * rank];
-        _bias = new float[capacity];
-        _biasSquares = new float[capacity];
-        _extras = new float[capacity * extras];
-        _lastActive = new long[capacity];
+        _factors = new NativeArray<float>(capacity * rank);
+        _factorSquares = new NativeArray<float>(capacity * rank);
+        _bias = new NativeArray<float>(capacity);
+        _biasSquares = new NativeArray<float>(capacity);
+        _extras = new NativeArray<float>(capacity * extras);
+        _lastActive = new NativeArray<long>(capacity);
         _flags = new byte[capacity];
         _catalogIndex = new int[capacity];
         _pending = new byte[capacity];
@@ -233,7 +235,7 @@ internal sealed class FactorTable
             return;
         }
 
-        FactorKernels.ScoreRows(p, _factors, withBias ? _bias : null, baseScore, missing, rows, scores);
+        FactorKernels.ScoreRows(p, _factors.AsSpan(), withBias ? _bias.AsSpan() : default, baseScore, missing, rows, scores);
     }
 
     /// <summary>
@@ -313,21 +315,22 @@ internal sealed class FactorTable
             return;
         }
 
-        var bias = withBias ? _bias : null;
+        ReadOnlySpan<float> factors = _factors.AsSpan();
+        ReadOnlySpan<float> bias = withBias ? _bias.AsSpan() : default;
         for (var start = 0; start < n; start += ScoringBlockRows)
         {
             var length = Math.Min(ScoringBlockRows, n - start);
             var u = 0;
             for (; u + 1 < users; u += 2)
             {
-                FactorKernels.ScoreRowsPair(userFactors.Slice(u * _rank, _rank), userFactors.Slice((u + 1) * _rank, _rank), _factors, bias,
+                FactorKernels.ScoreRowsPair(userFactors.Slice(u * _rank, _rank), userFactors.Slice((u + 1) * _rank, _rank), factors, bias,
                     baseScores[u], baseScores[u + 1], missing[u], missing[u + 1], rows.Slice(start, length),
                     scores.Slice((outputs[u] * n) + start, length), scores.Slice((outputs[u + 1] * n) + start, length));
             }
 
             if (u < users)
             {
-                FactorKernels.ScoreRows(userFactors.Slice(u * _rank, _rank), _factors, bias, baseScores[u], missing[u], rows.Slice(start, length),
+                FactorKernels.ScoreRows(userFactors.Slice(u * _rank, _rank), factors, bias, baseScores[u], missing[u], rows.Slice(start, length),
                     scores.Slice((outputs[u] * n) + start, length));
             }
         }
@@ -366,7 +369,7 @@ internal sealed class FactorTable
         }
 
         _panels ??= new CatalogPanels(_rank);
-        _panels.Refresh(rows, _catalogRowsVersion, _factors, _bias);
+        _panels.Refresh(rows, _catalogRowsVersion, _factors.AsSpan(), _bias.AsSpan());
         return _panels;
     }
 
@@ -854,13 +857,29 @@ internal sealed class FactorTable
 
     private void Grow(int capacity)
     {
+        // The unwritten snapshot of changes reads rows on the checkpoint's thread: not while they move.
+        if (Volatile.Read(ref _copy) is { } copy)
+        {
+            lock (copy.Gate)
+            {
+                Resize(capacity);
+            }
+        }
+        else
+        {
+            Resize(capacity);
+        }
+    }
+
+    private void Resize(int capacity)
+    {
         Array.Resize(ref _ids, capacity);
-        Array.Resize(ref _factors, capacity * _rank);
-        Array.Resize(ref _factorSquares, capacity * _rank);
-        Array.Resize(ref _bias, capacity);
-        Array.Resize(ref _biasSquares, capacity);
-        Array.Resize(ref _extras, capacity * _extraCount);
-        Array.Resize(ref _lastActive, capacity);
+        _factors.Resize(capacity * _rank);
+        _factorSquares.Resize(capacity * _rank);
+        _bias.Resize(capacity);
+        _biasSquares.Resize(capacity);
+        _extras.Resize(capacity * _extraCount);
+        _lastActive.Resize(capacity);
         Array.Resize(ref _flags, capacity);
         Array.Resize(ref _catalogIndex, capacity);
         Array.Resize(ref _pending, capacity);
