@@ -566,9 +566,11 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         long bytes = 0;
-        foreach (var entry in history.Users)
+        var items = new int[64];
+        for (var i = 0; i < history.Users.Count; i++)
         {
-            bytes += PutVersion(versions, family, prefix, entry.User, generation, EncodeIntegers<int>(versions.Value, entry.Items));
+            var user = history.Read(i, ref items, out var count);
+            bytes += PutVersion(versions, family, prefix, user, generation, EncodeIntegers<int>(versions.Value, items.AsSpan(0, count)));
         }
 
         foreach (var id in history.Removed ?? [])

@@ -214,12 +214,18 @@ public sealed class InteractionHistory
     /// <summary>The items of a slot, oldest first.</summary>
     private int[] Copy(int slot)
     {
+        var copy = new int[_count[slot]];
+        CopyTo(slot, copy);
+        return copy;
+    }
+
+    /// <summary>Copies the items of a slot, oldest first, to the start of <paramref name="into"/>.</summary>
+    private void CopyTo(int slot, Span<int> into)
+    {
         var items = Items(slot);
         var oldest = _oldest[slot];
-        var copy = new int[items.Length];
-        items[oldest..].CopyTo(copy);
-        items[..oldest].CopyTo(copy.AsSpan(items.Length - oldest));
-        return copy;
+        items[oldest..].CopyTo(into);
+        items[..oldest].CopyTo(into[(items.Length - oldest)..]);
     }
 
     /// <summary>Adds an item the user does not have (the oldest goes beyond the limit).</summary>
@@ -366,7 +372,8 @@ public sealed class InteractionHistory
     /// The changed users of a snapshot of changes (<see cref="CopyOnWrite"/>): a user's items are read from the history
     /// while marked, or from the copy the pipeline kept before changing them or reusing their block.
     /// </summary>
-    private sealed class HistoryCopy(InteractionHistory history, string[] users, int[] slots) : CopyOnWrite(slots), IReadOnlyList<UserHistoryEntry>
+    private sealed class HistoryCopy(InteractionHistory history, string[] users, int[] slots) : CopyOnWrite(slots), IReadOnlyList<UserHistoryEntry>,
+        IUserItemsReader
     {
         private Dictionary<int, int[]>? _kept;
         private UserHistoryEntry[]? _entries;
@@ -395,6 +402,27 @@ public sealed class InteractionHistory
 
             var slot = Slots[index];
             return new UserHistoryEntry(users[index], _kept is not null && _kept.TryGetValue(slot, out var kept) ? kept : history.Copy(slot));
+        }
+
+        public string Read(int index, ref int[] items, out int count)
+        {
+            lock (Gate)
+            {
+                var slot = Slots[index];
+                if (_entries is not null || (_kept is not null && _kept.ContainsKey(slot)))
+                {
+                    var copied = _entries is not null ? _entries[index].Items : _kept![slot];
+                    count = copied.Length;
+                    HistorySnapshot.CopyItems(copied, ref items);
+                }
+                else
+                {
+                    count = history._count[slot];
+                    history.CopyTo(slot, HistorySnapshot.Room(ref items, count));
+                }
+
+                return users[index];
+            }
         }
 
         protected override void KeepAside(int slot) => (_kept ??= []).Add(slot, history.Copy(slot));
