@@ -169,9 +169,9 @@ public class BiasedMatrixFactorizationTests
     {
         var learner = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 });
         var twin = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 8 });
-        for (var n = 0; n < 2000; n++)
+        for (var n = 0; n < 6000; n++)
         {
-            var e = Rating("u" + (n % 37), "i" + (n % 23), 1 + (n % 5), n * 1000L);
+            var e = Rating("u" + (n % 2000), "i" + (n % 23), 1 + (n % 5), n * 1000L);
             learner.Learn(e, e.Value!.Value);
             twin.Learn(e, e.Value!.Value);
         }
@@ -183,10 +183,11 @@ public class BiasedMatrixFactorizationTests
             Assert.Empty(snapshot.Rows[table].Values); // nothing copied when taken
         }
 
-        // The same rows change, and 2,000 new users grow the table, before the snapshot is read.
-        for (var n = 0; n < 3000; n++)
+        // The same rows change (2,000 users' rows kept aside: several chunks of them), and 2,100 new users grow the table,
+        // before the snapshot is read.
+        for (var n = 0; n < 5000; n++)
         {
-            var e = Rating("u" + (n % 2037), "i" + (n % 29), 1 + (n % 3), 3_000_000 + (n * 1000L));
+            var e = Rating("u" + (n % 4100), "i" + (n % 29), 1 + (n % 3), 6_000_000 + (n * 1000L));
             learner.Learn(e, e.Value!.Value);
         }
 
@@ -206,7 +207,7 @@ public class BiasedMatrixFactorizationTests
         // After the release the next snapshot holds the rows changed since, read as they are now.
         var next = learner.SnapshotChanges();
         var now = learner.Snapshot();
-        Assert.Equal(2037, next.Rows["user"].Ids.Length);
+        Assert.Equal(4100, next.Rows["user"].Ids.Length);
         var current = now.Rows["user"].Ids.Select((id, r) => (id, r)).ToDictionary(x => x.id, x => now.Rows["user"].Row(x.r).ToArray());
         for (var r = 0; r < next.Rows["user"].Ids.Length; r++)
         {
