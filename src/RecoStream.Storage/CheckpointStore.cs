@@ -96,8 +96,12 @@ public sealed partial class CheckpointStore : IDisposable
     /// <summary>The generation of the checkpoint <see cref="ReadLatest"/> returned, or of the last one written.</summary>
     public long Generation { get; private set; }
 
-    /// <summary>Bytes of row and page versions a checkpoint writes per chunk before its commit (tests lower it).</summary>
-    internal int VersionChunkBytes { get; set; } = 8 << 20;
+    /// <summary>
+    /// Bytes of row and page versions a checkpoint writes per chunk before its commit (tests lower it). 2 MB rather than 8:
+    /// RocksDB holds a chunk's batch while it goes into the memtables, and the 1,000,000-user replay's final checkpoint
+    /// (with 8 MB memtables) peaked 25-39 MiB lower at the same speed (docs/benchmarks.md).
+    /// </summary>
+    internal int VersionChunkBytes { get; set; } = 2 << 20;
 
     /// <summary>Called after a checkpoint's versions are written and before its commit (tests fail it there, as a crash would).</summary>
     internal Action? BeforeCommit { get; set; }
@@ -407,14 +411,14 @@ public sealed partial class CheckpointStore : IDisposable
         _db.Dispose();
     }
 
-    private const ulong MemtableBytes = 16 << 20;
+    private const ulong MemtableBytes = 8 << 20;
 
     private static ColumnFamilyOptions FamilyOptions(string family)
     {
-        // Memtables of 16 MB instead of RocksDB's 64 MB: a checkpoint of a million changed rows no longer fills two 64 MB
+        // Memtables of 8 MB instead of RocksDB's 64 MB: a checkpoint of a million changed rows no longer fills two 64 MB
         // memtables per family while they are flushed (peak RSS of the 1,000,000-user replay 944-974 -> 901-904 MiB with
-        // its one checkpoint at the end, 1,612-1,659 -> 1,473-1,480 MiB with one every 50,000 events), at the same
-        // replay speed (docs/benchmarks.md).
+        // its one checkpoint at the end at 16 MB, 1,612-1,659 -> 1,473-1,480 MiB with one every 50,000 events; 16 -> 8 MB
+        // with chunks of 2 MB, 695-703 -> 664-675 MiB at the end), at the same replay speed (docs/benchmarks.md).
         var options = new ColumnFamilyOptions().SetWriteBufferSize(MemtableBytes);
         if (family is StoreLayout.Features or StoreLayout.Serving or StoreLayout.Meta)
         {
