@@ -49,7 +49,7 @@ public sealed partial class CheckpointStore
         var behaviour = stream is not null && meta.BehaviourInRows
             ? new BehaviourRows(Math.Clamp(meta.BehaviourUsers, 0, 1 << 20), Math.Clamp(meta.BehaviourItems, 0, 1 << 20))
             : null;
-        var collect = new List<(string Family, byte[] Key)>();
+        using var collect = new Deletions(this);
         foreach (var family in StoreLayout.VersionedFamilies)
         {
             ReadVersions(family, generation, oldestGeneration, learners, collect, meta.HistoryInRows ? historyRows : null, behaviour);
@@ -119,7 +119,7 @@ public sealed partial class CheckpointStore
             }
         }
 
-        Delete(collect);
+        collect.Commit();
         return new ModelSnapshot(
             meta.LinesConsumed,
             meta.EventsApplied,
@@ -138,7 +138,7 @@ public sealed partial class CheckpointStore
     /// ones) and those older than what the oldest kept checkpoint reads.
     /// </summary>
     private void ReadVersions(string family, long generation, long oldestGeneration, Dictionary<string, LearnerReader> learners,
-        List<(string Family, byte[] Key)> collect, List<UserHistoryEntry>? history, BehaviourRows? behaviour)
+        Deletions collect, List<UserHistoryEntry>? history, BehaviourRows? behaviour)
     {
         var isRows = family is StoreLayout.UserRows or StoreLayout.ItemRows;
         var table = family == StoreLayout.UserRows ? "user" : "item";
@@ -176,7 +176,7 @@ public sealed partial class CheckpointStore
             switch (Classify(ref state, parsed.Generation, generation, oldestGeneration, value.Length == 0))
             {
                 case VersionFate.Delete:
-                    collect.Add((family, key));
+                    collect.Add(family, key);
                     continue;
                 case VersionFate.Keep:
                     continue;
@@ -281,7 +281,8 @@ public sealed partial class CheckpointStore
             return;
         }
 
-        var collect = new List<(string Family, byte[] Key)>();
+        using var collect = new Deletions(this);
+        var rowBase = new byte[256];
         if (rows is null)
         {
             // Too many rows to list: one scan of every row instead.
@@ -293,7 +294,15 @@ public sealed partial class CheckpointStore
                 {
                     if (StoreLayout.TryParseVersioned(iterator.GetKeySpan(), out var parsed))
                     {
-                        CollectRow(iterator, family, parsed.Base.ToArray(), oldestGeneration, collect, olderVersions: int.MaxValue);
+                        // The iterator moves on: the row's base is copied first.
+                        var length = parsed.Base.Length;
+                        if (rowBase.Length < length)
+                        {
+                            rowBase = new byte[Math.Max(length, 2 * rowBase.Length)];
+                        }
+
+                        parsed.Base.CopyTo(rowBase);
+                        CollectRow(iterator, family, rowBase.AsSpan(0, length), oldestGeneration, collect, olderVersions: int.MaxValue);
                     }
                     else
                     {
@@ -307,22 +316,26 @@ public sealed partial class CheckpointStore
             var iterators = new Dictionary<string, Iterator>();
             try
             {
-                // In key order within each family: each seek lands near the one before, in blocks and memtable nodes
-                // already in the cache.
-                var sorted = rows.Select(row => (row.Family, Base: row.Base())).ToArray();
+                // In key order within each family (by prefix, then id: the order of their keys for ids in ASCII), each seek
+                // landing near the one before, in blocks and memtable nodes already in the cache. Each row's key is written
+                // into one buffer: no array per row.
+                var sorted = rows.ToArray();
                 Array.Sort(sorted, static (a, b) => a.Family != b.Family
                     ? string.CompareOrdinal(a.Family, b.Family)
-                    : a.Base.AsSpan().SequenceCompareTo(b.Base));
-                foreach (var (family, rowBase) in sorted)
+                    : a.Prefix != b.Prefix
+                        ? a.Prefix.AsSpan().SequenceCompareTo(b.Prefix)
+                        : string.CompareOrdinal(a.Id, b.Id));
+                foreach (var row in sorted)
                 {
-                    if (!iterators.TryGetValue(family, out var iterator))
+                    if (!iterators.TryGetValue(row.Family, out var iterator))
                     {
-                        iterator = _db.NewIterator(_families[family]);
-                        iterators.Add(family, iterator);
+                        iterator = _db.NewIterator(_families[row.Family]);
+                        iterators.Add(row.Family, iterator);
                     }
 
-                    iterator.Seek(rowBase);
-                    CollectRow(iterator, family, rowBase, oldestGeneration, collect, olderVersions: due.Length);
+                    var key = rowBase.AsSpan(0, StoreLayout.WriteBase(row.Prefix, row.Id, ref rowBase));
+                    iterator.Seek(key);
+                    CollectRow(iterator, row.Family, key, oldestGeneration, collect, olderVersions: due.Length);
                 }
             }
             finally
@@ -334,7 +347,7 @@ public sealed partial class CheckpointStore
             }
         }
 
-        Delete(collect);
+        collect.Commit();
         _ledger.Collected(due);
     }
 
@@ -383,7 +396,7 @@ public sealed partial class CheckpointStore
     /// past the last one would walk every version deleted before (RocksDB keeps deleted keys until a compaction, and an
     /// iterator steps over each).
     /// </summary>
-    private void CollectRow(Iterator iterator, string family, byte[] rowBase, long oldestGeneration, List<(string Family, byte[] Key)> collect,
+    private void CollectRow(Iterator iterator, string family, ReadOnlySpan<byte> rowBase, long oldestGeneration, Deletions collect,
         int olderVersions)
     {
         var state = VersionState.Start;
@@ -404,7 +417,7 @@ public sealed partial class CheckpointStore
             var older = state == VersionState.KeptOldest;
             if (Classify(ref state, version, Generation, oldestGeneration, iterator.GetValueSpan().IsEmpty) == VersionFate.Delete)
             {
-                collect.Add((family, key.ToArray()));
+                collect.Add(family, key);
             }
 
             if (older && --olderVersions == 0)
@@ -441,21 +454,28 @@ public sealed partial class CheckpointStore
         _db.Write(batch, _writeOptions);
     }
 
-    private void Delete(List<(string Family, byte[] Key)> keys)
+    /// <summary>Versions to delete, gathered into one batch (which copies each key: no array per version) and written at the end.</summary>
+    private sealed class Deletions(CheckpointStore store) : IDisposable
     {
-        if (keys.Count == 0)
+        private readonly WriteBatch _batch = new();
+        private int _count;
+
+        public void Add(string family, ReadOnlySpan<byte> key)
         {
-            return;
+            _batch.Delete(key, store._families[family]);
+            _count++;
         }
 
-        using var batch = new WriteBatch();
-        foreach (var (family, key) in keys)
+        public void Commit()
         {
-            batch.Delete(key, _families[family]);
+            if (_count > 0)
+            {
+                store._db.Write(_batch, store._unsyncedWrites);
+                store.VersionsCollected += _count;
+            }
         }
 
-        _db.Write(batch, _unsyncedWrites);
-        VersionsCollected += keys.Count;
+        public void Dispose() => _batch.Dispose();
     }
 
     private NormalizationMode CheckedMode(int mode)

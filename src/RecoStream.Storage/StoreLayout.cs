@@ -92,12 +92,29 @@ internal static class StoreLayout
 
     public static byte[] Base(byte[] learnerPrefix, string id)
     {
-        var idBytes = Encoding.UTF8.GetByteCount(id);
-        var key = new byte[learnerPrefix.Length + idBytes + 1];
-        learnerPrefix.CopyTo(key, 0);
-        Encoding.UTF8.GetBytes(id, key.AsSpan(learnerPrefix.Length));
-        key[^1] = End;
+        var key = new byte[learnerPrefix.Length + Encoding.UTF8.GetByteCount(id) + 1];
+        WriteBase(learnerPrefix, id, key);
         return key;
+    }
+
+    /// <summary><see cref="Base"/> written into <paramref name="key"/> (grown when short); its length.</summary>
+    public static int WriteBase(byte[] learnerPrefix, string id, ref byte[] key)
+    {
+        var length = learnerPrefix.Length + Encoding.UTF8.GetByteCount(id) + 1;
+        if (key.Length < length)
+        {
+            key = new byte[Math.Max(length, 2 * key.Length)];
+        }
+
+        WriteBase(learnerPrefix, id, key);
+        return length;
+    }
+
+    private static void WriteBase(byte[] learnerPrefix, string id, Span<byte> key)
+    {
+        learnerPrefix.CopyTo(key);
+        var written = Encoding.UTF8.GetBytes(id, key[learnerPrefix.Length..]);
+        key[learnerPrefix.Length + written] = End;
     }
 
     /// <summary>The length of <see cref="WriteVersioned"/>'s key.</summary>

@@ -125,10 +125,7 @@ internal sealed class VersionLedger(int maxRows)
     }
 
     /// <summary>A row or page: its column family, its learner's key prefix and its id.</summary>
-    public readonly record struct RowRef(string Family, byte[] Prefix, string Id)
-    {
-        public byte[] Base() => StoreLayout.Base(Prefix, Id);
-    }
+    public readonly record struct RowRef(string Family, byte[] Prefix, string Id);
 
     private sealed class Written
     {
