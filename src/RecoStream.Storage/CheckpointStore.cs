@@ -98,8 +98,8 @@ public sealed partial class CheckpointStore : IDisposable
 
     /// <summary>
     /// Bytes of row and page versions a checkpoint writes per chunk before its commit (tests lower it). 2 MB rather than 8:
-    /// RocksDB holds a chunk's batch while it goes into the memtables, and the 1,000,000-user replay's final checkpoint
-    /// (with 8 MB memtables) peaked 25-39 MiB lower at the same speed (docs/benchmarks.md).
+    /// RocksDB holds a chunk's batch while it goes into the memtables. With memtables of 8 MB instead of 16, the
+    /// 1,000,000-user replay's final checkpoint peaked 21-39 MiB lower at the same replay speed (docs/benchmarks.md).
     /// </summary>
     internal int VersionChunkBytes { get; set; } = 2 << 20;
 
@@ -418,7 +418,7 @@ public sealed partial class CheckpointStore : IDisposable
         // Memtables of 8 MB instead of RocksDB's 64 MB: a checkpoint of a million changed rows no longer fills two 64 MB
         // memtables per family while they are flushed (peak RSS of the 1,000,000-user replay 944-974 -> 901-904 MiB with
         // its one checkpoint at the end at 16 MB, 1,612-1,659 -> 1,473-1,480 MiB with one every 50,000 events; 16 -> 8 MB
-        // with chunks of 2 MB, 695-703 -> 664-675 MiB at the end), at the same replay speed (docs/benchmarks.md).
+        // with chunks of 2 MB instead of 8, 695-703 -> 664-675 MiB at the end), at the same replay speed (docs/benchmarks.md).
         var options = new ColumnFamilyOptions().SetWriteBufferSize(MemtableBytes);
         if (family is StoreLayout.Features or StoreLayout.Serving or StoreLayout.Meta)
         {

@@ -388,12 +388,12 @@ public sealed class InteractionHistory
             {
                 lock (Gate)
                 {
-                    return Read(index);
+                    return Entry(index);
                 }
             }
         }
 
-        private UserHistoryEntry Read(int index)
+        private UserHistoryEntry Entry(int index)
         {
             if (_entries is not null)
             {
@@ -427,7 +427,7 @@ public sealed class InteractionHistory
 
         protected override void KeepAside(int slot) => (_kept ??= []).Add(slot, history.Copy(slot));
 
-        protected override void CopyAll() => _entries = [.. Enumerable.Range(0, users.Length).Select(Read)];
+        protected override void CopyAll() => _entries = [.. Enumerable.Range(0, users.Length).Select(Entry)];
 
         protected override void Done()
         {
