@@ -46,7 +46,9 @@ internal sealed class FactorTable
     private readonly NativeArray<float> _extras;
     private readonly NativeArray<long> _lastActive;
     private byte[] _flags;
-    private int[] _catalogIndex;
+    // Per slot, the item's index in the catalog (-1: none); only for a table a catalog is scored over (an item table):
+    // empty until the first catalog lookup, so a user table does not keep 4 bytes a user for nothing.
+    private int[] _catalogIndex = [];
     private int _slots = 1;
     private int _hand = 1;
     private long _total;
@@ -87,7 +89,6 @@ internal sealed class FactorTable
         _extras = new NativeArray<float>(capacity * extras);
         _lastActive = new NativeArray<long>(capacity);
         _flags = new byte[capacity];
-        _catalogIndex = new int[capacity];
         _pending = new byte[capacity];
     }
 
@@ -146,7 +147,7 @@ internal sealed class FactorTable
         }
 
         flags |= Referenced;
-        if (_panels is not null && _catalogIndex[row] >= 0)
+        if (_panels is not null && _catalogIndex.Length > 0 && _catalogIndex[row] >= 0)
         {
             _panels.Invalidate(_catalogIndex[row]);
         }
@@ -195,6 +196,13 @@ internal sealed class FactorTable
         while (_rowsOfCatalog.Count < catalog.Count)
         {
             _rowsOfCatalog.Add(-1);
+        }
+
+        if (_catalogIndex.Length == 0)
+        {
+            // The first catalog lookup: every row so far is outside the catalog.
+            _catalogIndex = new int[_ids.Length];
+            Array.Fill(_catalogIndex, -1);
         }
 
         var row = _rowsOfCatalog[index];
@@ -730,7 +738,11 @@ internal sealed class FactorTable
     {
         _rows.Add(id, row);
         _ids[row] = id;
-        _catalogIndex[row] = -1;
+        if (_catalogIndex.Length > 0)
+        {
+            _catalogIndex[row] = -1;
+        }
+
         if (_catalogWithoutRow.Count > 0 && _catalogWithoutRow.Remove(id, out var index))
         {
             _rowsOfCatalog[index] = row;
@@ -814,7 +826,7 @@ internal sealed class FactorTable
         _rows.Remove(id, _ids);
         _ids[slot] = null;
         _flags[slot] = 0;
-        if (_catalogIndex[slot] >= 0)
+        if (_catalogIndex.Length > 0 && _catalogIndex[slot] >= 0)
         {
             _rowsOfCatalog[_catalogIndex[slot]] = -1;
             _catalogRowsVersion++;
@@ -919,7 +931,10 @@ internal sealed class FactorTable
         _extras.Resize(capacity * _extraCount);
         _lastActive.Resize(capacity);
         Array.Resize(ref _flags, capacity);
-        Array.Resize(ref _catalogIndex, capacity);
+        if (_catalogIndex.Length > 0)
+        {
+            Array.Resize(ref _catalogIndex, capacity);
+        }
         Array.Resize(ref _pending, capacity);
     }
 

@@ -7,8 +7,8 @@ namespace RecoStream.Core.Ranking;
 /// the most recent <c>maxPerUser</c> distinct items (older ones age out), which bounds memory per user.
 /// </summary>
 /// <remarks>
-/// No object per user: a user is a slot in a few arrays (id, last activity, where the items are, how many), and the
-/// items live in shared arrays of blocks, one array per block size (2, 4, 8, ... up to <c>maxPerUser</c>). A user's block
+/// No object per user: a user is a slot in a few arrays (id, where the items are, how many; last activity only with a user
+/// limit), and the items live in shared arrays of blocks, one array per block size (2, 4, 8, ... up to <c>maxPerUser</c>). A user's block
 /// holds a ring of its most recent distinct items; when it fills below the limit the items move to a block twice as large
 /// and the old block is reused. A user with two items costs about 60 bytes with its dictionary entry, where an object
 /// with its own array cost about 110. Membership is a vectorized scan of the block, which at the thousand items of the
@@ -30,10 +30,12 @@ public sealed class InteractionHistory
     private readonly int[] _blocksUsed;
     private readonly Stack<int>[] _freeBlocks;
 
-    // Per slot (a user): its id (null when free), last activity (a sequence number of this process), its block's class and
-    // offset, how many items it holds, where the oldest is once the ring is full (before that, item 0), and its state.
+    // Per slot (a user): its id (null when free), last activity (a sequence number of this process; see _touched), its
+    // block's class and offset, how many items it holds, where the oldest is once the ring is full (before that, item 0),
+    // and its state.
     private string?[] _users = new string?[16];
-    private long[] _touched = new long[16];
+    // Last activity only with a user limit (it picks the users to drop): 8 bytes a user otherwise kept for nothing.
+    private long[] _touched;
     private byte[] _class = new byte[16];
     private int[] _offset = new int[16];
     private int[] _count = new int[16];
@@ -57,6 +59,7 @@ public sealed class InteractionHistory
         ArgumentOutOfRangeException.ThrowIfNegative(maxUsers);
         _maxPerUser = maxPerUser;
         _maxUsers = maxUsers;
+        _touched = maxUsers > 0 ? new long[16] : [];
         var sizes = new List<int> { Math.Min(2, maxPerUser) };
         while (sizes[^1] < maxPerUser)
         {
@@ -85,7 +88,7 @@ public sealed class InteractionHistory
             TrimUsers();
         }
 
-        _touched[slot] = ++_clock;
+        Touch(slot);
         if (Items(slot).Contains(itemIndex))
         {
             return;
@@ -198,7 +201,7 @@ public sealed class InteractionHistory
                 }
             }
 
-            _touched[slot] = ++_clock;
+            Touch(slot);
             if (snapshot.WriteAllNext)
             {
                 MarkChanged(slot);
@@ -287,7 +290,11 @@ public sealed class InteractionHistory
             {
                 var capacity = 2 * _users.Length;
                 Array.Resize(ref _users, capacity);
-                Array.Resize(ref _touched, capacity);
+                if (_maxUsers > 0)
+                {
+                    Array.Resize(ref _touched, capacity);
+                }
+
                 Array.Resize(ref _class, capacity);
                 Array.Resize(ref _offset, capacity);
                 Array.Resize(ref _count, capacity);
@@ -299,13 +306,21 @@ public sealed class InteractionHistory
 
         _slots.Add(user, slot);
         _users[slot] = user;
-        _touched[slot] = ++_clock;
+        Touch(slot);
         _class[slot] = 0;
         _offset[slot] = AllocateBlock(0);
         _count[slot] = 0;
         _oldest[slot] = 0;
         _changedFlag[slot] = false;
         return slot;
+    }
+
+    private void Touch(int slot)
+    {
+        if (_maxUsers > 0)
+        {
+            _touched[slot] = ++_clock;
+        }
     }
 
     private void MarkChanged(int slot)
