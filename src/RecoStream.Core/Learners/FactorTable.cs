@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using RecoStream.Core.Ranking;
@@ -134,10 +135,7 @@ internal sealed class FactorTable
             return 0;
         }
 
-        if (_pending[row] != 0)
-        {
-            KeepForCopy(row);
-        }
+        KeepForCopy(row);
 
         ref var flags = ref _flags[row];
         if ((flags & Changed) == 0)
@@ -535,9 +533,17 @@ internal sealed class FactorTable
     }
 
     /// <summary>
-    /// Keeps a copy of a row of the unwritten snapshot of changes before the pipeline changes it (or reuses its slot).
+    /// Keeps a copy of a row of the unwritten snapshot of changes before the pipeline changes it (or reuses its slot);
+    /// nothing to do for a row not marked (one look at a byte, on every update).
     /// </summary>
-    private void KeepForCopy(int slot) => CopyOnWrite.KeepFor(ref _copy, _pending, slot);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void KeepForCopy(int slot)
+    {
+        if (_pending[slot] != 0)
+        {
+            CopyOnWrite.KeepFor(ref _copy, _pending, slot);
+        }
+    }
 
     /// <summary>
     /// The values of a snapshot of changes (<see cref="CopyOnWrite"/>): a row is read from the table while marked, or from
@@ -757,11 +763,7 @@ internal sealed class FactorTable
         if (_free.Count > 0)
         {
             var slot = _free.Pop();
-            if (_pending[slot] != 0)
-            {
-                KeepForCopy(slot);
-            }
-
+            KeepForCopy(slot);
             return slot;
         }
 
@@ -777,11 +779,7 @@ internal sealed class FactorTable
         }
 
         var victim = Victim();
-        if (_pending[victim] != 0)
-        {
-            KeepForCopy(victim);
-        }
-
+        KeepForCopy(victim);
         return victim;
     }
 

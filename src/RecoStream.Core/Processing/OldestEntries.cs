@@ -19,7 +19,6 @@ public static class OldestEntries
             return 0;
         }
 
-        var keep = Math.Max(1, limit - limit / 10);
         var times = new long[table.Count];
         var i = 0;
         foreach (var value in table.Values)
@@ -27,9 +26,7 @@ public static class OldestEntries
             times[i++] = lastActive(value);
         }
 
-        Array.Sort(times);
-        // Entries active at or before the cutoff go (ties with it too, so slightly more than needed may).
-        var cutoff = times[table.Count - keep - 1];
+        var cutoff = Cutoff(times, limit);
         var count = 0;
         foreach (var (key, value) in table)
         {
@@ -42,5 +39,17 @@ public static class OldestEntries
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// The last activity at or before which entries go, for a table over <paramref name="limit"/> whose entries were last
+    /// active at <paramref name="times"/> (sorted here): down to 90% of the limit, the least recently active first. Ties
+    /// with the cutoff go too, so slightly more than needed may.
+    /// </summary>
+    public static long Cutoff(long[] times, int limit)
+    {
+        var keep = Math.Max(1, limit - limit / 10);
+        Array.Sort(times);
+        return times[times.Length - keep - 1];
     }
 }

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using RecoStream.Core.Learners;
+using RecoStream.Core.Processing;
 
 namespace RecoStream.Core.Ranking;
 
@@ -94,11 +96,7 @@ public sealed class InteractionHistory
             return;
         }
 
-        if (_pending[slot] != 0)
-        {
-            KeepForCopy(slot);
-        }
-
+        KeepForCopy(slot);
         Add(slot, itemIndex);
         MarkChanged(slot);
     }
@@ -150,18 +148,12 @@ public sealed class InteractionHistory
     {
         // A snapshot of changes never released (taken but not written) gets its items copied now.
         _copy?.Detach();
-        // Counted first, so that the users and slots go straight into arrays (a million changed users' lists and then their
-        // copies were 24 MB). A slot dropped and reused is listed twice (changed, then changed again): the count is then
-        // an upper bound, and the arrays are cut to what was filled.
+        // Straight into arrays (a million changed users' lists and then their copies were 24 MB), sized by the list of
+        // changes: an upper bound (a user dropped since is listed without its flag, a slot dropped and reused twice), so the
+        // arrays are cut to what was filled.
+        var users = new string[_changed.Count];
+        var slots = new int[_changed.Count];
         var n = 0;
-        foreach (var slot in _changed)
-        {
-            n += _changedFlag[slot] ? 1 : 0;
-        }
-
-        var users = new string[n];
-        var slots = new int[n];
-        n = 0;
         foreach (var slot in _changed)
         {
             if (_changedFlag[slot])
@@ -355,9 +347,6 @@ public sealed class InteractionHistory
             return;
         }
 
-        // As OldestEntries.Trim does: down to a tenth below the limit, the least recently active first (ties with the
-        // cutoff go too).
-        var keep = Math.Max(1, _maxUsers - (_maxUsers / 10));
         var times = new long[_slots.Count];
         var n = 0;
         for (var slot = 0; slot < _slotCount; slot++)
@@ -368,8 +357,7 @@ public sealed class InteractionHistory
             }
         }
 
-        Array.Sort(times);
-        var cutoff = times[times.Length - keep - 1];
+        var cutoff = OldestEntries.Cutoff(times, _maxUsers);
         for (var slot = 0; slot < _slotCount; slot++)
         {
             if (_users[slot] is { } user && _touched[slot] <= cutoff)
@@ -382,11 +370,8 @@ public sealed class InteractionHistory
 
     private void Drop(int slot, string user)
     {
-        if (_pending[slot] != 0)
-        {
-            // Its block is about to be reused: the unwritten snapshot gets a copy first.
-            KeepForCopy(slot);
-        }
+        // Its block is about to be reused: the unwritten snapshot gets a copy first.
+        KeepForCopy(slot);
 
         _slots.Remove(user, _users);
         FreeBlock(_class[slot], _offset[slot]);
@@ -397,7 +382,15 @@ public sealed class InteractionHistory
         _removed.Add(user);
     }
 
-    private void KeepForCopy(int slot) => CopyOnWrite.KeepFor(ref _copy, _pending, slot);
+    /// <summary>Keeps a copy of a user's items for the unwritten snapshot of changes, when they are marked in it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void KeepForCopy(int slot)
+    {
+        if (_pending[slot] != 0)
+        {
+            CopyOnWrite.KeepFor(ref _copy, _pending, slot);
+        }
+    }
 
     /// <summary>
     /// The changed users of a snapshot of changes (<see cref="CopyOnWrite"/>): a user's items are read from the history
@@ -424,37 +417,31 @@ public sealed class InteractionHistory
             }
         }
 
-        private UserHistoryEntry Entry(int index)
-        {
-            if (_entries is not null)
-            {
-                return _entries[index];
-            }
-
-            var slot = Slots[index];
-            return new UserHistoryEntry(users[index], _kept is not null && _kept.TryGetValue(slot, out var kept) ? kept : history.Copy(slot));
-        }
+        private UserHistoryEntry Entry(int index) =>
+            _entries is not null ? _entries[index] : new UserHistoryEntry(users[index], Copied(index) ?? history.Copy(Slots[index]));
 
         public string Read(int index, ref int[] items, out int count)
         {
             lock (Gate)
             {
-                var slot = Slots[index];
-                if (_entries is not null || (_kept is not null && _kept.ContainsKey(slot)))
+                if (Copied(index) is { } copied)
                 {
-                    var copied = _entries is not null ? _entries[index].Items : _kept![slot];
                     count = copied.Length;
                     HistorySnapshot.CopyItems(copied, ref items);
                 }
                 else
                 {
-                    count = history._count[slot];
-                    history.CopyTo(slot, HistorySnapshot.Room(ref items, count));
+                    count = history._count[Slots[index]];
+                    history.CopyTo(Slots[index], HistorySnapshot.Room(ref items, count));
                 }
 
                 return users[index];
             }
         }
+
+        /// <summary>The user's items copied already (all of them once detached, or kept aside before a change); else null.</summary>
+        private int[]? Copied(int index) =>
+            _entries is not null ? _entries[index].Items : _kept is not null && _kept.TryGetValue(Slots[index], out var kept) ? kept : null;
 
         protected override void KeepAside(int slot) => (_kept ??= []).Add(slot, history.Copy(slot));
 
