@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Diagnostics.Tracing;
+using System.Globalization;
+
+namespace RecoStream.Worker;
+
+/// <summary>
+/// A diagnostic for memory benchmarks, on with the environment variable <c>RECOSTREAM_GC_TRACE=1</c>: every second a line
+/// on standard error with the process's resident memory (and, on Linux, its anonymous and file-backed parts) and the
+/// collector's figures after its last collection
+/// (committed, heap, fragmentation, promoted, large object heap), and at exit the managed memory allocated by type, from
+/// the runtime's allocation ticks (one about every 100 KB allocated, so the figures are samples, good to a few hundred
+/// KB). It costs an event per tick: for measuring, not for production.
+/// </summary>
+internal sealed class GcTrace : EventListener
+{
+    public const string Variable = "RECOSTREAM_GC_TRACE";
+    private const EventKeywords GcKeyword = (EventKeywords)0x1;
+    private readonly Dictionary<string, long> _bytes = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly Timer _timer;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    private GcTrace() => _timer = new Timer(_ => WriteLine(Sample()), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+
+    /// <summary>The trace when the environment asks for it, else null.</summary>
+    public static GcTrace? FromEnvironment() => Environment.GetEnvironmentVariable(Variable) == "1" ? new GcTrace() : null;
+
+    /// <summary>Writes the allocations by type (the 25 largest) and stops the trace.</summary>
+    public void Finish()
+    {
+        _timer.Dispose();
+        WriteLine(Sample());
+        lock (_gate)
+        {
+            foreach (var (type, bytes) in _bytes.OrderByDescending(t => t.Value).Take(25))
+            {
+                WriteLine(string.Create(CultureInfo.InvariantCulture, $"gc-trace allocated {bytes / 1048576.0,9:F1} MiB {type}"));
+            }
+        }
+
+        Dispose();
+    }
+
+    protected override void OnEventSourceCreated(EventSource eventSource)
+    {
+        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(eventSource, EventLevel.Verbose, GcKeyword);
+        }
+    }
+
+    protected override void OnEventWritten(EventWrittenEventArgs eventData)
+    {
+        if (eventData.EventName?.StartsWith("GCAllocationTick", StringComparison.Ordinal) != true || eventData.PayloadNames is null ||
+            eventData.Payload is null)
+        {
+            return;
+        }
+
+        var names = eventData.PayloadNames;
+        var type = eventData.Payload[names.IndexOf("TypeName")] as string ?? "?";
+        var large = Convert.ToInt32(eventData.Payload[names.IndexOf("AllocationKind")], CultureInfo.InvariantCulture) == 1;
+        var amount = Convert.ToInt64(eventData.Payload[names.IndexOf("AllocationAmount64")], CultureInfo.InvariantCulture);
+        var key = large ? type + " (large object heap)" : type;
+        lock (_gate)
+        {
+            _bytes[key] = _bytes.GetValueOrDefault(key) + amount;
+        }
+    }
+
+    private string Sample()
+    {
+        const int MiB = 1 << 20;
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        using var process = Process.GetCurrentProcess();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"gc-trace t={_clock.Elapsed.TotalSeconds:F1}s rss_mib={process.WorkingSet64 / MiB}{RssParts()} committed_mib={info.TotalCommittedBytes / MiB} " +
+            $"heap_mib={info.HeapSizeBytes / MiB} fragmented_mib={info.FragmentedBytes / MiB} promoted_mib={info.PromotedBytes / MiB} " +
+            $"loh_mib={info.GenerationInfo[3].SizeAfterBytes / MiB} collections={GC.CollectionCount(0)}");
+    }
+
+    /// <summary>` anon_mib=N file_mib=N` from /proc/self/status (anonymous memory, and mapped files such as the code); empty elsewhere.</summary>
+    private static string RssParts()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return "";
+        }
+
+        long anon = 0, file = 0;
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
+            {
+                anon = Kilobytes(line);
+            }
+            else if (line.StartsWith("RssFile:", StringComparison.Ordinal))
+            {
+                file = Kilobytes(line);
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $" anon_mib={anon / 1024} file_mib={file / 1024}");
+
+        static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    }
+
+    private static void WriteLine(string line) => Console.Error.WriteLine(line);
+}
