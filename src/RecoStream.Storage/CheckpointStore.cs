@@ -234,9 +234,11 @@ public sealed partial class CheckpointStore : IDisposable
                     }
                 }
 
-                for (var r = 0; r < set.Ids.Length; r++)
+                _ledger.Expect(generation, set.Count + set.Removed.Length);
+                for (var r = 0; r < set.Count; r++)
                 {
-                    bytes += PutVersion(versions, family, prefix, set.Ids[r], generation, EncodeRow(versions.Value, set.Row(r), set.LastActiveMs[r]));
+                    var values = set.Read(r, out var id, out var lastActiveMs);
+                    bytes += PutVersion(versions, family, prefix, id, generation, EncodeRow(versions.Value, values, lastActiveMs));
                 }
 
                 foreach (var id in set.Removed)
@@ -570,6 +572,7 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         long bytes = 0;
+        _ledger.Expect(generation, history.Users.Count + (history.Removed?.Count ?? 0));
         var items = new int[64];
         for (var i = 0; i < history.Users.Count; i++)
         {
@@ -601,6 +604,7 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         long bytes = 0;
+        _ledger.Expect(generation, behaviour.Users.Count + behaviour.Items.Count + removedUsers.Count + removedItems.Count);
         foreach (var user in behaviour.Users)
         {
             var value = EncodeIntegers<long>(versions.Value, [user.Count, user.FirstMs, user.LastMs, user.Purchases, BitConverter.DoubleToInt64Bits(user.PurchaseTotal)]);

@@ -180,7 +180,10 @@ public class BiasedMatrixFactorizationTests
         var expected = twin.Snapshot(); // every row, copied: the same rows as the changes, as nothing was written before
         foreach (var table in new[] { "user", "item" })
         {
-            Assert.Empty(snapshot.Rows[table].Values); // nothing copied when taken
+            // Nothing copied when taken: neither values nor ids nor times.
+            Assert.Empty(snapshot.Rows[table].Values);
+            Assert.Empty(snapshot.Rows[table].Ids);
+            Assert.Empty(snapshot.Rows[table].LastActiveMs);
         }
 
         // The same rows change (2,000 users' rows kept aside: several chunks of them), and 2,100 new users grow the table,
@@ -193,25 +196,77 @@ public class BiasedMatrixFactorizationTests
 
         foreach (var table in new[] { "user", "item" })
         {
-            var (want, got) = (expected.Rows[table], snapshot.Rows[table]);
-            Assert.Equal(want.Ids.Order(), got.Ids.Order());
-            var wanted = want.Ids.Select((id, r) => (id, r)).ToDictionary(x => x.id, x => want.Row(x.r).ToArray());
-            for (var r = 0; r < got.Ids.Length; r++)
+            var (want, got) = (RowsById(expected.Rows[table]), RowsById(snapshot.Rows[table]));
+            Assert.Equal(want.Keys.Order(), got.Keys.Order());
+            foreach (var (id, row) in got)
             {
-                Assert.Equal(wanted[got.Ids[r]], got.Row(r).ToArray());
+                Assert.Equal(want[id].Values, row.Values);
+                Assert.Equal(want[id].LastActiveMs, row.LastActiveMs); // as when taken, not the update's time since
             }
 
-            got.Release?.Invoke();
+            snapshot.Rows[table].Release?.Invoke();
         }
 
         // After the release the next snapshot holds the rows changed since, read as they are now.
-        var next = learner.SnapshotChanges();
-        var now = learner.Snapshot();
-        Assert.Equal(4100, next.Rows["user"].Ids.Length);
-        var current = now.Rows["user"].Ids.Select((id, r) => (id, r)).ToDictionary(x => x.id, x => now.Rows["user"].Row(x.r).ToArray());
-        for (var r = 0; r < next.Rows["user"].Ids.Length; r++)
+        var next = RowsById(learner.SnapshotChanges().Rows["user"]);
+        var now = RowsById(learner.Snapshot().Rows["user"]);
+        Assert.Equal(4100, next.Count);
+        foreach (var (id, row) in next)
         {
-            Assert.Equal(current[next.Rows["user"].Ids[r]], next.Rows["user"].Row(r).ToArray());
+            Assert.Equal(now[id].Values, row.Values);
+            Assert.Equal(now[id].LastActiveMs, row.LastActiveMs);
+        }
+    }
+
+    /// <summary>Every row of a set by id: its values and last update, read as a checkpoint's writer reads them.</summary>
+    private static Dictionary<string, (float[] Values, long LastActiveMs)> RowsById(RowSet set)
+    {
+        var rows = new Dictionary<string, (float[], long)>(StringComparer.Ordinal);
+        for (var r = 0; r < set.Count; r++)
+        {
+            var values = set.Read(r, out var id, out var lastActiveMs);
+            Assert.True(rows.TryAdd(id, (values.ToArray(), lastActiveMs)), $"row '{id}' twice");
+        }
+
+        return rows;
+    }
+
+    [Fact]
+    public void SnapshotChanges_NeverWritten_GivesItsRowsAsTaken_WhenTheNextExpiresThemAndReusesTheirSlots()
+    {
+        // A checkpoint whose write failed leaves its snapshot unreleased; the next snapshot expires rows and then copies the
+        // unreleased one. The ids, times and values of the rows it expired are the ones the first was taken with.
+        var learner = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 4, Rows = new RowTableOptions { TtlSeconds = 60 } });
+        for (var n = 0; n < 300; n++)
+        {
+            var e = Rating("u" + (n % 100), "i" + (n % 10), 1 + (n % 5), n * 10L);
+            learner.Learn(e, e.Value!.Value);
+        }
+
+        var expected = RowsById(learner.Snapshot().Rows["user"]);
+        var first = learner.SnapshotChanges();
+        // Ten minutes later only u0..u9 go on: the next snapshot expires the other 90, and new users take their slots.
+        for (var n = 0; n < 50; n++)
+        {
+            var e = Rating("u" + (n % 10), "i" + (n % 10), 2, 600_000 + (n * 10L));
+            learner.Learn(e, e.Value!.Value);
+        }
+
+        var second = learner.SnapshotChanges();
+        Assert.Equal(90, second.Rows["user"].Removed.Length);
+        for (var n = 0; n < 90; n++)
+        {
+            var e = Rating("v" + n, "i" + (n % 10), 3, 700_000 + (n * 10L));
+            learner.Learn(e, e.Value!.Value);
+        }
+
+        Assert.Equal(100, learner.RowTables[0].Rows);
+        var got = RowsById(first.Rows["user"]);
+        Assert.Equal(expected.Keys.Order(), got.Keys.Order());
+        foreach (var (id, row) in got)
+        {
+            Assert.Equal(expected[id].Values, row.Values);
+            Assert.Equal(expected[id].LastActiveMs, row.LastActiveMs);
         }
     }
 
@@ -234,13 +289,18 @@ public class BiasedMatrixFactorizationTests
             var snapshot = learner.SnapshotChanges();
             var rows = snapshot.Rows["user"];
             using var started = new ManualResetEventSlim();
-            var got = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            var got = new Dictionary<string, (float[] Values, long LastActiveMs)>();
+            Exception? failed = null;
             var reader = new Thread(() =>
             {
                 started.Set();
-                for (var r = 0; r < rows.Ids.Length; r++)
+                try
                 {
-                    got[rows.Ids[r]] = rows.Row(r).ToArray();
+                    got = RowsById(rows);
+                }
+                catch (Exception ex)
+                {
+                    failed = ex;
                 }
             });
             reader.Start();
@@ -255,11 +315,13 @@ public class BiasedMatrixFactorizationTests
 
             reader.Join();
             rows.Release?.Invoke();
-            var want = expected.Rows["user"];
-            Assert.Equal(want.Ids.Length, got.Count);
-            for (var r = 0; r < want.Ids.Length; r++)
+            Assert.Null(failed);
+            var want = RowsById(expected.Rows["user"]);
+            Assert.Equal(want.Count, got.Count);
+            foreach (var (id, row) in want)
             {
-                Assert.Equal(want.Row(r).ToArray(), got[want.Ids[r]]);
+                Assert.Equal(row.Values, got[id].Values);
+                Assert.Equal(row.LastActiveMs, got[id].LastActiveMs);
             }
         }
     }

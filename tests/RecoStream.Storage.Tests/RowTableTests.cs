@@ -57,7 +57,7 @@ public sealed class RowTableTests : IDisposable
             // Ten more ratings change at most 20 rows of the 1,200.
             Learn(state, Ratings(10, 1000, seed: 2, start: 5000));
             var changes = state.SnapshotChanges();
-            Assert.InRange(changes.Learners[0].State.Rows["user"].Ids.Length + changes.Learners[0].State.Rows["item"].Ids.Length, 1, 20);
+            Assert.InRange(changes.Learners[0].State.Rows["user"].Count + changes.Learners[0].State.Rows["item"].Count, 1, 20);
             store.Write(changes, 2);
         }
 
@@ -526,7 +526,7 @@ public sealed class RowTableTests : IDisposable
         state.Learner.Learn(next, 4);
         var written = ((BiasedMatrixFactorization)state.Learner).SnapshotChanges().Rows["user"];
         Assert.Equal(20, written.Width);
-        Assert.Contains("u1", written.Ids);
+        Assert.Contains("u1", written.Packed().Ids);
         var error = Assert.Throws<InvalidOperationException>(() => state.Learner.ScoreItem("u2", "i1"));
         Assert.Contains("19 values", error.Message, StringComparison.Ordinal);
     }

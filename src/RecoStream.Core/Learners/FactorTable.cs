@@ -32,8 +32,6 @@ internal sealed class FactorTable
     private readonly RowTableOptions _options;
     private readonly IdIndex _rows = new();
     private readonly Stack<int> _free = new();
-    private readonly List<int> _changed = [];
-    private readonly List<int> _lastCopy = [];
     private readonly List<string> _removed = [];
     private readonly List<int> _rowsOfCatalog = [];
     private readonly AdmissionSketch? _admission;
@@ -137,14 +135,7 @@ internal sealed class FactorTable
 
         KeepForCopy(row);
 
-        ref var flags = ref _flags[row];
-        if ((flags & Changed) == 0)
-        {
-            flags |= Changed;
-            _changed.Add(row);
-        }
-
-        flags |= Referenced;
+        _flags[row] |= Changed | Referenced;
         if (_panels is not null && _catalogIndex.Length > 0 && _catalogIndex[row] >= 0)
         {
             _panels.Invalidate(_catalogIndex[row]);
@@ -473,7 +464,18 @@ internal sealed class FactorTable
         }
 
         var slots = _rows.Slots().Order().ToArray();
-        return Pack(slots, [], changesOnly: false);
+        // Every element is written below: skip zeroing what can be hundreds of megabytes.
+        var values = GC.AllocateUninitializedArray<float>(slots.Length * _width);
+        var ids = new string[slots.Length];
+        var lastActive = GC.AllocateUninitializedArray<long>(slots.Length);
+        for (var r = 0; r < slots.Length; r++)
+        {
+            PackRow(slots[r], values.AsSpan(r * _width, _width));
+            ids[r] = _ids[slots[r]]!;
+            lastActive[r] = _lastActive[slots[r]];
+        }
+
+        return new RowSet(_width, ids, values, lastActive, [], _total, ChangesOnly: false);
     }
 
     /// <summary>
@@ -486,29 +488,36 @@ internal sealed class FactorTable
     private RowSet Changes()
     {
         Expire();
-        foreach (var slot in _lastCopy)
+        // The changed rows are found by their flags, not kept in a list as they change: a list of a million changed users
+        // and its copy for the snapshot were 8 MB, the list's kept for good.
+        var flags = _flags;
+        var count = 0;
+        for (var slot = 1; slot < _slots; slot++)
         {
-            _flags[slot] = (byte)(_flags[slot] & ~InLastCopy);
+            count += flags[slot] & Changed;
         }
 
-        _lastCopy.Clear();
-        foreach (var slot in _changed)
+        var slots = new int[count];
+        var n = 0;
+        for (var slot = 1; slot < _slots; slot++)
         {
-            ref var flags = ref _flags[slot];
-            if ((flags & Changed) != 0)
+            ref var f = ref flags[slot];
+            if ((f & Changed) != 0)
             {
-                flags = (byte)((flags & ~Changed) | InLastCopy);
-                _lastCopy.Add(slot);
+                f = (byte)((f & ~Changed) | InLastCopy);
+                slots[n++] = slot;
+            }
+            else
+            {
+                f = (byte)(f & ~InLastCopy);
             }
         }
 
-        _changed.Clear();
         var removed = _removed.ToArray();
         _removed.Clear();
         // A snapshot of changes not released yet (one taken but never written) gets its rows copied now: from here on only
         // the new one is read in place.
         _copy?.Detach();
-        int[] slots = [.. _lastCopy];
         var copy = new RowCopy(this, slots);
         foreach (var slot in slots)
         {
@@ -517,19 +526,7 @@ internal sealed class FactorTable
 
         // Published after the marks: a thread that sees the copy sees them (Volatile.Write is a release).
         Volatile.Write(ref _copy, copy);
-        return RowsOf(slots, [], removed, changesOnly: true) with { Source = copy.Row, Release = copy.Release };
-    }
-
-    private RowSet Pack(int[] slots, string[] removed, bool changesOnly)
-    {
-        // Every element is written below: skip zeroing what can be hundreds of megabytes.
-        var values = GC.AllocateUninitializedArray<float>(slots.Length * _width);
-        for (var r = 0; r < slots.Length; r++)
-        {
-            PackRow(slots[r], values.AsSpan(r * _width, _width));
-        }
-
-        return RowsOf(slots, values, removed, changesOnly);
+        return new RowSet(_width, [], [], [], removed, _total, ChangesOnly: true) { Source = copy, Release = copy.Release };
     }
 
     /// <summary>
@@ -546,36 +543,47 @@ internal sealed class FactorTable
     }
 
     /// <summary>
-    /// The values of a snapshot of changes (<see cref="CopyOnWrite"/>): a row is read from the table while marked, or from
-    /// the copy the pipeline kept before changing it. Only the rows changed during the write are copied.
+    /// The rows of a snapshot of changes (<see cref="CopyOnWrite"/>), with their ids and last updates: a row is read from
+    /// the table while marked, or from the copy the pipeline kept before changing it or reusing its slot. Only the rows
+    /// changed during the write are copied (a million changed users' ids and times, copied up front, were 16 MB).
     /// </summary>
-    private sealed class RowCopy(FactorTable table, int[] slots) : CopyOnWrite(slots)
+    private sealed class RowCopy(FactorTable table, int[] slots) : CopyOnWrite(slots), IRowSource
     {
         private readonly float[] _buffer = new float[table._width];
         // The rows kept aside, by slot: where in _keptRows (handed on from copy to copy with its chunks).
         private readonly Dictionary<int, int> _kept = [];
         private readonly KeptRows _keptRows = Interlocked.Exchange(ref table._keptRows, null) ?? new KeptRows(table._width);
+        // Every row, once detached.
         private float[]? _values;
+        private string[]? _ids;
+        private long[]? _lastActive;
 
         protected override byte[] Marks => table._pending;
 
+        public int Count => Slots.Length;
+
         /// <summary>Row r of the snapshot, in a buffer that the next call overwrites.</summary>
-        public ReadOnlySpan<float> Row(int r)
+        public ReadOnlySpan<float> Read(int r, out string id, out long lastActiveMs)
         {
             var width = table._width;
             lock (Gate)
             {
                 if (_values is not null)
                 {
+                    id = _ids![r];
+                    lastActiveMs = _lastActive![r];
                     return _values.AsSpan(r * width, width);
                 }
 
-                if (_kept.TryGetValue(Slots[r], out var kept))
+                var slot = Slots[r];
+                if (_kept.TryGetValue(slot, out var kept))
                 {
-                    return _keptRows.Row(kept);
+                    return _keptRows.Row(kept, out id, out lastActiveMs);
                 }
 
-                table.PackRow(Slots[r], _buffer);
+                id = table._ids[slot]!;
+                lastActiveMs = table._lastActive[slot];
+                table.PackRow(slot, _buffer);
                 return _buffer;
             }
         }
@@ -583,26 +591,21 @@ internal sealed class FactorTable
         protected override void KeepAside(int slot)
         {
             _kept.Add(slot, _keptRows.Count);
-            table.PackRow(slot, _keptRows.Add());
+            table.PackRow(slot, _keptRows.Add(table._ids[slot]!, table._lastActive[slot]));
         }
 
         protected override void CopyAll()
         {
             var width = table._width;
             var values = GC.AllocateUninitializedArray<float>(Slots.Length * width);
+            var ids = new string[Slots.Length];
+            var lastActive = new long[Slots.Length];
             for (var r = 0; r < Slots.Length; r++)
             {
-                if (_kept.TryGetValue(Slots[r], out var kept))
-                {
-                    _keptRows.Row(kept).CopyTo(values.AsSpan(r * width, width));
-                }
-                else
-                {
-                    table.PackRow(Slots[r], values.AsSpan(r * width, width));
-                }
+                Read(r, out ids[r], out lastActive[r]).CopyTo(values.AsSpan(r * width, width));
             }
 
-            _values = values;
+            (_values, _ids, _lastActive) = (values, ids, lastActive);
         }
 
         protected override void Done()
@@ -628,13 +631,17 @@ internal sealed class FactorTable
         private readonly int _rowsPerChunk = Math.Max(1, ChunkFloats / width);
         private readonly List<float[]> _chunks = [];
         private readonly Stack<float[]> _spare = new();
+        private readonly List<string> _ids = [];
+        private readonly List<long> _lastActive = [];
 
         /// <summary>How many rows are kept.</summary>
         public int Count { get; private set; }
 
-        /// <summary>Room for one more row, at index <see cref="Count"/> before the call.</summary>
-        public Span<float> Add()
+        /// <summary>Room for one more row, of <paramref name="id"/>, at index <see cref="Count"/> before the call.</summary>
+        public Span<float> Add(string id, long lastActiveMs)
         {
+            _ids.Add(id);
+            _lastActive.Add(lastActiveMs);
             var (chunk, at) = Math.DivRem(Count, _rowsPerChunk);
             if (chunk == _chunks.Count)
             {
@@ -645,9 +652,11 @@ internal sealed class FactorTable
             return _chunks[chunk].AsSpan(at * width, width);
         }
 
-        /// <summary>Row <paramref name="index"/>.</summary>
-        public Span<float> Row(int index)
+        /// <summary>Row <paramref name="index"/>, its id and last update.</summary>
+        public Span<float> Row(int index, out string id, out long lastActiveMs)
         {
+            id = _ids[index];
+            lastActiveMs = _lastActive[index];
             var (chunk, at) = Math.DivRem(index, _rowsPerChunk);
             return _chunks[chunk].AsSpan(at * width, width);
         }
@@ -664,22 +673,10 @@ internal sealed class FactorTable
             }
 
             _chunks.Clear();
+            _ids.Clear();
+            _lastActive.Clear();
             Count = 0;
         }
-    }
-
-    /// <summary>A set of the rows of <paramref name="slots"/>: their ids and last updates, with <paramref name="values"/>.</summary>
-    private RowSet RowsOf(int[] slots, float[] values, string[] removed, bool changesOnly)
-    {
-        var ids = new string[slots.Length];
-        var lastActive = GC.AllocateUninitializedArray<long>(slots.Length);
-        for (var r = 0; r < slots.Length; r++)
-        {
-            ids[r] = _ids[slots[r]]!;
-            lastActive[r] = _lastActive[slots[r]];
-        }
-
-        return new RowSet(_width, ids, values, lastActive, removed, _total, changesOnly);
     }
 
     private void Restore(RowSet set)
@@ -694,8 +691,6 @@ internal sealed class FactorTable
         Array.Clear(_flags);
         _rows.Clear();
         _free.Clear();
-        _changed.Clear();
-        _lastCopy.Clear();
         _removed.Clear();
         _rowsOfCatalog.Clear();
         _catalogRowsVersion++;
@@ -757,14 +752,15 @@ internal sealed class FactorTable
         }
     }
 
-    /// <summary>A free slot: a released one, a new one while under the hot-set limit, else the CLOCK victim's.</summary>
+    /// <summary>
+    /// A free slot: a released one, a new one while under the hot-set limit, else the CLOCK victim's (a released row was
+    /// kept aside for the unwritten snapshot when released).
+    /// </summary>
     private int Allocate(bool evict = true)
     {
         if (_free.Count > 0)
         {
-            var slot = _free.Pop();
-            KeepForCopy(slot);
-            return slot;
+            return _free.Pop();
         }
 
         // Without a store (or below the limit) the table grows: only a store can take an evicted row.
@@ -778,9 +774,7 @@ internal sealed class FactorTable
             return _slots++;
         }
 
-        var victim = Victim();
-        KeepForCopy(victim);
-        return victim;
+        return Victim();
     }
 
     /// <summary>The slot CLOCK evicts to make room (its row written to the store first when changed).</summary>
@@ -821,6 +815,8 @@ internal sealed class FactorTable
 
     private void Release(int slot, string id)
     {
+        // The unwritten snapshot reads the row's id and values until its slot is reused: it keeps them now.
+        KeepForCopy(slot);
         _rows.Remove(id, _ids);
         _ids[slot] = null;
         _flags[slot] = 0;

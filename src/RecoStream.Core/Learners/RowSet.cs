@@ -5,9 +5,9 @@ namespace RecoStream.Core.Learners;
 /// <c>Values[r * Width .. (r + 1) * Width]</c>, packed as bias, bias accumulator, factors, factor accumulators.
 /// </summary>
 /// <param name="Width">Floats per row.</param>
-/// <param name="Ids">The rows' ids.</param>
-/// <param name="Values">The rows' values, row after row.</param>
-/// <param name="LastActiveMs">When each row was last updated (event time, Unix ms).</param>
+/// <param name="Ids">The rows' ids (empty for a set with a <see cref="Source"/>; see <see cref="Read"/>).</param>
+/// <param name="Values">The rows' values, row after row (empty for a set with a <see cref="Source"/>).</param>
+/// <param name="LastActiveMs">When each row was last updated (event time, Unix ms; empty for a set with a <see cref="Source"/>).</param>
 /// <param name="Removed">Ids whose rows were removed (expired) since the last snapshot of changes.</param>
 /// <param name="Total">Rows the table holds in all (in memory and in the store).</param>
 /// <param name="ChangesOnly">
@@ -25,17 +25,37 @@ public sealed record RowSet(int Width, string[] Ids, float[] Values, long[] Last
     public Action? Release { get; init; }
 
     /// <summary>
-    /// Packs a row from its table when called, for a set whose <see cref="Values"/> were not copied (empty): each call
-    /// overwrites the span the previous one returned. It reads the row as it was when the set was taken (the table copies
-    /// a row aside before changing it) until <see cref="Release"/>. One thread reads at a time.
+    /// Reads rows from their table when called, for a set whose <see cref="Ids"/>, <see cref="Values"/> and
+    /// <see cref="LastActiveMs"/> were not copied (empty): each call overwrites the span the previous one returned. It
+    /// reads a row as it was when the set was taken (the table copies a row aside before changing it or reusing its
+    /// slot) until <see cref="Release"/>. One thread reads at a time.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public Func<int, ReadOnlySpan<float>>? Source { get; init; }
+    public IRowSource? Source { get; init; }
+
+    /// <summary>How many rows the set holds.</summary>
+    public int Count => Source?.Count ?? Ids.Length;
 
     /// <summary>
     /// The values of row <paramref name="row"/> (of a set with a <see cref="Source"/>: valid until the next call).
     /// </summary>
-    public ReadOnlySpan<float> Row(int row) => Source is { } source ? source(row) : Values.AsSpan(row * Width, Width);
+    public ReadOnlySpan<float> Row(int row) => Read(row, out _, out _);
+
+    /// <summary>
+    /// Row <paramref name="row"/>: its values (of a set with a <see cref="Source"/>: valid until the next call), its id and
+    /// when it was last updated.
+    /// </summary>
+    public ReadOnlySpan<float> Read(int row, out string id, out long lastActiveMs)
+    {
+        if (Source is { } source)
+        {
+            return source.Read(row, out id, out lastActiveMs);
+        }
+
+        id = Ids[row];
+        lastActiveMs = LastActiveMs[row];
+        return Values.AsSpan(row * Width, Width);
+    }
 
     /// <summary>This set with its rows copied into <see cref="Values"/> (itself when they are).</summary>
     public RowSet Packed()
@@ -45,12 +65,25 @@ public sealed record RowSet(int Width, string[] Ids, float[] Values, long[] Last
             return this;
         }
 
-        var values = new float[Ids.Length * Width];
-        for (var r = 0; r < Ids.Length; r++)
+        var count = Count;
+        var ids = new string[count];
+        var values = new float[count * Width];
+        var lastActive = new long[count];
+        for (var r = 0; r < count; r++)
         {
-            Row(r).CopyTo(values.AsSpan(r * Width, Width));
+            Read(r, out ids[r], out lastActive[r]).CopyTo(values.AsSpan(r * Width, Width));
         }
 
-        return this with { Values = values, Source = null };
+        return this with { Ids = ids, Values = values, LastActiveMs = lastActive, Source = null };
     }
+}
+
+/// <summary>The rows of a <see cref="RowSet"/> read from their table (<see cref="RowSet.Source"/>).</summary>
+public interface IRowSource
+{
+    /// <summary>How many rows.</summary>
+    int Count { get; }
+
+    /// <summary>Row <paramref name="row"/>'s values (valid until the next call), id and last update (event time, Unix ms).</summary>
+    ReadOnlySpan<float> Read(int row, out string id, out long lastActiveMs);
 }

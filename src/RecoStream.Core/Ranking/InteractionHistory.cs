@@ -21,7 +21,6 @@ public sealed class InteractionHistory
     private readonly int _maxPerUser;
     private readonly int _maxUsers;
     private readonly IdIndex _slots = new();
-    private readonly List<int> _changed = [];
     private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
     private readonly Stack<int> _freeSlots = new();
 
@@ -128,9 +127,9 @@ public sealed class InteractionHistory
         var users = new List<UserHistoryEntry>(_slots.Count);
         for (var slot = 0; slot < _slotCount; slot++)
         {
-            if (_users[slot] is { } user)
+            if (_users[slot] is not null)
             {
-                users.Add(new UserHistoryEntry(user, Copy(slot)));
+                users.Add(Entry(slot));
             }
         }
 
@@ -148,33 +147,24 @@ public sealed class InteractionHistory
     {
         // A snapshot of changes never released (taken but not written) gets its items copied now.
         _copy?.Detach();
-        // Straight into arrays (a million changed users' lists and then their copies were 24 MB), sized by the list of
-        // changes: an upper bound (a user dropped since is listed without its flag, a slot dropped and reused twice), so the
-        // arrays are cut to what was filled.
-        var users = new string[_changed.Count];
-        var slots = new int[_changed.Count];
+        // The changed users are found by their flags, not kept in a list as they change, and their ids are read when
+        // written: a list of a million changed users and the snapshot's copies of it and of their ids were 16 MB, the
+        // list's kept for good.
+        var slots = new int[_changedFlag.AsSpan(0, _slotCount).Count(true)];
         var n = 0;
-        foreach (var slot in _changed)
+        for (var slot = 0; n < slots.Length; slot++)
         {
             if (_changedFlag[slot])
             {
                 _changedFlag[slot] = false;
                 _pending[slot] = 1;
-                users[n] = _users[slot]!;
                 slots[n++] = slot;
             }
         }
 
-        if (n < users.Length)
-        {
-            Array.Resize(ref users, n);
-            Array.Resize(ref slots, n);
-        }
-
-        _changed.Clear();
         string[] removed = [.. _removed];
         _removed.Clear();
-        var copy = new HistoryCopy(this, users, slots);
+        var copy = new HistoryCopy(this, slots);
         Volatile.Write(ref _copy, copy);
         return new HistorySnapshot(copy, ChangesOnly: true, removed, _slots.Count) { Release = copy.Release };
     }
@@ -184,7 +174,6 @@ public sealed class InteractionHistory
     {
         _copy?.Detach();
         _slots.Clear();
-        _changed.Clear();
         _removed.Clear();
         _freeSlots.Clear();
         Array.Clear(_users);
@@ -222,12 +211,12 @@ public sealed class InteractionHistory
     /// <summary>The items of a slot in ring order (each once).</summary>
     private Span<int> Items(int slot) => _blocks[_class[slot]].AsSpan(_offset[slot], _count[slot]);
 
-    /// <summary>The items of a slot, oldest first.</summary>
-    private int[] Copy(int slot)
+    /// <summary>The user of a slot and a copy of its items, oldest first.</summary>
+    private UserHistoryEntry Entry(int slot)
     {
-        var copy = new int[_count[slot]];
-        CopyTo(slot, copy);
-        return copy;
+        var items = new int[_count[slot]];
+        CopyTo(slot, items);
+        return new UserHistoryEntry(_users[slot]!, items);
     }
 
     /// <summary>Copies the items of a slot, oldest first, to the start of <paramref name="into"/>.</summary>
@@ -331,14 +320,7 @@ public sealed class InteractionHistory
         }
     }
 
-    private void MarkChanged(int slot)
-    {
-        if (!_changedFlag[slot])
-        {
-            _changedFlag[slot] = true;
-            _changed.Add(slot);
-        }
-    }
+    private void MarkChanged(int slot) => _changedFlag[slot] = true;
 
     private void TrimUsers()
     {
@@ -393,16 +375,16 @@ public sealed class InteractionHistory
     }
 
     /// <summary>
-    /// The changed users of a snapshot of changes (<see cref="CopyOnWrite"/>): a user's items are read from the history
-    /// while marked, or from the copy the pipeline kept before changing them or reusing their block.
+    /// The changed users of a snapshot of changes (<see cref="CopyOnWrite"/>): a user's id and items are read from the
+    /// history while marked, or from the copy the pipeline kept before changing them or reusing their slot.
     /// </summary>
-    private sealed class HistoryCopy(InteractionHistory history, string[] users, int[] slots) : CopyOnWrite(slots), IReadOnlyList<UserHistoryEntry>,
+    private sealed class HistoryCopy(InteractionHistory history, int[] slots) : CopyOnWrite(slots), IReadOnlyList<UserHistoryEntry>,
         IUserItemsReader
     {
-        private Dictionary<int, int[]>? _kept;
+        private Dictionary<int, UserHistoryEntry>? _kept;
         private UserHistoryEntry[]? _entries;
 
-        public int Count => users.Length;
+        public int Count => Slots.Length;
 
         protected override byte[] Marks => history._pending;
 
@@ -412,13 +394,10 @@ public sealed class InteractionHistory
             {
                 lock (Gate)
                 {
-                    return Entry(index);
+                    return Copied(index) ?? history.Entry(Slots[index]);
                 }
             }
         }
-
-        private UserHistoryEntry Entry(int index) =>
-            _entries is not null ? _entries[index] : new UserHistoryEntry(users[index], Copied(index) ?? history.Copy(Slots[index]));
 
         public string Read(int index, ref int[] items, out int count)
         {
@@ -426,26 +405,25 @@ public sealed class InteractionHistory
             {
                 if (Copied(index) is { } copied)
                 {
-                    count = copied.Length;
-                    HistorySnapshot.CopyItems(copied, ref items);
-                }
-                else
-                {
-                    count = history._count[Slots[index]];
-                    history.CopyTo(Slots[index], HistorySnapshot.Room(ref items, count));
+                    count = copied.Items.Length;
+                    HistorySnapshot.CopyItems(copied.Items, ref items);
+                    return copied.User;
                 }
 
-                return users[index];
+                var slot = Slots[index];
+                count = history._count[slot];
+                history.CopyTo(slot, HistorySnapshot.Room(ref items, count));
+                return history._users[slot]!;
             }
         }
 
-        /// <summary>The user's items copied already (all of them once detached, or kept aside before a change); else null.</summary>
-        private int[]? Copied(int index) =>
-            _entries is not null ? _entries[index].Items : _kept is not null && _kept.TryGetValue(Slots[index], out var kept) ? kept : null;
+        /// <summary>The user copied already (every one once detached, or kept aside before a change); else null.</summary>
+        private UserHistoryEntry? Copied(int index) =>
+            _entries is not null ? _entries[index] : _kept is not null && _kept.TryGetValue(Slots[index], out var kept) ? kept : null;
 
-        protected override void KeepAside(int slot) => (_kept ??= []).Add(slot, history.Copy(slot));
+        protected override void KeepAside(int slot) => (_kept ??= []).Add(slot, history.Entry(slot));
 
-        protected override void CopyAll() => _entries = [.. Enumerable.Range(0, users.Length).Select(Entry)];
+        protected override void CopyAll() => _entries = [.. Enumerable.Range(0, Slots.Length).Select(i => Copied(i) ?? history.Entry(Slots[i]))];
 
         protected override void Done()
         {
@@ -455,7 +433,7 @@ public sealed class InteractionHistory
 
         public IEnumerator<UserHistoryEntry> GetEnumerator()
         {
-            for (var i = 0; i < users.Length; i++)
+            for (var i = 0; i < Slots.Length; i++)
             {
                 yield return this[i];
             }
