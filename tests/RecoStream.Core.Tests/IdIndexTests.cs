@@ -37,7 +37,7 @@ public sealed class IdIndexTests
                 {
                     slot = free.Pop();
                     ids[slot] = id;
-                    index.Add(id, slot);
+                    index.Add(id, slot, ids);
                     expected.Add(id, slot);
                 }
             }
@@ -55,5 +55,18 @@ public sealed class IdIndexTests
         index.Clear();
         Assert.Equal(0, index.Count);
         Assert.False(index.TryGetValue(expected.Keys.First(), ids, out _));
+    }
+
+    [Fact]
+    public void Add_RefusesASlotBeyondWhatABucketHolds()
+    {
+        var index = new IdIndex();
+        var ids = new string?[] { "a" };
+        index.Add("a", 0, ids);
+        Assert.Throws<InvalidOperationException>(() => index.Add("b", IdIndex.MaxSlot + 1, ids));
+        Assert.Throws<InvalidOperationException>(() => index.Add("b", -1, ids));
+        Assert.Equal(1, index.Count);
+        Assert.True(index.TryGetValue("a", ids, out var slot));
+        Assert.Equal(0, slot);
     }
 }

@@ -208,13 +208,15 @@ public class StreamItemPoolTests
         Assert.Same(first, IdStrings.Get("user-17"u8));
         Assert.Equal("user-17", first);
 
-        // More ids than a table holds: it grows, then starts again empty, and never gives an id another's string.
-        for (var round = 0; round < 2; round++)
+        // More ids than a table holds: it grows, then starts again empty, and never gives an id another's string or key
+        // (the second round's ids land in slots whose keys the first round computed).
+        for (var round = 0; round < 3; round++)
         {
             for (var n = 0; n < IdStrings.MaxIds + 5_000; n++)
             {
-                var id = "u" + n.ToString(CultureInfo.InvariantCulture);
-                Assert.Equal(id, IdStrings.Get(Encoding.ASCII.GetBytes(id)));
+                var id = (round == 1 ? "w" : "u") + n.ToString(CultureInfo.InvariantCulture);
+                Assert.Equal(id, IdStrings.Get(Encoding.ASCII.GetBytes(id), 'u', out var key));
+                Assert.Equal(KeyHash.Of('u', id), key);
                 Assert.InRange(IdStrings.Count, 1, IdStrings.MaxIds);
             }
         }

@@ -67,8 +67,16 @@ internal static class IdStrings
         var made = Encoding.ASCII.GetString(utf8);
         if (table.Count >= strings.Length / 2)
         {
-            // Half full: twice the slots, or, at the limit, start again empty (the ids that come again are made again).
-            _table = table = table.Count < MaxIds ? new Table(strings.Length * 2, table) : new Table(strings.Length);
+            // Half full: twice the slots, or, at the limit, start again empty (the ids that come again are made again) in
+            // the same arrays (new ones were 14 MiB on the large object heap at every restart).
+            if (table.Count < MaxIds)
+            {
+                _table = table = new Table(strings.Length * 2, table);
+            }
+            else
+            {
+                table.Clear();
+            }
         }
 
         key = table.KeyOf(table.Add(made, hash, 0, 0), ns);
@@ -137,6 +145,13 @@ internal static class IdStrings
         public ulong[] ItemKeys { get; }
 
         public int Count { get; private set; }
+
+        /// <summary>Empties the table (a slot is free when its string is null; adding writes the slot's hash and keys).</summary>
+        public void Clear()
+        {
+            Array.Clear(Strings);
+            Count = 0;
+        }
 
         /// <summary>Adds a string not in the table; gives its slot.</summary>
         public int Add(string id, int hash, ulong userKey, ulong itemKey)

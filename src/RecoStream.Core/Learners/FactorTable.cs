@@ -737,7 +737,7 @@ internal sealed class FactorTable
 
     private void Place(string id, int row)
     {
-        _rows.Add(id, row);
+        _rows.Add(id, row, _ids);
         _ids[row] = id;
         if (_catalogIndex.Length > 0)
         {

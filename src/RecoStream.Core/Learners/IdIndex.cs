@@ -4,15 +4,22 @@ namespace RecoStream.Core.Learners;
 
 /// <summary>
 /// A map from ids to the slots that hold them, for a table that keeps each slot's id itself (<c>ids[slot]</c>): open
-/// addressing with linear probing over buckets of 8 bytes (the id's hash and its slot), so an entry costs about 11 bytes
-/// at the usual load instead of a dictionary's 28 (an entry of 24 bytes and a bucket of 4, at a prime capacity above
-/// the count). The ids are not stored: a probe whose hash matches compares with <c>ids[slot]</c>. Removal shifts the
-/// entries that follow back, so there are no tombstones.
+/// addressing with linear probing over buckets of 4 bytes, each the slot and 5 bits of the id's hash, so an entry costs
+/// about 5.5 bytes at the usual load (a dictionary's cost 28: an entry of 24 bytes and a bucket of 4). The ids are not
+/// stored: a probe compares with <c>ids[slot]</c> only where the 5 bits match (one in 32 of the buckets holding other
+/// ids), and growing or removing rehashes the ids it moves. Removal shifts the entries that follow back, so there are no
+/// tombstones. Slots go up to <see cref="MaxSlot"/>.
 /// </summary>
 internal sealed class IdIndex
 {
-    // Bucket: the id's hash in the high 32 bits, slot + 1 in the low 32 (0: empty).
-    private ulong[] _buckets = new ulong[16];
+    /// <summary>The largest slot the index holds (a bucket keeps the slot in 27 bits).</summary>
+    public const int MaxSlot = (1 << SlotBits) - 2;
+
+    private const int SlotBits = 27;
+    private const uint SlotMask = (1u << SlotBits) - 1;
+
+    // Bucket: the hash's top 5 bits, then slot + 1 in the low 27 bits (0: empty).
+    private uint[] _buckets = new uint[16];
     private int _mask = 15;
 
     /// <summary>How many ids the index holds.</summary>
@@ -22,6 +29,7 @@ internal sealed class IdIndex
     public bool TryGetValue(string id, string?[] ids, out int slot)
     {
         var hash = Hash(id);
+        var tag = Tag(hash);
         for (var b = (int)hash & _mask; ; b = (b + 1) & _mask)
         {
             var bucket = _buckets[b];
@@ -31,9 +39,9 @@ internal sealed class IdIndex
                 return false;
             }
 
-            if ((uint)(bucket >> 32) == hash)
+            if ((bucket & ~SlotMask) == tag)
             {
-                var candidate = (int)(uint)bucket - 1;
+                var candidate = (int)(bucket & SlotMask) - 1;
                 if (string.Equals(ids[candidate], id, StringComparison.Ordinal))
                 {
                     slot = candidate;
@@ -43,12 +51,20 @@ internal sealed class IdIndex
         }
     }
 
-    /// <summary>Adds <paramref name="id"/> at <paramref name="slot"/>; the id must not be in the index yet.</summary>
-    public void Add(string id, int slot)
+    /// <summary>
+    /// Adds <paramref name="id"/> at <paramref name="slot"/>; the id must not be in the index yet. <paramref name="ids"/>
+    /// holds the ids of the slots already in the index (growing rehashes them).
+    /// </summary>
+    public void Add(string id, int slot, string?[] ids)
     {
+        if ((uint)slot > MaxSlot)
+        {
+            throw new InvalidOperationException($"an id index holds slots up to {MaxSlot}: slot {slot} is beyond");
+        }
+
         if (Count + 1 > (_buckets.Length >> 2) * 3)
         {
-            Resize(_buckets.Length * 2);
+            Resize(_buckets.Length * 2, ids);
         }
 
         Insert(Hash(id), slot);
@@ -59,6 +75,7 @@ internal sealed class IdIndex
     public bool Remove(string id, string?[] ids)
     {
         var hash = Hash(id);
+        var tag = Tag(hash);
         var b = (int)hash & _mask;
         while (true)
         {
@@ -68,7 +85,7 @@ internal sealed class IdIndex
                 return false;
             }
 
-            if ((uint)(bucket >> 32) == hash && string.Equals(ids[(int)(uint)bucket - 1], id, StringComparison.Ordinal))
+            if ((bucket & ~SlotMask) == tag && string.Equals(ids[(int)(bucket & SlotMask) - 1], id, StringComparison.Ordinal))
             {
                 break;
             }
@@ -80,7 +97,7 @@ internal sealed class IdIndex
         var hole = b;
         for (var next = (hole + 1) & _mask; _buckets[next] != 0; next = (next + 1) & _mask)
         {
-            var home = (int)(uint)(_buckets[next] >> 32) & _mask;
+            var home = (int)Hash(ids[(int)(_buckets[next] & SlotMask) - 1]!) & _mask;
             // The entry at next may fill the hole when its home is not in (hole, next] cyclically.
             var stays = hole <= next ? home > hole && home <= next : home > hole || home <= next;
             if (!stays)
@@ -102,14 +119,14 @@ internal sealed class IdIndex
         {
             if (bucket != 0)
             {
-                yield return (int)(uint)bucket - 1;
+                yield return (int)(bucket & SlotMask) - 1;
             }
         }
     }
 
     public void Clear()
     {
-        _buckets = new ulong[16];
+        _buckets = new uint[16];
         _mask = 15;
         Count = 0;
     }
@@ -122,25 +139,29 @@ internal sealed class IdIndex
             b = (b + 1) & _mask;
         }
 
-        _buckets[b] = ((ulong)hash << 32) | (uint)(slot + 1);
+        _buckets[b] = Tag(hash) | (uint)(slot + 1);
     }
 
-    private void Resize(int capacity)
+    private void Resize(int capacity, string?[] ids)
     {
         var old = _buckets;
-        _buckets = new ulong[capacity];
+        _buckets = new uint[capacity];
         _mask = capacity - 1;
         foreach (var bucket in old)
         {
             if (bucket != 0)
             {
-                Insert((uint)(bucket >> 32), (int)(uint)bucket - 1);
+                var slot = (int)(bucket & SlotMask) - 1;
+                Insert(Hash(ids[slot]!), slot);
             }
         }
     }
 
-    // The runtime's string hash: well mixed in every bit (the low ones pick the bucket), and randomized per process, so
-    // that crafted ids cannot aim at one probe chain.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Tag(uint hash) => hash & ~SlotMask;
+
+    // The runtime's string hash: well mixed in every bit (the low ones pick the bucket, the top five are kept), and
+    // randomized per process, so that crafted ids cannot aim at one probe chain.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Hash(string id) => (uint)id.GetHashCode();
 }

@@ -301,7 +301,7 @@ public sealed class InteractionHistory
             }
         }
 
-        _slots.Add(user, slot);
+        _slots.Add(user, slot, _users);
         _users[slot] = user;
         Touch(slot);
         _class[slot] = 0;
