@@ -148,7 +148,7 @@ public sealed partial class CheckpointStore
         byte[] notedLearner = [];
         byte[] notedPrefix = [];
         var state = VersionState.Start;
-        using var iterator = _db.NewIterator(_families[family]);
+        using var iterator = _db.NewIterator(_families[family], _scan);
         for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
         {
             var key = iterator.Key();
@@ -288,7 +288,7 @@ public sealed partial class CheckpointStore
             // Too many rows to list: one scan of every row instead.
             foreach (var family in StoreLayout.VersionedFamilies)
             {
-                using var iterator = _db.NewIterator(_families[family]);
+                using var iterator = _db.NewIterator(_families[family], _scan);
                 iterator.SeekToFirst();
                 while (iterator.Valid())
                 {
@@ -329,7 +329,7 @@ public sealed partial class CheckpointStore
                 {
                     if (!iterators.TryGetValue(row.Family, out var iterator))
                     {
-                        iterator = _db.NewIterator(_families[row.Family]);
+                        iterator = _db.NewIterator(_families[row.Family], _scan);
                         iterators.Add(row.Family, iterator);
                     }
 
@@ -375,7 +375,7 @@ public sealed partial class CheckpointStore
         {
             byte[] previous = [];
             var versions = 0;
-            using var iterator = _db.NewIterator(_families[family]);
+            using var iterator = _db.NewIterator(_families[family], _scan);
             for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
             {
                 var key = iterator.Key();
@@ -440,7 +440,7 @@ public sealed partial class CheckpointStore
 
         foreach (var family in StoreLayout.VersionedFamilies)
         {
-            using var iterator = _db.NewIterator(_families[family]);
+            using var iterator = _db.NewIterator(_families[family], _scan);
             for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
             {
                 var key = iterator.Key();

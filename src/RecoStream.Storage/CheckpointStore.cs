@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using MessagePack;
@@ -49,6 +50,11 @@ public sealed partial class CheckpointStore : IDisposable
     private static readonly byte[] Removal = [];
 
     private readonly RocksDb _db;
+    private readonly Lock _closeGate = new();
+    // For the scans and sweeps of the store's own upkeep (reading a checkpoint back, listing ids, collecting old versions,
+    // expiring rows): they read each block once, and would push the hot set's blocks out of the cache.
+    private readonly ReadOptions _scan = new ReadOptions().SetFillCache(false);
+    private bool _closed;
     private readonly WriteOptions _writeOptions;
     private readonly WriteOptions _unsyncedWrites = new WriteOptions().SetSync(false);
 
@@ -116,10 +122,15 @@ public sealed partial class CheckpointStore : IDisposable
     /// <param name="path">The folder of the RocksDB database.</param>
     /// <param name="syncWrites">Sync the write-ahead log on every checkpoint, so a checkpoint survives power loss.</param>
     /// <param name="keep">Checkpoints kept (at least 1): the latest and the ones a damaged latest falls back to.</param>
+    /// <param name="blockCacheBytes">
+    /// The block cache every column family shares (recently read blocks of the store's files, for rows read back into a
+    /// hot set); the scans and sweeps of the store's own upkeep do not fill it.
+    /// </param>
     /// <exception cref="CheckpointCorruptException">The folder holds a store with a column family missing, or one of an earlier layout.</exception>
-    public static CheckpointStore Open(string path, bool syncWrites, int keep = 2)
+    public static CheckpointStore Open(string path, bool syncWrites, int keep = 2, long blockCacheBytes = DefaultBlockCacheBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(blockCacheBytes);
         Directory.CreateDirectory(path);
         var options = new DbOptions().SetCreateIfMissing(true).SetCreateMissingColumnFamilies(true);
         if (File.Exists(System.IO.Path.Combine(path, "CURRENT")))
@@ -128,9 +139,10 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         var families = new ColumnFamilies();
+        var cache = Cache.CreateLru((ulong)blockCacheBytes);
         foreach (var family in StoreLayout.Families)
         {
-            families.Add(family, FamilyOptions(family));
+            families.Add(family, FamilyOptions(family, cache));
         }
 
         var db = RocksDb.Open(options, path, families);
@@ -327,7 +339,7 @@ public sealed partial class CheckpointStore : IDisposable
     public IReadOnlyList<long> Generations()
     {
         var generations = new SortedSet<long>();
-        using var iterator = _db.NewIterator(_families[StoreLayout.Meta]);
+        using var iterator = _db.NewIterator(_families[StoreLayout.Meta], _scan);
         for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
         {
             if (StoreLayout.TryParseRecordKey(iterator.Key(), out var generation, out var part) && part == "meta")
@@ -388,13 +400,47 @@ public sealed partial class CheckpointStore : IDisposable
     /// <summary>When the checkpoint of <see cref="Generation"/> was written (Unix ms), or null.</summary>
     public long? LatestCheckpointTime()
     {
-        var metaBytes = _db.Get(StoreLayout.RecordKey(Generation, "meta"), _families[StoreLayout.Meta]);
+        var metaBytes = _db.Get(StoreLayout.RecordKey(Generation, "meta"), _families[StoreLayout.Meta], _scan);
         return metaBytes is null ? null : Decode<MetaRecord>(metaBytes, "meta", m => m.SchemaVersion).WrittenAtUnixMs;
+    }
+
+    /// <summary>
+    /// RocksDB's memory outside the collector, in bytes: the memtables (active, being flushed, and kept) and the table
+    /// readers' index and filter blocks of every column family, and what the block cache they share holds; zeros once closed.
+    /// For diagnostics (<c>RECOSTREAM_GC_TRACE</c>); safe to call from any thread while the store is written.
+    /// </summary>
+    public (long Memtables, long TableReaders, long BlockCache) NativeMemory()
+    {
+        lock (_closeGate)
+        {
+            if (_closed)
+            {
+                return (0, 0, 0);
+            }
+
+            long memtables = 0, readers = 0;
+            foreach (var family in _families.Values)
+            {
+                memtables += Property("rocksdb.size-all-mem-tables", family);
+                readers += Property("rocksdb.estimate-table-readers-mem", family);
+            }
+
+            // One cache for every family: each gives its usage.
+            return (memtables, readers, Property("rocksdb.block-cache-usage", _families[StoreLayout.UserRows]));
+        }
+
+        long Property(string name, ColumnFamilyHandle family) =>
+            long.TryParse(_db.GetProperty(name, family), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
     }
 
     /// <summary>Flushes the memtables (so the next open has no write-ahead log to replay) and closes the store.</summary>
     public void Dispose()
     {
+        lock (_closeGate)
+        {
+            _closed = true;
+        }
+
         foreach (var iterator in _iterators)
         {
             iterator.Dispose();
@@ -415,13 +461,19 @@ public sealed partial class CheckpointStore : IDisposable
 
     private const ulong MemtableBytes = 8 << 20;
 
-    private static ColumnFamilyOptions FamilyOptions(string family)
+    /// <summary>The block cache's size unless the caller gives one: 8 MB.</summary>
+    public const long DefaultBlockCacheBytes = 8 << 20;
+
+    private static ColumnFamilyOptions FamilyOptions(string family, Cache cache)
     {
         // Memtables of 8 MB instead of RocksDB's 64 MB: a checkpoint of a million changed rows no longer fills two 64 MB
         // memtables per family while they are flushed (peak RSS of the 1,000,000-user replay 944-974 -> 901-904 MiB with
         // its one checkpoint at the end at 16 MB, 1,612-1,659 -> 1,473-1,480 MiB with one every 50,000 events; 16 -> 8 MB
         // with chunks of 2 MB instead of 8, 695-703 -> 664-675 MiB at the end), at the same replay speed (docs/benchmarks.md).
-        var options = new ColumnFamilyOptions().SetWriteBufferSize(MemtableBytes);
+        // One block cache for every family, where RocksDB gave each its own of 32 MB: the sweeps of old versions filled two
+        // of them with the periodic checkpoints of the 1,000,000-user replay (64 MB at its end; docs/benchmarks.md).
+        var options = new ColumnFamilyOptions().SetWriteBufferSize(MemtableBytes)
+            .SetBlockBasedTableFactory(new BlockBasedTableOptions().SetBlockCache(cache));
         if (family is StoreLayout.Features or StoreLayout.Serving or StoreLayout.Meta)
         {
             // Whole records can be large (the catalog, the stream state): keep them in blob files, so that flushes and
@@ -851,7 +903,7 @@ public sealed partial class CheckpointStore : IDisposable
     {
         var ids = new List<string>();
         byte[] previous = [];
-        using var iterator = _db.NewIterator(_families[family]);
+        using var iterator = _db.NewIterator(_families[family], _scan);
         for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
         {
             var key = iterator.Key();
@@ -888,7 +940,7 @@ public sealed partial class CheckpointStore : IDisposable
     private long Put<T>(WriteBatch batch, string family, byte[] key, T record) => Put(batch, _families[family], key, record);
 
     private byte[] Require(string family, long generation, string part) =>
-        _db.Get(StoreLayout.RecordKey(generation, part), _families[family]) ?? throw new CheckpointCorruptException(
+        _db.Get(StoreLayout.RecordKey(generation, part), _families[family], _scan) ?? throw new CheckpointCorruptException(
             $"the store at '{Path}' has checkpoint metadata but its '{part}' value is missing; the store is damaged");
 
     private T Decode<T>(byte[] bytes, string part, Func<T, int> version)

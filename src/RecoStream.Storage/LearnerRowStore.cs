@@ -53,7 +53,7 @@ public sealed partial class CheckpointStore
             _expiryCursors.TryGetValue(table, out var cursor);
             byte[] previous = [];
             var rows = 0;
-            using var iterator = store._db.NewIterator(store._families[family]);
+            using var iterator = store._db.NewIterator(store._families[family], store._scan);
             iterator.Seek(cursor ?? _prefix);
             for (; ; iterator.Next())
             {

@@ -136,7 +136,9 @@ internal static class WorkerCommand
         CheckpointStore store;
         try
         {
-            store = CheckpointStore.Open(settings.Storage.Path, settings.Storage.SyncWrites, settings.Storage.KeepCheckpoints);
+            store = CheckpointStore.Open(settings.Storage.Path, settings.Storage.SyncWrites, settings.Storage.KeepCheckpoints,
+                (long)settings.Storage.BlockCacheMiB << 20);
+            GcTrace.Watch(store);
         }
         catch (CheckpointCorruptException ex)
         {

@@ -501,6 +501,45 @@ public sealed class RowTableTests : IDisposable
     }
 
     [Fact]
+    public void TheBlockCache_HoldsRowsReadBackIntoAHotSet_NotTheStoresOwnScans_WithinItsSize()
+    {
+        var state = MfState();
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            Learn(state, Ratings(40_000, 20_000, seed: 4));
+            store.Write(state.SnapshotChanges(), 1);
+        } // closing flushes the memtables: the rows are read from files below
+
+        const long CacheBytes = 256 << 10;
+        using (var store = CheckpointStore.Open(_path, syncWrites: false, blockCacheBytes: CacheBytes))
+        {
+            // Reading the checkpoint back scans every row, and the version count walks every version: neither fills the cache.
+            // (Opening the store reads a few hundred bytes of its own into it.)
+            var atOpen = store.NativeMemory().BlockCache;
+            Assert.InRange(atOpen, 0, 4096);
+            Assert.NotNull(store.ReadLatest());
+            Assert.Equal(1, store.MostVersionsOfARow());
+            var (_, readers, afterScans) = store.NativeMemory();
+            Assert.True(readers > 0, "the files' table readers are counted");
+            Assert.Equal(atOpen, afterScans);
+
+            // A hot set's reads fill it, up to its size (one cache for every column family).
+            var rows = store.RowsOf("mf");
+            var buffer = new float[64];
+            var found = 0;
+            for (var u = 0; u < 20_000; u += 7)
+            {
+                found += rows.TryRead("user", "u" + u, buffer, out _, out _) ? 1 : 0;
+                found += rows.TryRead("item", "i" + (u % 200), buffer, out _, out _) ? 1 : 0;
+            }
+
+            Assert.True(found > 4000, $"{found} rows read");
+            var afterReads = store.NativeMemory().BlockCache;
+            Assert.InRange(afterReads, 1, CacheBytes);
+        }
+    }
+
+    [Fact]
     public void StoredRowsWithoutTheSessionColumns_AreReadIntoAHotSetWithNoSessionBias()
     {
         // Rank 8: rows written before the session columns have 2 + 16 values, this version's user rows 2 + 16 + 2.

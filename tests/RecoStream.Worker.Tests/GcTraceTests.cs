@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace RecoStream.Worker.Tests;
 
 /// <summary>With RECOSTREAM_GC_TRACE=1 the worker reports its memory while it runs and its allocations by type at exit.</summary>
@@ -23,6 +25,8 @@ public sealed class GcTraceTests : IDisposable
         var samples = traced.Split('\n').Where(l => l.StartsWith("gc-trace t=", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(samples);
         Assert.All(samples, s => Assert.Matches(@"rss_mib=[1-9]\d* anon_mib=[1-9]\d* file_mib=[1-9]\d* committed_mib=\d+ heap_mib=\d+ fragmented_mib=\d+ promoted_mib=\d+ loh_mib=\d+", s));
+        // Once the store is open, RocksDB's memory beside it.
+        Assert.Contains(samples, s => Regex.IsMatch(s, @"collections=\d+ memtables_mib=\d+\.\d table_readers_mib=\d+\.\d block_cache_mib=\d+\.\d"));
         Assert.Matches(@"gc-trace allocated +\d+\.\d MiB System\.String\r?\n", traced);
         Assert.DoesNotContain("gc-trace", plain);
     }

@@ -20,6 +20,7 @@ public sealed class WorkerConfigurationTests : IDisposable
     [InlineData("--RecoStream:Serving:Learner=nobody", "RecoStream:Serving:Learner", "'nobody'", "the name of a configured learner")]
     [InlineData("--RecoStream:Storage:CheckpointEveryEvents=often", "RecoStream:Storage:CheckpointEveryEvents", "'often'", "whole number")]
     [InlineData("--RecoStream:Storage:SyncWrites=maybe", "RecoStream:Storage:SyncWrites", "'maybe'", "true or false")]
+    [InlineData("--RecoStream:Storage:BlockCacheMiB=-1", "RecoStream:Storage:BlockCacheMiB", "'-1'", "0 to 1048576")]
     [InlineData("--RecoStream:Metrics:Host=not-an-address", "RecoStream:Metrics:Host", "'not-an-address'", "IP address")]
     [InlineData("--RecoStream:Storage:Pth=/tmp/x", "RecoStream:Storage:Pth", "'/tmp/x'", "not a RecoStream setting")]
     [InlineData("--RecoStream:Learners:~history:Kind=Linear", "RecoStream:Learners:~history", "~history", "does not start with '~'")]

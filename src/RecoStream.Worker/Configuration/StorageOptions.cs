@@ -24,6 +24,12 @@ internal sealed class StorageOptions
     /// <summary>Checkpoints kept; when the latest is damaged the worker starts from the newest consistent one. Default 2.</summary>
     public int KeepCheckpoints { get; set; } = 2;
 
+    /// <summary>
+    /// RocksDB's block cache, shared by the store's column families, in MiB: recently read blocks of its files, which
+    /// serve rows read back into a learner's hot set (<c>Rows:HotRows</c>). Default 8.
+    /// </summary>
+    public int BlockCacheMiB { get; set; } = 8;
+
     /// <summary>Sync RocksDB's write-ahead log on every checkpoint. Default true.</summary>
     public bool SyncWrites { get; set; } = true;
 }

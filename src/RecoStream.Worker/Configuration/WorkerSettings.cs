@@ -209,6 +209,7 @@ internal sealed class WorkerSettings
         storage.SnapshotPath = r.String("RecoStream:Storage:SnapshotPath", storage.SnapshotPath,
             p => !string.IsNullOrWhiteSpace(p) && p.IndexOfAny(Path.GetInvalidPathChars()) < 0, "a non-empty folder path");
         storage.KeepCheckpoints = r.Int("RecoStream:Storage:KeepCheckpoints", storage.KeepCheckpoints, 1, 100);
+        storage.BlockCacheMiB = r.Int("RecoStream:Storage:BlockCacheMiB", storage.BlockCacheMiB, 0, 1 << 20);
 
         var metrics = new MetricsOptions();
         metrics.Host = r.String("RecoStream:Metrics:Host", metrics.Host, Bind.IsValid, BindAllowed);
