@@ -275,7 +275,7 @@ public sealed partial class CheckpointStore
     /// </summary>
     private void CollectVersions(long oldestGeneration)
     {
-        var (due, rows) = _ledger.Due(Math.Min(oldestGeneration, Generation));
+        var (due, groups) = _ledger.Due(Math.Min(oldestGeneration, Generation));
         if (due.Length == 0)
         {
             return;
@@ -283,7 +283,7 @@ public sealed partial class CheckpointStore
 
         using var collect = new Deletions(this);
         var rowBase = new byte[256];
-        if (rows is null)
+        if (groups is null)
         {
             // Too many rows to list: one scan of every row instead.
             foreach (var family in StoreLayout.VersionedFamilies)
@@ -316,26 +316,23 @@ public sealed partial class CheckpointStore
             var iterators = new Dictionary<string, Iterator>();
             try
             {
-                // In key order within each family (by prefix, then id: the order of their keys for ids in ASCII), each seek
-                // landing near the one before, in blocks and memtable nodes already in the cache. Each row's key is written
-                // into one buffer: no array per row.
-                var sorted = rows.ToArray();
-                Array.Sort(sorted, static (a, b) => a.Family != b.Family
-                    ? string.CompareOrdinal(a.Family, b.Family)
-                    : a.Prefix != b.Prefix
-                        ? a.Prefix.AsSpan().SequenceCompareTo(b.Prefix)
-                        : string.CompareOrdinal(a.Id, b.Id));
-                foreach (var row in sorted)
+                // In key order within each family (the ledger gives the rows by prefix, then id: the order of their keys for
+                // ids in ASCII), each seek landing near the one before, in blocks and memtable nodes read just before. Each
+                // row's key is written into one buffer: no array per row.
+                foreach (var group in groups)
                 {
-                    if (!iterators.TryGetValue(row.Family, out var iterator))
+                    if (!iterators.TryGetValue(group.Family, out var iterator))
                     {
-                        iterator = _db.NewIterator(_families[row.Family], _scan);
-                        iterators.Add(row.Family, iterator);
+                        iterator = _db.NewIterator(_families[group.Family], _scan);
+                        iterators.Add(group.Family, iterator);
                     }
 
-                    var key = rowBase.AsSpan(0, StoreLayout.WriteBase(row.Prefix, row.Id, ref rowBase));
-                    iterator.Seek(key);
-                    CollectRow(iterator, row.Family, key, oldestGeneration, collect, olderVersions: due.Length);
+                    foreach (var id in group.Ids.AsSpan(0, group.Count))
+                    {
+                        var key = rowBase.AsSpan(0, StoreLayout.WriteBase(group.Prefix, id, ref rowBase));
+                        iterator.Seek(key);
+                        CollectRow(iterator, group.Family, key, oldestGeneration, collect, olderVersions: due.Length);
+                    }
                 }
             }
             finally

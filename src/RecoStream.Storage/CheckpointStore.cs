@@ -246,7 +246,7 @@ public sealed partial class CheckpointStore : IDisposable
                     }
                 }
 
-                _ledger.Expect(generation, set.Count + set.Removed.Length);
+                _ledger.Expect(generation, family, prefix, set.Count + set.Removed.Length);
                 for (var r = 0; r < set.Count; r++)
                 {
                     var values = set.Read(r, out var id, out var lastActiveMs);
@@ -624,7 +624,7 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         long bytes = 0;
-        _ledger.Expect(generation, history.Users.Count + (history.Removed?.Count ?? 0));
+        _ledger.Expect(generation, family, prefix, history.Users.Count + (history.Removed?.Count ?? 0));
         var items = new int[64];
         for (var i = 0; i < history.Users.Count; i++)
         {
@@ -656,7 +656,8 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         long bytes = 0;
-        _ledger.Expect(generation, behaviour.Users.Count + behaviour.Items.Count + removedUsers.Count + removedItems.Count);
+        _ledger.Expect(generation, StoreLayout.UserRows, prefix, behaviour.Users.Count + removedUsers.Count);
+        _ledger.Expect(generation, StoreLayout.ItemRows, prefix, behaviour.Items.Count + removedItems.Count);
         foreach (var user in behaviour.Users)
         {
             var value = EncodeIntegers<long>(versions.Value, [user.Count, user.FirstMs, user.LastMs, user.Purchases, BitConverter.DoubleToInt64Bits(user.PurchaseTotal)]);

@@ -550,8 +550,7 @@ internal sealed class FactorTable
     private sealed class RowCopy(FactorTable table, int[] slots) : CopyOnWrite(slots), IRowSource
     {
         private readonly float[] _buffer = new float[table._width];
-        // The rows kept aside, by slot: where in _keptRows (handed on from copy to copy with its chunks).
-        private readonly Dictionary<int, int> _kept = [];
+        // The rows kept aside (handed on from copy to copy with its chunks and its index by slot).
         private readonly KeptRows _keptRows = Interlocked.Exchange(ref table._keptRows, null) ?? new KeptRows(table._width);
         // Every row, once detached.
         private float[]? _values;
@@ -576,9 +575,9 @@ internal sealed class FactorTable
                 }
 
                 var slot = Slots[r];
-                if (_kept.TryGetValue(slot, out var kept))
+                if (_keptRows.TryGetRow(slot, out var kept, out id, out lastActiveMs))
                 {
-                    return _keptRows.Row(kept, out id, out lastActiveMs);
+                    return kept;
                 }
 
                 id = table._ids[slot]!;
@@ -590,8 +589,7 @@ internal sealed class FactorTable
 
         protected override void KeepAside(int slot)
         {
-            _kept.Add(slot, _keptRows.Count);
-            table.PackRow(slot, _keptRows.Add(table._ids[slot]!, table._lastActive[slot]));
+            table.PackRow(slot, _keptRows.Add(slot, table._ids[slot]!, table._lastActive[slot]));
         }
 
         protected override void CopyAll()
@@ -610,8 +608,6 @@ internal sealed class FactorTable
 
         protected override void Done()
         {
-            _kept.Clear();
-            _kept.TrimExcess();
             _keptRows.Clear();
             Interlocked.Exchange(ref table._keptRows, _keptRows);
             Interlocked.CompareExchange(ref table._copy, null, this);
@@ -622,7 +618,8 @@ internal sealed class FactorTable
     /// Rows kept aside by a snapshot of changes, in chunks of 64 KB: below the large object heap, and reused from one
     /// snapshot to the next up to 8 MB of them, beyond which they go back to the collector. One growing array, dropped
     /// when over 4 MB, had left the array and its copies on the large object heap in every checkpoint whose write saw
-    /// every item change (417 MB allocated over the 1,000,000-user replay with periodic checkpoints).
+    /// every item change (417 MB allocated over the 1,000,000-user replay with periodic checkpoints). The index by slot
+    /// and the ids and times are reused alike (a new index per snapshot was 16 MB over that replay).
     /// </summary>
     private sealed class KeptRows(int width)
     {
@@ -631,15 +628,17 @@ internal sealed class FactorTable
         private readonly int _rowsPerChunk = Math.Max(1, ChunkFloats / width);
         private readonly List<float[]> _chunks = [];
         private readonly Stack<float[]> _spare = new();
-        private readonly List<string> _ids = [];
-        private readonly List<long> _lastActive = [];
+        private Dictionary<int, int> _bySlot = [];
+        private List<string> _ids = [];
+        private List<long> _lastActive = [];
 
         /// <summary>How many rows are kept.</summary>
         public int Count { get; private set; }
 
-        /// <summary>Room for one more row, of <paramref name="id"/>, at index <see cref="Count"/> before the call.</summary>
-        public Span<float> Add(string id, long lastActiveMs)
+        /// <summary>Room for the row of <paramref name="slot"/>, of <paramref name="id"/>, kept once per snapshot.</summary>
+        public Span<float> Add(int slot, string id, long lastActiveMs)
         {
+            _bySlot.Add(slot, Count);
             _ids.Add(id);
             _lastActive.Add(lastActiveMs);
             var (chunk, at) = Math.DivRem(Count, _rowsPerChunk);
@@ -652,16 +651,24 @@ internal sealed class FactorTable
             return _chunks[chunk].AsSpan(at * width, width);
         }
 
-        /// <summary>Row <paramref name="index"/>, its id and last update.</summary>
-        public Span<float> Row(int index, out string id, out long lastActiveMs)
+        /// <summary>The row kept for <paramref name="slot"/>, its id and last update; false when none is.</summary>
+        public bool TryGetRow(int slot, out Span<float> row, out string id, out long lastActiveMs)
         {
+            if (!_bySlot.TryGetValue(slot, out var index))
+            {
+                row = default;
+                (id, lastActiveMs) = ("", 0);
+                return false;
+            }
+
             id = _ids[index];
             lastActiveMs = _lastActive[index];
             var (chunk, at) = Math.DivRem(index, _rowsPerChunk);
-            return _chunks[chunk].AsSpan(at * width, width);
+            row = _chunks[chunk].AsSpan(at * width, width);
+            return true;
         }
 
-        /// <summary>Forgets the rows; their chunks are kept for the next rows, up to the limit.</summary>
+        /// <summary>Forgets the rows; their chunks, index and lists are kept for the next rows, up to the limit.</summary>
         public void Clear()
         {
             foreach (var chunk in _chunks)
@@ -673,8 +680,17 @@ internal sealed class FactorTable
             }
 
             _chunks.Clear();
-            _ids.Clear();
-            _lastActive.Clear();
+            if (Count > SpareChunks * _rowsPerChunk)
+            {
+                (_bySlot, _ids, _lastActive) = ([], [], []);
+            }
+            else
+            {
+                _bySlot.Clear();
+                _ids.Clear();
+                _lastActive.Clear();
+            }
+
             Count = 0;
         }
     }

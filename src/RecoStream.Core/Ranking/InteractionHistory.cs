@@ -47,6 +47,10 @@ public sealed class InteractionHistory
     private byte[] _pending = new byte[16];
     private int _slotCount;
     private HistoryCopy? _copy;
+    // The index of users kept aside, handed on from one snapshot's copy to the next (a new one per snapshot was 16 MB over
+    // the 1,000,000-user replay with periodic checkpoints); dropped instead when it grew beyond SpareKept.
+    private Dictionary<int, UserHistoryEntry>? _keptSpare;
+    private const int SpareKept = 1 << 16;
     private long _clock;
 
     /// <param name="maxPerUser">Most recent distinct items kept per user.</param>
@@ -421,12 +425,19 @@ public sealed class InteractionHistory
         private UserHistoryEntry? Copied(int index) =>
             _entries is not null ? _entries[index] : _kept is not null && _kept.TryGetValue(Slots[index], out var kept) ? kept : null;
 
-        protected override void KeepAside(int slot) => (_kept ??= []).Add(slot, history.Entry(slot));
+        protected override void KeepAside(int slot) =>
+            (_kept ??= Interlocked.Exchange(ref history._keptSpare, null) ?? []).Add(slot, history.Entry(slot));
 
         protected override void CopyAll() => _entries = [.. Enumerable.Range(0, Slots.Length).Select(i => Copied(i) ?? history.Entry(Slots[i]))];
 
         protected override void Done()
         {
+            if (_kept is { Count: <= SpareKept })
+            {
+                _kept.Clear();
+                Interlocked.Exchange(ref history._keptSpare, _kept);
+            }
+
             _kept = null;
             Interlocked.CompareExchange(ref history._copy, null, this);
         }
