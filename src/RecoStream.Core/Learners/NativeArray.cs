@@ -70,6 +70,14 @@ internal sealed unsafe class NativeArray<T>
         _length = length;
     }
 
+    /// <summary>Frees the block now, leaving an empty array (every span from it is then invalid).</summary>
+    public void Free()
+    {
+        NativeMemory.Free(_data);
+        _data = null;
+        _length = 0;
+    }
+
     private static T* Allocate(int length) =>
         // calloc: a large block comes zeroed from fresh pages, which take memory only once written. One byte at least, so
         // that an empty array still has a block of its own.
