@@ -232,6 +232,43 @@ public class BiasedMatrixFactorizationTests
     }
 
     [Fact]
+    public void SnapshotChanges_KeepingMoreRowsThanTheSpareChunksHold_GivesEveryRowAsTaken_SnapshotAfterSnapshot()
+    {
+        // Rank 64: about 500 rows a chunk, so 20,000 users changed during each write keep about 40 chunks, beyond the 32
+        // kept for the next snapshot; those beyond are freed at the release and must not be read or handed on after.
+        var learner = new BiasedMatrixFactorization(new BiasedMatrixFactorizationOptions { Rank = 64 });
+        var time = 0L;
+        void LearnAll(int rating)
+        {
+            for (var u = 0; u < 20_000; u++)
+            {
+                var e = Rating("u" + u, "i" + (u % 50), rating, time += 1000);
+                learner.Learn(e, e.Value!.Value);
+            }
+        }
+
+        LearnAll(1);
+        for (var round = 0; round < 3; round++)
+        {
+            var expected = RowsById(learner.Snapshot().Rows["user"]);
+            var snapshot = learner.SnapshotChanges();
+            LearnAll(2 + round); // every row of the snapshot changes before it is read
+            var got = RowsById(snapshot.Rows["user"]);
+            Assert.Equal(expected.Count, got.Count);
+            foreach (var (id, row) in got)
+            {
+                Assert.Equal(expected[id].Values, row.Values);
+                Assert.Equal(expected[id].LastActiveMs, row.LastActiveMs);
+            }
+
+            foreach (var rows in snapshot.Rows.Values)
+            {
+                rows.Release?.Invoke();
+            }
+        }
+    }
+
+    [Fact]
     public void SnapshotChanges_NeverWritten_GivesItsRowsAsTaken_WhenTheNextExpiresThemAndReusesTheirSlots()
     {
         // A checkpoint whose write failed leaves its snapshot unreleased; the next snapshot expires rows and then copies the

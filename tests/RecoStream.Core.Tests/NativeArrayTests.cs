@@ -57,4 +57,17 @@ public sealed class NativeArrayTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new NativeArray<byte>(-1));
         Assert.Equal(0, new NativeArray<byte>(0).AsSpan().Length);
     }
+
+    [Fact]
+    public void Free_LeavesAnEmptyArray_ThatCanGrowAgain()
+    {
+        var array = new NativeArray<int>(1000);
+        array[999] = 7;
+        array.Free();
+        Assert.Equal(0, array.Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => array[0]);
+        array.Free(); // twice is harmless
+        array.Resize(3);
+        Assert.Equal([0, 0, 0], array.AsSpan().ToArray());
+    }
 }
