@@ -77,6 +77,7 @@ public sealed class WorkerReplayTests : IDisposable
         Assert.True(summary.GetProperty("allocated_mib").GetDouble() > 0);
         Assert.True(summary.GetProperty("gc_collections").GetInt32() >= 0);
         Assert.True(summary.GetProperty("gc_pause_ms").GetDouble() >= 0);
+        Assert.Equal(1, summary.GetProperty("checkpoints").GetInt32()); // 5,000 events: only the final one
         // The model is still held when the live heap is measured: 5,000 ratings make rows for all four learners.
         Assert.InRange(summary.GetProperty("live_heap_mib").GetDouble(), 1.0, summary.GetProperty("peak_rss_mib").GetDouble());
     }
@@ -88,11 +89,13 @@ public sealed class WorkerReplayTests : IDisposable
         var file = Write("events.jsonl", generated.Select(l => l.Line));
         var valid = generated.Count(l => l.Valid);
 
-        var (summary, _) = Replay(file, "--format", "jsonl");
+        var (summary, _) = Replay(file, "--format", "jsonl", "--RecoStream:Storage:CheckpointEveryEvents=2000");
 
         Assert.Equal(valid, summary.GetProperty("events").GetInt64());
         Assert.Equal(generated.Count - valid, summary.GetProperty("rejected").GetInt64());
         Assert.Equal("jsonl", summary.GetProperty("format").GetString());
+        // One every 2,000 events at most (one falling due while another is written waits for it), and the final one.
+        Assert.InRange(summary.GetProperty("checkpoints").GetInt32(), 2, (valid / 2000) + 1);
 
         using var worker = WorkerProcess.Start([$"--RecoStream:Storage:Path={_store.Path}", "--RecoStream:Metrics:Port=0"]);
         worker.Send("""{"op":"recommend","user":"u3","k":2}""");

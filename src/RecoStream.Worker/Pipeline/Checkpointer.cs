@@ -23,6 +23,7 @@ internal sealed partial class Checkpointer
     private readonly ILogger<Checkpointer> _logger;
     private readonly Queue<Copy> _unwritten = new();
     private Task _inFlight = Task.CompletedTask;
+    private int _writtenCount;
 
     public Checkpointer(CheckpointStore store, ModelState state, WorkerMetrics metrics, WorkerStatus status, TimeProvider time, ILogger<Checkpointer> logger)
     {
@@ -65,6 +66,9 @@ internal sealed partial class Checkpointer
         // After the task has ended (not from inside it): whoever is woken must see the write as no longer in flight.
         _inFlight.ContinueWith(_ => Written?.Invoke(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    /// <summary>Checkpoints written (by this process).</summary>
+    public int WrittenCount => Volatile.Read(ref _writtenCount);
 
     /// <summary>Called when a background write has ended (written or failed), on the thread that wrote it.</summary>
     public Action? Written { get; set; }
@@ -122,6 +126,7 @@ internal sealed partial class Checkpointer
         var elapsed = _time.GetElapsedTime(copy.Start);
         _status.StorageRecovered();
         _metrics.Checkpoints.Inc();
+        Interlocked.Increment(ref _writtenCount);
         _metrics.CheckpointDuration.Observe(elapsed.TotalSeconds);
         _metrics.CheckpointSize.Set(bytes);
         _metrics.LastCheckpoint.Set(_time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);

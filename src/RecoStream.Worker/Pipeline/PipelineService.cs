@@ -27,6 +27,7 @@ internal sealed partial class PipelineService : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<PipelineService> _logger;
     private readonly ReplayReport? _report;
+    private readonly Checkpointer _checkpointer;
 
     public PipelineService(IngestQueue queue, PendingLines pending, StreamPipeline pipeline, OutcomeHandler handler, ModelState state,
         PipelineCounters counters, WorkerStatus status, IHostApplicationLifetime lifetime, TimeProvider time,
@@ -46,6 +47,7 @@ internal sealed partial class PipelineService : BackgroundService
         _time = time;
         _logger = logger;
         _report = report;
+        _checkpointer = checkpointer;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -120,6 +122,7 @@ internal sealed partial class PipelineService : BackgroundService
             {
                 LatencyP50Ms = _handler.Latency.QuantileMs(0.5),
                 LatencyP99Ms = _handler.Latency.QuantileMs(0.99),
+                Checkpoints = _checkpointer.WrittenCount,
             };
             var rate = result.Applied / Math.Max(seconds, 1e-9);
             var quality = string.Join("; ", _state.Learners.Select(QualitySummary.Of));

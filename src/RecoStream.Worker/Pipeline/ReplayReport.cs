@@ -45,6 +45,7 @@ internal sealed class ReplayReport
             json.WriteString("file", _replay.File);
             json.WriteString("store", _storage.Path);
             json.WriteNumber("resumed_after_line", _replay.SkipLines);
+            json.WriteNumber("checkpoints", result.Checkpoints);
             // Performance of the run: arrival (read from the file) to model updated, CPU time and peak memory of the process.
             WriteNullable(json, "latency_p50_ms", result.LatencyP50Ms);
             WriteNullable(json, "latency_p99_ms", result.LatencyP99Ms);

@@ -11,6 +11,12 @@ internal sealed record RunResult(long Lines, long Applied, long Rejected, long R
     /// <summary>99th-percentile arrival-to-update latency (ms).</summary>
     public double? LatencyP99Ms { get; init; }
 
+    /// <summary>
+    /// Checkpoints written in the run (the final one included): fewer than the events over <c>CheckpointEveryEvents</c>
+    /// when writes fall behind, as a checkpoint that falls due while one is written waits for it.
+    /// </summary>
+    public int Checkpoints { get; init; }
+
     /// <summary>The serving learner's mode.</summary>
     public string ServingMode => Learners.Single(l => l.Name == Serving).Mode;
 }
