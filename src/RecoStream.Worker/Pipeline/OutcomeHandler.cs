@@ -359,7 +359,8 @@ internal sealed partial class OutcomeHandler : IDisposable
             // The run's last allocations follow (the write of everything changed since the last checkpoint, often the
             // largest), on top of a heap the collector has grown beyond what is live: a compacting collection that returns
             // the free memory first keeps the run's peak down (the 1,000,000-user replay with one checkpoint at the end
-            // peaked at 551-557 instead of 585-587 MiB; docs/benchmarks.md). It takes a fraction of a second, once.
+            // peaked at 551-557 instead of 585-601 MiB; docs/benchmarks.md). It pauses the process once, for a time that
+            // grows with the live objects: 150-180 ms for that replay's 118 MiB of them.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             Checkpoint(trigger, durable: true);
         }
