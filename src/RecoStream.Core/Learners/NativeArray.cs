@@ -65,6 +65,12 @@ internal sealed unsafe class NativeArray<T>
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         var data = Allocate(length);
         new ReadOnlySpan<T>(_data, Math.Min(_length, length)).CopyTo(new Span<T>(data, length));
+#if DEBUG
+        // In the tests' builds the old block is spoilt first (all bits set: NaN for floats), so that a reader that reads
+        // it after the move (one not holding the lock its owner resizes under) reads nonsense instead of the old values
+        // the freed memory would otherwise still hold.
+        new Span<byte>(_data, _length * sizeof(T)).Fill(0xFF);
+#endif
         NativeMemory.Free(_data);
         _data = data;
         _length = length;
