@@ -295,14 +295,9 @@ public sealed partial class CheckpointStore
                     if (StoreLayout.TryParseVersioned(iterator.GetKeySpan(), out var parsed))
                     {
                         // The iterator moves on: the row's base is copied first.
-                        var length = parsed.Base.Length;
-                        if (rowBase.Length < length)
-                        {
-                            rowBase = new byte[Math.Max(length, 2 * rowBase.Length)];
-                        }
-
-                        parsed.Base.CopyTo(rowBase);
-                        CollectRow(iterator, family, rowBase.AsSpan(0, length), oldestGeneration, collect, olderVersions: int.MaxValue);
+                        var key = StoreLayout.Room(ref rowBase, parsed.Base.Length);
+                        parsed.Base.CopyTo(key);
+                        CollectRow(iterator, family, key, oldestGeneration, collect, olderVersions: int.MaxValue);
                     }
                     else
                     {

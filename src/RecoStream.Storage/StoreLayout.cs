@@ -101,13 +101,19 @@ internal static class StoreLayout
     public static int WriteBase(byte[] learnerPrefix, string id, ref byte[] key)
     {
         var length = learnerPrefix.Length + Encoding.UTF8.GetByteCount(id) + 1;
+        WriteBase(learnerPrefix, id, Room(ref key, length));
+        return length;
+    }
+
+    /// <summary>The first <paramref name="length"/> bytes of <paramref name="key"/>, replaced by a larger array when short.</summary>
+    public static Span<byte> Room(ref byte[] key, int length)
+    {
         if (key.Length < length)
         {
             key = new byte[Math.Max(length, 2 * key.Length)];
         }
 
-        WriteBase(learnerPrefix, id, key);
-        return length;
+        return key.AsSpan(0, length);
     }
 
     private static void WriteBase(byte[] learnerPrefix, string id, Span<byte> key)

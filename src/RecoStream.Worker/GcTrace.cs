@@ -100,30 +100,10 @@ internal sealed class GcTrace : EventListener
     }
 
     /// <summary>` anon_mib=N file_mib=N` from /proc/self/status (anonymous memory, and mapped files such as the code); empty elsewhere.</summary>
-    private static string RssParts()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return "";
-        }
-
-        long anon = 0, file = 0;
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
-            {
-                anon = Kilobytes(line);
-            }
-            else if (line.StartsWith("RssFile:", StringComparison.Ordinal))
-            {
-                file = Kilobytes(line);
-            }
-        }
-
-        return string.Create(CultureInfo.InvariantCulture, $" anon_mib={anon / 1024} file_mib={file / 1024}");
-
-        static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-    }
+    private static string RssParts() =>
+        ProcessStatus.Kilobytes("RssAnon", "RssFile") is [var anon, var file]
+            ? string.Create(CultureInfo.InvariantCulture, $" anon_mib={anon / 1024} file_mib={file / 1024}")
+            : "";
 
     private static void WriteLine(string line) => Console.Error.WriteLine(line);
 }

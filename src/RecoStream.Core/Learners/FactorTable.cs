@@ -534,13 +534,7 @@ internal sealed class FactorTable
     /// nothing to do for a row not marked (one look at a byte, on every update).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void KeepForCopy(int slot)
-    {
-        if (_pending[slot] != 0)
-        {
-            CopyOnWrite.KeepFor(ref _copy, _pending, slot);
-        }
-    }
+    private void KeepForCopy(int slot) => CopyOnWrite.KeepFor(ref _copy, _pending, slot);
 
     /// <summary>
     /// The rows of a snapshot of changes (<see cref="CopyOnWrite"/>), with their ids and last updates: a row is read from
@@ -634,21 +628,20 @@ internal sealed class FactorTable
         private List<long> _lastActive = [];
 
         /// <summary>How many rows are kept.</summary>
-        public int Count { get; private set; }
+        private int Count => _ids.Count;
 
         /// <summary>Room for the row of <paramref name="slot"/>, of <paramref name="id"/>, kept once per snapshot.</summary>
         public Span<float> Add(int slot, string id, long lastActiveMs)
         {
+            var (chunk, at) = Math.DivRem(Count, _rowsPerChunk);
             _bySlot.Add(slot, Count);
             _ids.Add(id);
             _lastActive.Add(lastActiveMs);
-            var (chunk, at) = Math.DivRem(Count, _rowsPerChunk);
             if (chunk == _chunks.Count)
             {
                 _chunks.Add(_spare.TryPop(out var spare) ? spare : new NativeArray<float>(_rowsPerChunk * width));
             }
 
-            Count++;
             return _chunks[chunk].AsSpan(at * width, width);
         }
 
@@ -695,8 +688,6 @@ internal sealed class FactorTable
                 _ids.Clear();
                 _lastActive.Clear();
             }
-
-            Count = 0;
         }
     }
 

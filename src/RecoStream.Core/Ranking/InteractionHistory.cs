@@ -370,13 +370,7 @@ public sealed class InteractionHistory
 
     /// <summary>Keeps a copy of a user's items for the unwritten snapshot of changes, when they are marked in it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void KeepForCopy(int slot)
-    {
-        if (_pending[slot] != 0)
-        {
-            CopyOnWrite.KeepFor(ref _copy, _pending, slot);
-        }
-    }
+    private void KeepForCopy(int slot) => CopyOnWrite.KeepFor(ref _copy, _pending, slot);
 
     /// <summary>
     /// The changed users of a snapshot of changes (<see cref="CopyOnWrite"/>): a user's id and items are read from the
@@ -398,7 +392,7 @@ public sealed class InteractionHistory
             {
                 lock (Gate)
                 {
-                    return Copied(index) ?? history.Entry(Slots[index]);
+                    return Entry(index);
                 }
             }
         }
@@ -428,7 +422,10 @@ public sealed class InteractionHistory
         protected override void KeepAside(int slot) =>
             (_kept ??= Interlocked.Exchange(ref history._keptSpare, null) ?? []).Add(slot, history.Entry(slot));
 
-        protected override void CopyAll() => _entries = [.. Enumerable.Range(0, Slots.Length).Select(i => Copied(i) ?? history.Entry(Slots[i]))];
+        protected override void CopyAll() => _entries = [.. Enumerable.Range(0, Slots.Length).Select(Entry)];
+
+        /// <summary>The user at <paramref name="index"/> with its items: the copy made already, else one made now.</summary>
+        private UserHistoryEntry Entry(int index) => Copied(index) ?? history.Entry(Slots[index]);
 
         protected override void Done()
         {

@@ -68,18 +68,7 @@ internal sealed class ReplayReport
     }
 
     /// <summary>VmHWM from /proc (the kernel's high-water mark of resident memory), in MiB; null off Linux.</summary>
-    private static double? PeakRssMib()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-            return line is null ? null : Math.Round(long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
+    private static double? PeakRssMib() => ProcessStatus.Kilobytes("VmHWM") is [> 0 and var peak] ? Math.Round(peak / 1024.0) : null;
 
     private static void WriteQuality(Utf8JsonWriter json, LearnerRun learner)
     {
