@@ -249,7 +249,7 @@ public sealed partial class CheckpointStore : IDisposable
                 _ledger.Expect(generation, family, prefix, set.Count + set.Removed.Length);
                 for (var r = 0; r < set.Count; r++)
                 {
-                    var values = set.Read(r, out var id, out var lastActiveMs);
+                    var values = set.ReadRow(r, out var id, out var lastActiveMs);
                     bytes += PutVersion(versions, family, prefix, id, generation, EncodeRow(versions.Value, values, lastActiveMs));
                 }
 
@@ -732,7 +732,7 @@ public sealed partial class CheckpointStore : IDisposable
     }
 
     /// <summary>Puts a version of a row or page (an empty value: its removal) and notes it in the ledger; gives its size.</summary>
-    private long PutVersion(VersionWriter versions, string family, byte[] prefix, string id, long generation, ReadOnlySpan<byte> value)
+    private long PutVersion(VersionWriter versions, string family, byte[] prefix, ReadOnlySpan<char> id, long generation, ReadOnlySpan<byte> value)
     {
         versions.Put(prefix, id, generation, value, _families[family]);
         _ledger.Note(generation, family, prefix, id);
@@ -756,7 +756,7 @@ public sealed partial class CheckpointStore : IDisposable
         /// </summary>
         public ArrayBufferWriter<byte> Value { get; } = new(4096);
 
-        public void Put(byte[] prefix, string id, long generation, ReadOnlySpan<byte> value, ColumnFamilyHandle family)
+        public void Put(byte[] prefix, ReadOnlySpan<char> id, long generation, ReadOnlySpan<byte> value, ColumnFamilyHandle family)
         {
             var length = StoreLayout.VersionedLength(prefix, id);
             if (_key.Length < length)

@@ -124,13 +124,13 @@ internal static class StoreLayout
     }
 
     /// <summary>The length of <see cref="WriteVersioned"/>'s key.</summary>
-    public static int VersionedLength(byte[] learnerPrefix, string id) => learnerPrefix.Length + Encoding.UTF8.GetByteCount(id) + 1 + 8;
+    public static int VersionedLength(byte[] learnerPrefix, ReadOnlySpan<char> id) => learnerPrefix.Length + Encoding.UTF8.GetByteCount(id) + 1 + 8;
 
     /// <summary>
     /// Writes the key of a row's version (what <see cref="Versioned"/> of <see cref="Base"/> makes) into
     /// <paramref name="key"/>, at least <see cref="VersionedLength"/> long; gives its length.
     /// </summary>
-    public static int WriteVersioned(Span<byte> key, byte[] learnerPrefix, string id, long generation)
+    public static int WriteVersioned(Span<byte> key, byte[] learnerPrefix, ReadOnlySpan<char> id, long generation)
     {
         learnerPrefix.CopyTo(key);
         var length = learnerPrefix.Length + Encoding.UTF8.GetBytes(id, key[learnerPrefix.Length..]);

@@ -33,7 +33,7 @@ internal sealed class VersionLedger(int maxRows)
     /// under <paramref name="prefix"/>, the learner's key prefix: the same array for every row of the learner, as rows are
     /// grouped by reference to it.
     /// </summary>
-    public void Note(long generation, string family, byte[] prefix, string id)
+    public void Note(long generation, string family, byte[] prefix, ReadOnlySpan<char> id)
     {
         lock (_lock)
         {
@@ -49,7 +49,7 @@ internal sealed class VersionLedger(int maxRows)
                 return;
             }
 
-            GroupOf(written, family, prefix).Add(id);
+            GroupOf(written, family, prefix).Add(id.ToString());
             _rows++;
         }
     }

@@ -160,7 +160,7 @@ public class BoundedStateTests
                     for (var i = 0; i < unwritten.Users.Count; i++)
                     {
                         var read = unwritten.Read(i, ref buffer, out var count);
-                        Assert.Equal(then![read], buffer.AsSpan(0, count).ToArray());
+                        Assert.Equal(then![read.ToString()], buffer.AsSpan(0, count).ToArray());
                     }
 
                     unwritten.Release!();

@@ -37,7 +37,7 @@ internal sealed class FactorTable
     private readonly AdmissionSketch? _admission;
     private readonly float[] _packed;
     private readonly float[] _loaded;
-    private string?[] _ids;
+    private readonly IdColumn _ids;
     private readonly NativeArray<float> _factors;
     private readonly NativeArray<float> _factorSquares;
     private readonly NativeArray<float> _bias;
@@ -80,7 +80,7 @@ internal sealed class FactorTable
         _packed = new float[_width];
         _loaded = new float[_width];
         capacity = Math.Max(capacity, 2);
-        _ids = new string?[capacity];
+        _ids = new IdColumn(capacity);
         _factors = new NativeArray<float>(capacity * rank);
         _factorSquares = new NativeArray<float>(capacity * rank);
         _bias = new NativeArray<float>(capacity);
@@ -190,7 +190,7 @@ internal sealed class FactorTable
         if (_catalogIndex.Length == 0)
         {
             // The first catalog lookup: every row so far is outside the catalog.
-            _catalogIndex = new int[_ids.Length];
+            _catalogIndex = new int[_ids.Capacity];
             Array.Fill(_catalogIndex, -1);
         }
 
@@ -471,7 +471,7 @@ internal sealed class FactorTable
         for (var r = 0; r < slots.Length; r++)
         {
             PackRow(slots[r], values.AsSpan(r * _width, _width));
-            ids[r] = _ids[slots[r]]!;
+            ids[r] = _ids.Get(slots[r])!;
             lastActive[r] = _lastActive[slots[r]];
         }
 
@@ -544,6 +544,7 @@ internal sealed class FactorTable
     private sealed class RowCopy(FactorTable table, int[] slots) : CopyOnWrite(slots), IRowSource
     {
         private readonly float[] _buffer = new float[table._width];
+        private readonly char[] _id = new char[IdColumn.MaxInline];
         // The rows kept aside (handed on from copy to copy with its chunks and its index by slot).
         private readonly KeptRows _keptRows = Interlocked.Exchange(ref table._keptRows, null) ?? new KeptRows(table._width);
         // Every row, once detached.
@@ -556,7 +557,7 @@ internal sealed class FactorTable
         public int Count => Slots.Length;
 
         /// <summary>Row r of the snapshot, in a buffer that the next call overwrites.</summary>
-        public ReadOnlySpan<float> Read(int r, out string id, out long lastActiveMs)
+        public ReadOnlySpan<float> Read(int r, out ReadOnlySpan<char> id, out long lastActiveMs)
         {
             var width = table._width;
             lock (Gate)
@@ -574,7 +575,7 @@ internal sealed class FactorTable
                     return kept;
                 }
 
-                id = table._ids[slot]!;
+                id = table._ids.Chars(slot, _id);
                 lastActiveMs = table._lastActive[slot];
                 table.PackRow(slot, _buffer);
                 return _buffer;
@@ -583,7 +584,7 @@ internal sealed class FactorTable
 
         protected override void KeepAside(int slot)
         {
-            table.PackRow(slot, _keptRows.Add(slot, table._ids[slot]!, table._lastActive[slot]));
+            table.PackRow(slot, _keptRows.Add(slot, table._ids, table._lastActive[slot]));
         }
 
         protected override void CopyAll()
@@ -594,7 +595,8 @@ internal sealed class FactorTable
             var lastActive = new long[Slots.Length];
             for (var r = 0; r < Slots.Length; r++)
             {
-                Read(r, out ids[r], out lastActive[r]).CopyTo(values.AsSpan(r * width, width));
+                Read(r, out var id, out lastActive[r]).CopyTo(values.AsSpan(r * width, width));
+                ids[r] = id.ToString();
             }
 
             (_values, _ids, _lastActive) = (values, ids, lastActive);
@@ -623,19 +625,29 @@ internal sealed class FactorTable
         private readonly int _rowsPerChunk = Math.Max(1, ChunkFloats / width);
         private readonly List<NativeArray<float>> _chunks = [];
         private readonly Stack<NativeArray<float>> _spare = new();
+        private readonly char[] _id = new char[IdColumn.MaxInline];
         private Dictionary<int, int> _bySlot = [];
-        private List<string> _ids = [];
+        private IdColumn _ids = new(InitialIds);
         private List<long> _lastActive = [];
+        private const int InitialIds = 64;
 
         /// <summary>How many rows are kept.</summary>
-        private int Count => _ids.Count;
+        private int Count => _lastActive.Count;
 
-        /// <summary>Room for the row of <paramref name="slot"/>, of <paramref name="id"/>, kept once per snapshot.</summary>
-        public Span<float> Add(int slot, string id, long lastActiveMs)
+        /// <summary>
+        /// Room for the row of <paramref name="slot"/>, whose id is at that slot of <paramref name="ids"/>, kept once per
+        /// snapshot.
+        /// </summary>
+        public Span<float> Add(int slot, IdColumn ids, long lastActiveMs)
         {
             var (chunk, at) = Math.DivRem(Count, _rowsPerChunk);
+            if (Count == _ids.Capacity)
+            {
+                _ids.Resize(2 * Count);
+            }
+
+            _ids.CopyFrom(ids, slot, Count);
             _bySlot.Add(slot, Count);
-            _ids.Add(id);
             _lastActive.Add(lastActiveMs);
             if (chunk == _chunks.Count)
             {
@@ -646,16 +658,17 @@ internal sealed class FactorTable
         }
 
         /// <summary>The row kept for <paramref name="slot"/>, its id and last update; false when none is.</summary>
-        public bool TryGetRow(int slot, out Span<float> row, out string id, out long lastActiveMs)
+        public bool TryGetRow(int slot, out Span<float> row, out ReadOnlySpan<char> id, out long lastActiveMs)
         {
             if (!_bySlot.TryGetValue(slot, out var index))
             {
                 row = default;
-                (id, lastActiveMs) = ("", 0);
+                id = default;
+                lastActiveMs = 0;
                 return false;
             }
 
-            id = _ids[index];
+            id = _ids.Chars(index, _id);
             lastActiveMs = _lastActive[index];
             var (chunk, at) = Math.DivRem(index, _rowsPerChunk);
             row = _chunks[chunk].AsSpan(at * width, width);
@@ -680,14 +693,16 @@ internal sealed class FactorTable
             _chunks.Clear();
             if (Count > SpareChunks * _rowsPerChunk)
             {
-                (_bySlot, _ids, _lastActive) = ([], [], []);
+                (_bySlot, _lastActive) = ([], []);
+                _ids.Resize(InitialIds);
             }
             else
             {
                 _bySlot.Clear();
-                _ids.Clear();
                 _lastActive.Clear();
             }
+
+            _ids.ClearAll();
         }
     }
 
@@ -699,7 +714,7 @@ internal sealed class FactorTable
         }
 
         _copy?.Detach();
-        Array.Clear(_ids);
+        _ids.ClearAll();
         Array.Clear(_flags);
         _rows.Clear();
         _free.Clear();
@@ -750,7 +765,7 @@ internal sealed class FactorTable
     private void Place(string id, int row)
     {
         _rows.Add(id, row, _ids);
-        _ids[row] = id;
+        _ids.Set(row, id);
         if (_catalogIndex.Length > 0)
         {
             _catalogIndex[row] = -1;
@@ -778,7 +793,7 @@ internal sealed class FactorTable
         // Without a store (or below the limit) the table grows: only a store can take an evicted row.
         if (!evict || _store is null || _rows.Count < _options.HotRows)
         {
-            if (_slots == _ids.Length)
+            if (_slots == _ids.Capacity)
             {
                 Grow(_slots * 2);
             }
@@ -796,7 +811,7 @@ internal sealed class FactorTable
         {
             var slot = _hand;
             _hand = _hand + 1 >= _slots ? 1 : _hand + 1;
-            if (_ids[slot] is null)
+            if (!_ids.Has(slot))
             {
                 continue;
             }
@@ -814,7 +829,7 @@ internal sealed class FactorTable
 
     private void Evict(int slot)
     {
-        var id = _ids[slot]!;
+        var id = _ids.Get(slot)!;
         if ((_flags[slot] & (Changed | InLastCopy)) != 0)
         {
             PackRow(slot, _packed);
@@ -830,7 +845,7 @@ internal sealed class FactorTable
         // The unwritten snapshot reads the row's id and values until its slot is reused: it keeps them now.
         KeepForCopy(slot);
         _rows.Remove(id, _ids);
-        _ids[slot] = null;
+        _ids.Clear(slot);
         _flags[slot] = 0;
         if (_catalogIndex.Length > 0 && _catalogIndex[slot] >= 0)
         {
@@ -852,8 +867,9 @@ internal sealed class FactorTable
         var cutoff = _newestMs - (long)(_options.TtlSeconds * 1000);
         for (var slot = 1; slot < _slots; slot++)
         {
-            if (_ids[slot] is { } id && _lastActive[slot] < cutoff)
+            if (_ids.Has(slot) && _lastActive[slot] < cutoff)
             {
+                var id = _ids.Get(slot)!;
                 Release(slot, id);
                 _free.Push(slot);
                 Removed(id);
@@ -929,7 +945,7 @@ internal sealed class FactorTable
 
     private void Resize(int capacity)
     {
-        Array.Resize(ref _ids, capacity);
+        _ids.Resize(capacity);
         _factors.Resize(capacity * _rank);
         _factorSquares.Resize(capacity * _rank);
         _bias.Resize(capacity);

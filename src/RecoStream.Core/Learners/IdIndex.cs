@@ -3,10 +3,10 @@ using System.Runtime.CompilerServices;
 namespace RecoStream.Core.Learners;
 
 /// <summary>
-/// A map from ids to the slots that hold them, for a table that keeps each slot's id itself (<c>ids[slot]</c>): open
+/// A map from ids to the slots that hold them, for a table that keeps each slot's id itself (in an <see cref="IdColumn"/>): open
 /// addressing with linear probing over buckets of 4 bytes, each the slot and 5 bits of the id's hash, so an entry costs
 /// about 5.5 bytes at the usual load (a dictionary's cost 28: an entry of 24 bytes and a bucket of 4). The ids are not
-/// stored: a probe compares with <c>ids[slot]</c> only where the 5 bits match (one in 32 of the buckets holding other
+/// stored: a probe compares with the slot's id only where the 5 bits match (one in 32 of the buckets holding other
 /// ids), and growing or removing rehashes the ids it moves. Removal shifts the entries that follow back, so there are no
 /// tombstones. Slots go up to <see cref="MaxSlot"/>.
 /// </summary>
@@ -26,7 +26,7 @@ internal sealed class IdIndex
     public int Count { get; private set; }
 
     /// <summary>The slot of <paramref name="id"/>, or false when the index has none.</summary>
-    public bool TryGetValue(string id, string?[] ids, out int slot)
+    public bool TryGetValue(ReadOnlySpan<char> id, IdColumn ids, out int slot)
     {
         var hash = Hash(id);
         var tag = Tag(hash);
@@ -42,7 +42,7 @@ internal sealed class IdIndex
             if ((bucket & ~SlotMask) == tag)
             {
                 var candidate = (int)(bucket & SlotMask) - 1;
-                if (string.Equals(ids[candidate], id, StringComparison.Ordinal))
+                if (ids.Is(candidate, id))
                 {
                     slot = candidate;
                     return true;
@@ -55,7 +55,7 @@ internal sealed class IdIndex
     /// Adds <paramref name="id"/> at <paramref name="slot"/>; the id must not be in the index yet. <paramref name="ids"/>
     /// holds the ids of the slots already in the index (growing rehashes them).
     /// </summary>
-    public void Add(string id, int slot, string?[] ids)
+    public void Add(ReadOnlySpan<char> id, int slot, IdColumn ids)
     {
         if ((uint)slot > MaxSlot)
         {
@@ -72,7 +72,7 @@ internal sealed class IdIndex
     }
 
     /// <summary>Removes <paramref name="id"/> (still at its slot in <paramref name="ids"/>); false when it is not there.</summary>
-    public bool Remove(string id, string?[] ids)
+    public bool Remove(ReadOnlySpan<char> id, IdColumn ids)
     {
         var hash = Hash(id);
         var tag = Tag(hash);
@@ -85,7 +85,7 @@ internal sealed class IdIndex
                 return false;
             }
 
-            if ((bucket & ~SlotMask) == tag && string.Equals(ids[(int)(bucket & SlotMask) - 1], id, StringComparison.Ordinal))
+            if ((bucket & ~SlotMask) == tag && ids.Is((int)(bucket & SlotMask) - 1, id))
             {
                 break;
             }
@@ -97,7 +97,7 @@ internal sealed class IdIndex
         var hole = b;
         for (var next = (hole + 1) & _mask; _buckets[next] != 0; next = (next + 1) & _mask)
         {
-            var home = (int)Hash(ids[(int)(_buckets[next] & SlotMask) - 1]!) & _mask;
+            var home = (int)ids.HashOf((int)(_buckets[next] & SlotMask) - 1) & _mask;
             // The entry at next may fill the hole when its home is not in (hole, next] cyclically.
             var stays = hole <= next ? home > hole && home <= next : home > hole || home <= next;
             if (!stays)
@@ -142,7 +142,7 @@ internal sealed class IdIndex
         _buckets[b] = Tag(hash) | (uint)(slot + 1);
     }
 
-    private void Resize(int capacity, string?[] ids)
+    private void Resize(int capacity, IdColumn ids)
     {
         var old = _buckets;
         _buckets = new uint[capacity];
@@ -152,7 +152,7 @@ internal sealed class IdIndex
             if (bucket != 0)
             {
                 var slot = (int)(bucket & SlotMask) - 1;
-                Insert(Hash(ids[slot]!), slot);
+                Insert(ids.HashOf(slot), slot);
             }
         }
     }
@@ -160,8 +160,6 @@ internal sealed class IdIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Tag(uint hash) => hash & ~SlotMask;
 
-    // The runtime's string hash: well mixed in every bit (the low ones pick the bucket, the top five are kept), and
-    // randomized per process, so that crafted ids cannot aim at one probe chain.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Hash(string id) => (uint)id.GetHashCode();
+    private static uint Hash(ReadOnlySpan<char> id) => IdColumn.Hash(id);
 }

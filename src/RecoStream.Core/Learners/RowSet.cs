@@ -39,13 +39,25 @@ public sealed record RowSet(int Width, string[] Ids, float[] Values, long[] Last
     /// <summary>
     /// The values of row <paramref name="row"/> (of a set with a <see cref="Source"/>: valid until the next call).
     /// </summary>
-    public ReadOnlySpan<float> Row(int row) => Read(row, out _, out _);
+    public ReadOnlySpan<float> Row(int row) => ReadRow(row, out _, out _);
 
     /// <summary>
     /// Row <paramref name="row"/>: its values (of a set with a <see cref="Source"/>: valid until the next call), its id and
     /// when it was last updated.
     /// </summary>
     public ReadOnlySpan<float> Read(int row, out string id, out long lastActiveMs)
+    {
+        var values = ReadRow(row, out var chars, out lastActiveMs);
+        id = Source is null ? Ids[row] : chars.ToString();
+        return values;
+    }
+
+    /// <summary>
+    /// <see cref="Read(int, out string, out long)"/> without a string for the id: of a set with a <see cref="Source"/>, its
+    /// characters are valid until the next call, like the values. For a writer that encodes each row at once (the tables
+    /// keep ids as bytes: a string per row would be a million strings of garbage in a checkpoint of a million rows).
+    /// </summary>
+    public ReadOnlySpan<float> ReadRow(int row, out ReadOnlySpan<char> id, out long lastActiveMs)
     {
         if (Source is { } source)
         {
@@ -84,6 +96,8 @@ public interface IRowSource
     /// <summary>How many rows.</summary>
     int Count { get; }
 
-    /// <summary>Row <paramref name="row"/>'s values (valid until the next call), id and last update (event time, Unix ms).</summary>
-    ReadOnlySpan<float> Read(int row, out string id, out long lastActiveMs);
+    /// <summary>
+    /// Row <paramref name="row"/>'s values and id (both valid until the next call) and last update (event time, Unix ms).
+    /// </summary>
+    ReadOnlySpan<float> Read(int row, out ReadOnlySpan<char> id, out long lastActiveMs);
 }

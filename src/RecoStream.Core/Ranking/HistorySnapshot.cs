@@ -31,9 +31,10 @@ public sealed record HistorySnapshot(IReadOnlyList<UserHistoryEntry> Users, bool
     /// The user at <paramref name="index"/> of <see cref="Users"/>, with its items, oldest first, copied into
     /// <paramref name="items"/> (grown when short); <paramref name="count"/> is how many. For a writer that encodes each
     /// user at once: a snapshot of changes then makes no entry or array per user (a million changed users' were about
-    /// 66 MB of garbage in each checkpoint that wrote them).
+    /// 66 MB of garbage in each checkpoint that wrote them). The user's id is valid until the next call (the history keeps
+    /// ids as bytes, and makes no string of them for the writer).
     /// </summary>
-    public string Read(int index, ref int[] items, out int count)
+    public ReadOnlySpan<char> Read(int index, ref int[] items, out int count)
     {
         if (Users is IUserItemsReader reader)
         {
@@ -64,8 +65,11 @@ public sealed record HistorySnapshot(IReadOnlyList<UserHistoryEntry> Users, bool
 /// <summary>Users' items read one at a time into the caller's buffer (<see cref="HistorySnapshot.Read"/>).</summary>
 internal interface IUserItemsReader
 {
-    /// <summary>The user at <paramref name="index"/>; its items, oldest first, into <paramref name="items"/>.</summary>
-    string Read(int index, ref int[] items, out int count);
+    /// <summary>
+    /// The user at <paramref name="index"/> (valid until the next call); its items, oldest first, into
+    /// <paramref name="items"/>.
+    /// </summary>
+    ReadOnlySpan<char> Read(int index, ref int[] items, out int count);
 }
 
 /// <summary>One user's items, oldest first.</summary>

@@ -34,7 +34,7 @@ public sealed class InteractionHistory
     // Per slot (a user): its id (null when free), last activity (a sequence number of this process; see _touched), its
     // block's class and offset, how many items it holds, where the oldest is once the ring is full (before that, item 0),
     // and its state.
-    private string?[] _users = new string?[16];
+    private readonly IdColumn _users = new(16);
     // Last activity only with a user limit (it picks the users to drop): 8 bytes a user otherwise kept for nothing.
     private long[] _touched;
     private byte[] _class = new byte[16];
@@ -131,7 +131,7 @@ public sealed class InteractionHistory
         var users = new List<UserHistoryEntry>(_slots.Count);
         for (var slot = 0; slot < _slotCount; slot++)
         {
-            if (_users[slot] is not null)
+            if (_users.Has(slot))
             {
                 users.Add(Entry(slot));
             }
@@ -180,7 +180,7 @@ public sealed class InteractionHistory
         _slots.Clear();
         _removed.Clear();
         _freeSlots.Clear();
-        Array.Clear(_users);
+        _users.ClearAll();
         Array.Clear(_changedFlag);
         Array.Clear(_pending);
         _slotCount = 0;
@@ -220,7 +220,7 @@ public sealed class InteractionHistory
     {
         var items = new int[_count[slot]];
         CopyTo(slot, items);
-        return new UserHistoryEntry(_users[slot]!, items);
+        return new UserHistoryEntry(_users.Get(slot)!, items);
     }
 
     /// <summary>Copies the items of a slot, oldest first, to the start of <paramref name="into"/>.</summary>
@@ -287,10 +287,10 @@ public sealed class InteractionHistory
         if (!_freeSlots.TryPop(out var slot))
         {
             slot = _slotCount++;
-            if (slot == _users.Length)
+            if (slot == _users.Capacity)
             {
-                var capacity = 2 * _users.Length;
-                Array.Resize(ref _users, capacity);
+                var capacity = 2 * _users.Capacity;
+                Grow(capacity);
                 if (_maxUsers > 0)
                 {
                     Array.Resize(ref _touched, capacity);
@@ -306,7 +306,7 @@ public sealed class InteractionHistory
         }
 
         _slots.Add(user, slot, _users);
-        _users[slot] = user;
+        _users.Set(slot, user);
         Touch(slot);
         _class[slot] = 0;
         _offset[slot] = AllocateBlock(0);
@@ -314,6 +314,26 @@ public sealed class InteractionHistory
         _oldest[slot] = 0;
         _changedFlag[slot] = false;
         return slot;
+    }
+
+    /// <summary>
+    /// Grows the users' ids to <paramref name="capacity"/> slots: under the unwritten snapshot's lock, as its reader reads
+    /// them on the checkpoint's thread, and the old block is freed at once (the other per-slot arrays are managed: the
+    /// reader's old array stays valid, and the slots it reads do not change).
+    /// </summary>
+    private void Grow(int capacity)
+    {
+        if (Volatile.Read(ref _copy) is { } copy)
+        {
+            lock (copy.Gate)
+            {
+                _users.Resize(capacity);
+            }
+        }
+        else
+        {
+            _users.Resize(capacity);
+        }
     }
 
     private void Touch(int slot)
@@ -337,7 +357,7 @@ public sealed class InteractionHistory
         var n = 0;
         for (var slot = 0; slot < _slotCount; slot++)
         {
-            if (_users[slot] is not null)
+            if (_users.Has(slot))
             {
                 times[n++] = _touched[slot];
             }
@@ -346,9 +366,9 @@ public sealed class InteractionHistory
         var cutoff = OldestEntries.Cutoff(times, _maxUsers);
         for (var slot = 0; slot < _slotCount; slot++)
         {
-            if (_users[slot] is { } user && _touched[slot] <= cutoff)
+            if (_users.Has(slot) && _touched[slot] <= cutoff)
             {
-                Drop(slot, user);
+                Drop(slot, _users.Get(slot)!);
                 UsersDropped++;
             }
         }
@@ -361,7 +381,7 @@ public sealed class InteractionHistory
 
         _slots.Remove(user, _users);
         FreeBlock(_class[slot], _offset[slot]);
-        _users[slot] = null;
+        _users.Clear(slot);
         _count[slot] = 0;
         _changedFlag[slot] = false;
         _freeSlots.Push(slot);
@@ -379,6 +399,7 @@ public sealed class InteractionHistory
     private sealed class HistoryCopy(InteractionHistory history, int[] slots) : CopyOnWrite(slots), IReadOnlyList<UserHistoryEntry>,
         IUserItemsReader
     {
+        private readonly char[] _id = new char[IdColumn.MaxInline];
         private Dictionary<int, UserHistoryEntry>? _kept;
         private UserHistoryEntry[]? _entries;
 
@@ -397,7 +418,7 @@ public sealed class InteractionHistory
             }
         }
 
-        public string Read(int index, ref int[] items, out int count)
+        public ReadOnlySpan<char> Read(int index, ref int[] items, out int count)
         {
             lock (Gate)
             {
@@ -411,7 +432,7 @@ public sealed class InteractionHistory
                 var slot = Slots[index];
                 count = history._count[slot];
                 history.CopyTo(slot, HistorySnapshot.Room(ref items, count));
-                return history._users[slot]!;
+                return history._users.Chars(slot, _id);
             }
         }
 
