@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using RecoStream.Core.Learners;
 using RecoStream.Core.Processing;
@@ -25,22 +26,22 @@ public sealed class InteractionHistory
     private readonly Stack<int> _freeSlots = new();
 
     // Block sizes by class (2, 4, ... then maxPerUser), and per class the array of its blocks, how much of it is used,
-    // and the blocks given back.
+    // and the blocks given back. A user's class follows from how many items it holds (the smallest class they fit), and a
+    // block of the last class starts with where the oldest item is once its ring is full (before that, item 0): a class
+    // and a ring start per user were 5 bytes a user for what a few users at the limit need.
     private readonly int[] _blockSizes;
-    private readonly int[][] _blocks;
+    private readonly int _lastClass;
+    private readonly NativeArray<int>[] _blocks;
     private readonly int[] _blocksUsed;
     private readonly Stack<int>[] _freeBlocks;
 
-    // Per slot (a user): its id (null when free), last activity (a sequence number of this process; see _touched), its
-    // block's class and offset, how many items it holds, where the oldest is once the ring is full (before that, item 0),
-    // and its state.
+    // Per slot (a user): its id (none when free), last activity (a sequence number of this process; see _touched), its
+    // block's offset, how many items it holds, and its state.
     private readonly IdColumn _users = new(16);
     // Last activity only with a user limit (it picks the users to drop): 8 bytes a user otherwise kept for nothing.
-    private long[] _touched;
-    private byte[] _class = new byte[16];
-    private int[] _offset = new int[16];
-    private int[] _count = new int[16];
-    private int[] _oldest = new int[16];
+    private readonly NativeArray<long> _touched;
+    private readonly NativeArray<int> _offset = new(16);
+    private readonly NativeArray<int> _count = new(16);
     private bool[] _changedFlag = new bool[16];
 
     // Per slot: the user's items are in the unwritten snapshot of changes and not copied aside yet (see HistoryCopy).
@@ -64,7 +65,7 @@ public sealed class InteractionHistory
         ArgumentOutOfRangeException.ThrowIfNegative(maxUsers);
         _maxPerUser = maxPerUser;
         _maxUsers = maxUsers;
-        _touched = maxUsers > 0 ? new long[16] : [];
+        _touched = new NativeArray<long>(maxUsers > 0 ? 16 : 0);
         var sizes = new List<int> { Math.Min(2, maxPerUser) };
         while (sizes[^1] < maxPerUser)
         {
@@ -72,7 +73,8 @@ public sealed class InteractionHistory
         }
 
         _blockSizes = [.. sizes];
-        _blocks = [.. sizes.Select(_ => Array.Empty<int>())];
+        _lastClass = sizes.Count - 1;
+        _blocks = [.. sizes.Select(_ => new NativeArray<int>(0))];
         _blocksUsed = new int[sizes.Count];
         _freeBlocks = [.. sizes.Select(_ => new Stack<int>())];
     }
@@ -115,7 +117,9 @@ public sealed class InteractionHistory
     {
         if (_slots.TryGetValue(user, _users, out var slot))
         {
-            items = new ItemSet(_blocks[_class[slot]], _offset[slot], _count[slot]);
+            var count = _count[slot];
+            var blockClass = ClassOf(count);
+            items = new ItemSet(_blocks[blockClass], _offset[slot] + Header(blockClass), count);
             return true;
         }
 
@@ -186,7 +190,7 @@ public sealed class InteractionHistory
         _slotCount = 0;
         for (var c = 0; c < _blockSizes.Length; c++)
         {
-            _blocks[c] = [];
+            _blocks[c].Free();
             _blocksUsed[c] = 0;
             _freeBlocks[c].Clear();
         }
@@ -213,7 +217,23 @@ public sealed class InteractionHistory
     }
 
     /// <summary>The items of a slot in ring order (each once).</summary>
-    private Span<int> Items(int slot) => _blocks[_class[slot]].AsSpan(_offset[slot], _count[slot]);
+    private Span<int> Items(int slot)
+    {
+        var count = _count[slot];
+        var blockClass = ClassOf(count);
+        return _blocks[blockClass].AsSpan(_offset[slot] + Header(blockClass), count);
+    }
+
+    /// <summary>The class of the block that holds <paramref name="count"/> items: the smallest they fit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int ClassOf(int count) => count <= 2 ? 0 : Math.Min(BitOperations.Log2((uint)count - 1), _lastClass);
+
+    /// <summary>Ints before the items in a block of <paramref name="blockClass"/>: the ring's start, in the last class.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Header(int blockClass) => blockClass == _lastClass ? 1 : 0;
+
+    /// <summary>Where the oldest item of a slot is among its items: 0 until its ring is full.</summary>
+    private int Oldest(int slot) => _count[slot] == _maxPerUser ? _blocks[_lastClass][_offset[slot]] : 0;
 
     /// <summary>The user of a slot and a copy of its items, oldest first.</summary>
     private UserHistoryEntry Entry(int slot)
@@ -227,7 +247,7 @@ public sealed class InteractionHistory
     private void CopyTo(int slot, Span<int> into)
     {
         var items = Items(slot);
-        var oldest = _oldest[slot];
+        var oldest = Oldest(slot);
         items[oldest..].CopyTo(into);
         items[..oldest].CopyTo(into[(items.Length - oldest)..]);
     }
@@ -238,45 +258,59 @@ public sealed class InteractionHistory
         var count = _count[slot];
         if (count == _maxPerUser)
         {
-            // Full: the ring's oldest item is replaced (the block is of the last class, sized to the limit).
-            ref var oldest = ref _oldest[slot];
-            _blocks[_class[slot]][_offset[slot] + oldest] = itemIndex;
+            // Full: the ring's oldest item is replaced (the block is of the last class, sized to the limit after its start).
+            var ring = _blocks[_lastClass];
+            ref var oldest = ref ring[_offset[slot]];
+            ring[_offset[slot] + 1 + oldest] = itemIndex;
             oldest = (oldest + 1) % count;
             return;
         }
 
-        var size = _blockSizes[_class[slot]];
-        if (count == size)
+        var blockClass = ClassOf(count);
+        if (count == _blockSizes[blockClass])
         {
             // Full below the limit (so never wrapped): the items move to a block of the next class.
-            var grown = (byte)(_class[slot] + 1);
+            var grown = blockClass + 1;
             var offset = AllocateBlock(grown);
-            Items(slot).CopyTo(_blocks[grown].AsSpan(offset, count));
-            FreeBlock(_class[slot], _offset[slot]);
-            _class[slot] = grown;
+            Items(slot).CopyTo(_blocks[grown].AsSpan(offset + Header(grown), count));
+            FreeBlock(blockClass, _offset[slot]);
             _offset[slot] = offset;
+            blockClass = grown;
         }
 
-        _blocks[_class[slot]][_offset[slot] + count] = itemIndex;
+        _blocks[blockClass][_offset[slot] + Header(blockClass) + count] = itemIndex;
         _count[slot] = count + 1;
     }
 
     private int AllocateBlock(int blockClass)
     {
-        if (_freeBlocks[blockClass].TryPop(out var offset))
+        if (!_freeBlocks[blockClass].TryPop(out var offset))
         {
-            return offset;
+            var size = _blockSizes[blockClass] + Header(blockClass);
+            offset = _blocksUsed[blockClass];
+            var blocks = _blocks[blockClass];
+            if (offset + size > blocks.Length)
+            {
+                var gate = SnapshotGate();
+                gate?.Enter();
+                try
+                {
+                    blocks.Resize(Math.Max(64 * size, 2 * blocks.Length));
+                }
+                finally
+                {
+                    gate?.Exit();
+                }
+            }
+
+            _blocksUsed[blockClass] = offset + size;
         }
 
-        var size = _blockSizes[blockClass];
-        offset = _blocksUsed[blockClass];
-        ref var blocks = ref _blocks[blockClass];
-        if (offset + size > blocks.Length)
+        if (blockClass == _lastClass)
         {
-            Array.Resize(ref blocks, Math.Max(64 * size, 2 * blocks.Length));
+            _blocks[blockClass][offset] = 0; // the ring starts at item 0
         }
 
-        _blocksUsed[blockClass] = offset + size;
         return offset;
     }
 
@@ -289,52 +323,52 @@ public sealed class InteractionHistory
             slot = _slotCount++;
             if (slot == _users.Capacity)
             {
-                var capacity = 2 * _users.Capacity;
-                Grow(capacity);
-                if (_maxUsers > 0)
-                {
-                    Array.Resize(ref _touched, capacity);
-                }
-
-                Array.Resize(ref _class, capacity);
-                Array.Resize(ref _offset, capacity);
-                Array.Resize(ref _count, capacity);
-                Array.Resize(ref _oldest, capacity);
-                Array.Resize(ref _changedFlag, capacity);
-                Array.Resize(ref _pending, capacity);
+                Grow(2 * _users.Capacity);
             }
         }
 
         _slots.Add(user, slot, _users);
         _users.Set(slot, user);
         Touch(slot);
-        _class[slot] = 0;
         _offset[slot] = AllocateBlock(0);
         _count[slot] = 0;
-        _oldest[slot] = 0;
         _changedFlag[slot] = false;
         return slot;
     }
 
     /// <summary>
-    /// Grows the users' ids to <paramref name="capacity"/> slots: under the unwritten snapshot's lock, as its reader reads
-    /// them on the checkpoint's thread, and the old block is freed at once (the other per-slot arrays are managed: the
-    /// reader's old array stays valid, and the slots it reads do not change).
+    /// Grows the per-slot arrays to <paramref name="capacity"/> slots. The ids and the items' places live outside the managed
+    /// heap, where the old block is freed at once (grown arrays had stayed on the large object heap until a full collection,
+    /// about 40 MB of them at the peak of the 1,000,000-user replay): they move under the unwritten snapshot's lock, as its
+    /// reader reads them on the checkpoint's thread. The flags stay managed (the snapshot reads its marks from the current
+    /// array, and an old array stays valid).
     /// </summary>
     private void Grow(int capacity)
     {
-        if (Volatile.Read(ref _copy) is { } copy)
-        {
-            lock (copy.Gate)
-            {
-                _users.Resize(capacity);
-            }
-        }
-        else
+        var gate = SnapshotGate();
+        gate?.Enter();
+        try
         {
             _users.Resize(capacity);
+            if (_maxUsers > 0)
+            {
+                _touched.Resize(capacity);
+            }
+
+            _offset.Resize(capacity);
+            _count.Resize(capacity);
         }
+        finally
+        {
+            gate?.Exit();
+        }
+
+        Array.Resize(ref _changedFlag, capacity);
+        Array.Resize(ref _pending, capacity);
     }
+
+    /// <summary>The lock of the unwritten snapshot of changes, which reads the history on another thread; null when none.</summary>
+    private Lock? SnapshotGate() => Volatile.Read(ref _copy)?.Gate;
 
     private void Touch(int slot)
     {
@@ -380,7 +414,7 @@ public sealed class InteractionHistory
         KeepForCopy(slot);
 
         _slots.Remove(user, _users);
-        FreeBlock(_class[slot], _offset[slot]);
+        FreeBlock(ClassOf(_count[slot]), _offset[slot]);
         _users.Clear(slot);
         _count[slot] = 0;
         _changedFlag[slot] = false;
@@ -475,7 +509,7 @@ public sealed class InteractionHistory
     /// A user's items as a set, over the history's block (valid until the history changes). Membership is a vectorized
     /// scan of the block.
     /// </summary>
-    private sealed class ItemSet(int[] blocks, int offset, int count) : IReadOnlySet<int>
+    private sealed class ItemSet(NativeArray<int> blocks, int offset, int count) : IReadOnlySet<int>
     {
         private ReadOnlySpan<int> Items => blocks.AsSpan(offset, count);
 

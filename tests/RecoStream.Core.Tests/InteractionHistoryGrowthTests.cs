@@ -1,0 +1,72 @@
+using RecoStream.Core.Learners;
+using RecoStream.Core.Ranking;
+
+namespace RecoStream.Core.Tests;
+
+public sealed class InteractionHistoryGrowthTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TheRecentItemsGrow_OnlyOnceTheWriterOfTheirSnapshotHasLetGoOfTheLock(bool newUser)
+    {
+        // The checkpoint's writer reads a snapshot of changes in place, under the snapshot's lock; growing the per-user
+        // arrays (a new user beyond their capacity of 16) or the blocks of items (a user's third item, the first block of
+        // four) moves them and frees the old memory, so it must wait for that lock. Here the "writer" holds the lock for a
+        // while and the pipeline records the event that makes the history grow meanwhile: the record must return only
+        // after the lock was let go (without the wait it returns at once).
+        var history = new InteractionHistory(maxPerUser: 100);
+        for (var u = 0; u < 15; u++)
+        {
+            history.Record("u" + u, u);
+            history.Record("u" + u, 100 + u);
+        }
+
+        var snapshot = history.SnapshotChanges();
+        // Not in the snapshot: recording its items does not copy a user of the snapshot aside (which takes the lock too).
+        history.Record("v", 1);
+        history.Record("v", 2);
+        var gate = Assert.IsAssignableFrom<CopyOnWrite>(snapshot.Users).Gate;
+
+        var released = false;
+        using var holding = new ManualResetEventSlim();
+        var writer = new Thread(() =>
+        {
+            lock (gate)
+            {
+                holding.Set();
+                Thread.Sleep(300);
+                Volatile.Write(ref released, true);
+            }
+        });
+        writer.Start();
+        holding.Wait();
+
+        if (newUser)
+        {
+            history.Record("w", 7); // the 17th user: the per-user arrays grow
+        }
+        else
+        {
+            history.Record("v", 3); // v's third item: the first block of four
+        }
+
+        Assert.True(Volatile.Read(ref released), "the history grew while the writer held the snapshot's lock");
+        writer.Join();
+
+        // The snapshot still reads every user as taken, from the grown arrays.
+        Assert.Equal(15, snapshot.Users.Count);
+        var items = new int[1];
+        var read = new Dictionary<string, int[]>();
+        for (var i = 0; i < snapshot.Users.Count; i++)
+        {
+            var user = snapshot.Read(i, ref items, out var count).ToString();
+            read[user] = items[..count];
+        }
+
+        Assert.Equal(Enumerable.Range(0, 15).ToDictionary(u => "u" + u, u => new[] { u, 100 + u }), read);
+        int[] seen = newUser ? [1, 2] : [1, 2, 3];
+        Assert.Equal(seen, history.SeenItems("v").ToArray().Order());
+        snapshot.Release?.Invoke();
+    }
+}
