@@ -8,14 +8,18 @@ namespace RecoStream.Core.Events;
 /// <summary>
 /// The strings of user and item ids, reused: each parsing thread keeps a table of the id strings it made, keyed by their
 /// UTF-8 bytes, and gives the same string out again when the same bytes come in, so a stream of known ids makes no new
-/// strings (and the learners' tables, keyed by id, get the very string they hold). The table grows with the ids seen up
+/// strings. The table grows with the ids seen up
 /// to <see cref="MaxIds"/> and is emptied when it would hold more, so its memory stays bounded. Ids that are not ASCII or
 /// are longer than <see cref="MaxLength"/> bytes are not kept (the caller decodes them as before).
 /// </summary>
 internal static class IdStrings
 {
-    /// <summary>Most ids a thread's table holds (its arrays then take 14 MiB; it starts at 512 ids).</summary>
-    public const int MaxIds = 1 << 18;
+    /// <summary>
+    /// Most ids a thread's table holds (its arrays then take 7 MiB; it starts at 512 ids). Half of what it was once the
+    /// learners' tables kept ids as bytes rather than these strings: the table's strings and arrays are then all it holds,
+    /// and 2^18 ids took about 24 MB at the peak of the 1,000,000-user replay (peak RSS 517-523 -> 513-518 MiB there).
+    /// </summary>
+    public const int MaxIds = 1 << 17;
 
     /// <summary>Longest id kept, in bytes.</summary>
     public const int MaxLength = 64;
@@ -68,7 +72,7 @@ internal static class IdStrings
         if (table.Count >= strings.Length / 2)
         {
             // Half full: twice the slots, or, at the limit, start again empty (the ids that come again are made again) in
-            // the same arrays (new ones were 14 MiB on the large object heap at every restart).
+            // the same arrays (new ones were 14 MiB on the large object heap at every restart, at 2^18 ids).
             if (table.Count < MaxIds)
             {
                 _table = table = new Table(strings.Length * 2, table);
