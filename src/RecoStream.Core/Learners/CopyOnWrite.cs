@@ -10,7 +10,7 @@ namespace RecoStream.Core.Learners;
 /// with: a slot is read either before any change or from its copy. <see cref="Release"/>, once the snapshot is written,
 /// clears the marks; <see cref="Detach"/> copies every slot, for a snapshot never released when the owner takes a newer one.
 /// </summary>
-internal abstract class CopyOnWrite(int[] slots)
+internal abstract class CopyOnWrite(SlotSet slots)
 {
     private bool _done;
 
@@ -21,7 +21,7 @@ internal abstract class CopyOnWrite(int[] slots)
     public Lock Gate { get; } = new();
 
     /// <summary>The owner's slots the snapshot holds, in its order.</summary>
-    protected int[] Slots => slots;
+    protected SlotSet Slots => slots;
 
     /// <summary>The owner's marks, one per slot: the current array (the owner may have grown it since).</summary>
     protected abstract byte[] Marks { get; }

@@ -491,27 +491,22 @@ internal sealed class FactorTable
         // The changed rows are found by their flags, not kept in a list as they change: a list of a million changed users
         // and its copy for the snapshot were 8 MB, the list's kept for good.
         var flags = _flags;
-        var count = 0;
-        for (var slot = 1; slot < _slots; slot++)
-        {
-            count += flags[slot] & Changed;
-        }
-
-        var slots = new int[count];
-        var n = 0;
+        var slots = new SlotSet(_slots);
         for (var slot = 1; slot < _slots; slot++)
         {
             ref var f = ref flags[slot];
             if ((f & Changed) != 0)
             {
                 f = (byte)((f & ~Changed) | InLastCopy);
-                slots[n++] = slot;
+                slots.Add(slot);
             }
             else
             {
                 f = (byte)(f & ~InLastCopy);
             }
         }
+
+        slots.Seal();
 
         var removed = _removed.ToArray();
         _removed.Clear();
@@ -541,7 +536,7 @@ internal sealed class FactorTable
     /// the table while marked, or from the copy the pipeline kept before changing it or reusing its slot. Only the rows
     /// changed during the write are copied (a million changed users' ids and times, copied up front, were 16 MB).
     /// </summary>
-    private sealed class RowCopy(FactorTable table, int[] slots) : CopyOnWrite(slots), IRowSource
+    private sealed class RowCopy(FactorTable table, SlotSet slots) : CopyOnWrite(slots), IRowSource
     {
         private readonly float[] _buffer = new float[table._width];
         private readonly char[] _id = new char[IdColumn.MaxInline];

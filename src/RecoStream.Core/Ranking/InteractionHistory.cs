@@ -158,17 +158,18 @@ public sealed class InteractionHistory
         // The changed users are found by their flags, not kept in a list as they change, and their ids are read when
         // written: a list of a million changed users and the snapshot's copies of it and of their ids were 16 MB, the
         // list's kept for good.
-        var slots = new int[_changedFlag.AsSpan(0, _slotCount).Count(true)];
-        var n = 0;
-        for (var slot = 0; n < slots.Length; slot++)
+        var slots = new SlotSet(_slotCount);
+        for (var slot = 0; slot < _slotCount; slot++)
         {
             if (_changedFlag[slot])
             {
                 _changedFlag[slot] = false;
                 _pending[slot] = 1;
-                slots[n++] = slot;
+                slots.Add(slot);
             }
         }
+
+        slots.Seal();
 
         string[] removed = [.. _removed];
         _removed.Clear();
@@ -430,7 +431,7 @@ public sealed class InteractionHistory
     /// The changed users of a snapshot of changes (<see cref="CopyOnWrite"/>): a user's id and items are read from the
     /// history while marked, or from the copy the pipeline kept before changing them or reusing their slot.
     /// </summary>
-    private sealed class HistoryCopy(InteractionHistory history, int[] slots) : CopyOnWrite(slots), IReadOnlyList<UserHistoryEntry>,
+    private sealed class HistoryCopy(InteractionHistory history, SlotSet slots) : CopyOnWrite(slots), IReadOnlyList<UserHistoryEntry>,
         IUserItemsReader
     {
         private readonly char[] _id = new char[IdColumn.MaxInline];
