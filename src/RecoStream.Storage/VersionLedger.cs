@@ -31,7 +31,8 @@ internal sealed class VersionLedger(int maxRows)
     /// <summary>
     /// Notes that <paramref name="generation"/> wrote a version of the row <paramref name="id"/> of <paramref name="family"/>
     /// under <paramref name="prefix"/>, the learner's key prefix: the same array for every row of the learner, as rows are
-    /// grouped by reference to it.
+    /// grouped by reference to it. A string of the id is made only when the row is listed (not for a generation marked for
+    /// a whole scan).
     /// </summary>
     public void Note(long generation, string family, byte[] prefix, ReadOnlySpan<char> id)
     {

@@ -617,14 +617,14 @@ internal sealed class FactorTable
     {
         private const int ChunkFloats = 64 * 1024;
         private const int SpareChunks = 32;
+        private const int InitialIds = 64;
         private readonly int _rowsPerChunk = Math.Max(1, ChunkFloats / width);
         private readonly List<NativeArray<float>> _chunks = [];
         private readonly Stack<NativeArray<float>> _spare = new();
         private readonly char[] _id = new char[IdColumn.MaxInline];
+        private readonly IdColumn _ids = new(InitialIds);
         private Dictionary<int, int> _bySlot = [];
-        private IdColumn _ids = new(InitialIds);
         private List<long> _lastActive = [];
-        private const int InitialIds = 64;
 
         /// <summary>How many rows are kept.</summary>
         private int Count => _lastActive.Count;

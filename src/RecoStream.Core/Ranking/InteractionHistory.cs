@@ -10,12 +10,13 @@ namespace RecoStream.Core.Ranking;
 /// the most recent <c>maxPerUser</c> distinct items (older ones age out), which bounds memory per user.
 /// </summary>
 /// <remarks>
-/// No object per user: a user is a slot in a few arrays (id, where the items are, how many; last activity only with a user
-/// limit), and the items live in shared arrays of blocks, one array per block size (2, 4, 8, ... up to <c>maxPerUser</c>). A user's block
-/// holds a ring of its most recent distinct items; when it fills below the limit the items move to a block twice as large
-/// and the old block is reused. A user with two items costs about 60 bytes with its dictionary entry, where an object
-/// with its own array cost about 110. Membership is a vectorized scan of the block, which at the thousand items of the
-/// default limit costs about what a hash set's lookup does.
+/// No object per user: a user is a slot in a few arrays outside the managed heap (id as bytes, where the items are, how
+/// many; last activity only with a user limit), and the items live in shared arrays of blocks, one array per block size
+/// (2, 4, 8, ... up to <c>maxPerUser</c>). A user's block holds a ring of its most recent distinct items; when it fills
+/// below the limit the items move to a block twice as large and the old block is reused. A user with two items costs
+/// about 45 bytes with its index entry (an object with its own array cost about 110, and the id's string 40 more).
+/// Membership is a vectorized scan of the block, which at the thousand items of the default limit costs about what a hash
+/// set's lookup does.
 /// </remarks>
 public sealed class InteractionHistory
 {
