@@ -24,7 +24,11 @@ internal sealed class IdColumn
     private const byte Aside = 255;
 
     private readonly NativeArray<byte> _bytes;
-    private readonly Dictionary<int, string> _aside = [];
+    // The ids kept aside, by slot: an array as long as the column, made when the first such id comes (a dictionary's
+    // entry was 28 bytes or more a slot, which made a table of ids like UUIDs 81 MiB larger on the 1,000,000-user replay
+    // than with a string per slot). A reader on another thread reads it under the owner's lock, as the owner resizes it;
+    // an old array stays valid.
+    private string?[]? _aside;
 
     /// <summary>A column of <paramref name="capacity"/> slots without ids.</summary>
     public IdColumn(int capacity) => _bytes = new NativeArray<byte>(capacity * Width);
@@ -33,7 +37,7 @@ internal sealed class IdColumn
     public int Capacity => _bytes.Length / Width;
 
     /// <summary>Ids kept as strings aside (not inline).</summary>
-    public int AsideCount => _aside.Count;
+    public int AsideCount { get; private set; }
 
     /// <summary>True when <paramref name="slot"/> holds an id.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -42,12 +46,8 @@ internal sealed class IdColumn
     /// <summary>Puts <paramref name="id"/> in <paramref name="slot"/> (replacing the id it held).</summary>
     public void Set(int slot, string id)
     {
+        Clear(slot);
         var cell = Cell(slot);
-        if (cell[0] == Aside)
-        {
-            _aside.Remove(slot);
-        }
-
         if (Inline(id))
         {
             cell[0] = (byte)id.Length;
@@ -55,8 +55,8 @@ internal sealed class IdColumn
         }
         else
         {
+            KeepAside(slot, id);
             cell[0] = Aside;
-            _aside[slot] = id;
         }
     }
 
@@ -64,11 +64,12 @@ internal sealed class IdColumn
     public void CopyFrom(IdColumn from, int fromSlot, int slot)
     {
         Clear(slot);
-        from.Cell(fromSlot).CopyTo(Cell(slot));
         if (from.Cell(fromSlot)[0] == Aside)
         {
-            _aside[slot] = from._aside[fromSlot];
+            KeepAside(slot, from._aside![fromSlot]!);
         }
+
+        from.Cell(fromSlot).CopyTo(Cell(slot));
     }
 
     /// <summary>Removes the id of <paramref name="slot"/>.</summary>
@@ -77,7 +78,8 @@ internal sealed class IdColumn
         ref var length = ref _bytes[slot * Width];
         if (length == Aside)
         {
-            _aside.Remove(slot);
+            _aside![slot] = null;
+            AsideCount--;
         }
 
         length = Empty;
@@ -87,18 +89,25 @@ internal sealed class IdColumn
     public void ClearAll()
     {
         _bytes.AsSpan().Clear();
-        _aside.Clear();
+        if (_aside is not null)
+        {
+            Array.Clear(_aside);
+        }
+
+        AsideCount = 0;
     }
 
     /// <summary>Makes the column <paramref name="capacity"/> slots long (every span from it is then invalid).</summary>
     public void Resize(int capacity)
     {
-        if (capacity < Capacity)
+        if (_aside is not null)
         {
-            foreach (var slot in _aside.Keys.Where(slot => slot >= capacity).ToArray())
+            for (var slot = capacity; slot < _aside.Length; slot++)
             {
-                _aside.Remove(slot);
+                AsideCount -= _aside[slot] is null ? 0 : 1;
             }
+
+            Array.Resize(ref _aside, capacity);
         }
 
         _bytes.Resize(capacity * Width);
@@ -112,7 +121,7 @@ internal sealed class IdColumn
         var length = cell[0];
         if (length == Aside)
         {
-            return id.SequenceEqual(_aside[slot]);
+            return id.SequenceEqual(_aside![slot]);
         }
 
         return length == id.Length && length != Empty && Ascii.Equals(cell.Slice(1, length), id);
@@ -125,7 +134,7 @@ internal sealed class IdColumn
         return cell[0] switch
         {
             Empty => null,
-            Aside => _aside[slot],
+            Aside => _aside![slot],
             var length => Encoding.ASCII.GetString(cell.Slice(1, length)),
         };
     }
@@ -140,7 +149,7 @@ internal sealed class IdColumn
         var length = cell[0];
         if (length == Aside)
         {
-            return _aside[slot];
+            return _aside![slot];
         }
 
         Ascii.ToUtf16(cell.Slice(1, length), buffer, out var written);
@@ -160,6 +169,18 @@ internal sealed class IdColumn
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Hash(ReadOnlySpan<char> id) => (uint)string.GetHashCode(id);
+
+    private void KeepAside(int slot, string id)
+    {
+        if (_aside is null)
+        {
+            // Published before the cell that points to it (Volatile.Write is a release).
+            Volatile.Write(ref _aside, new string?[Capacity]);
+        }
+
+        _aside[slot] = id;
+        AsideCount++;
+    }
 
     private static bool Inline(string id) => id.Length is > 0 and <= MaxInline && Ascii.IsValid(id);
 
