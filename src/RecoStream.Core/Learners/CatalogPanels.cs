@@ -349,7 +349,8 @@ internal sealed class CatalogPanels
         var codedNorm = (float)(userScale * Math.Sqrt(squaredCodes) * (1 + 1e-6)) * (1 + 1e-6f);
         var residualNorm = (float)(Math.Sqrt(squaredResiduals) * (1 + 1e-6)) * (1 + 1e-6f);
 
-        foreach (var index in excluded)
+        var excludedIndices = TopKSelector.Indices(excluded);
+        foreach (var index in excludedIndices)
         {
             if ((uint)index < (uint)n)
             {
@@ -364,7 +365,7 @@ internal sealed class CatalogPanels
         }
         finally
         {
-            foreach (var index in excluded)
+            foreach (var index in excludedIndices)
             {
                 if ((uint)index < (uint)n)
                 {

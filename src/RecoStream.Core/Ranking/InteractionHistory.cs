@@ -511,8 +511,10 @@ public sealed class InteractionHistory
     /// A user's items as a set, over the history's block (valid until the history changes). Membership is a vectorized
     /// scan of the block.
     /// </summary>
-    private sealed class ItemSet(NativeArray<int> blocks, int offset, int count) : IReadOnlySet<int>
+    private sealed class ItemSet(NativeArray<int> blocks, int offset, int count) : IReadOnlySet<int>, IIndexSpan
     {
+        public ReadOnlySpan<int> Indices => Items;
+
         private ReadOnlySpan<int> Items => blocks.AsSpan(offset, count);
 
         public int Count => count;

@@ -13,6 +13,13 @@ namespace RecoStream.Core.Ranking;
 /// </summary>
 public static class TopKSelector
 {
+    /// <summary>
+    /// The indices of <paramref name="set"/>: in place for a user's recent items (<see cref="IIndexSpan"/>), where
+    /// enumerating the set made an enumerator object per request; copied for any other set.
+    /// </summary>
+    internal static ReadOnlySpan<int> Indices(IReadOnlySet<int> set) =>
+        set is IIndexSpan spanned ? spanned.Indices : set.Count == 0 ? default : set.ToArray();
+
     /// <summary>Scores per block of the first pass.</summary>
     public const int BlockSize = 64;
 
@@ -23,7 +30,7 @@ public static class TopKSelector
     public static List<(int Index, float Score)> Select(Span<float> scores, int k, IReadOnlySet<int> excluded)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        foreach (var index in excluded)
+        foreach (var index in Indices(excluded))
         {
             if ((uint)index < (uint)scores.Length)
             {
@@ -240,4 +247,11 @@ public static class TopKSelector
             (_indices[a], _indices[b]) = (_indices[b], _indices[a]);
         }
     }
+}
+
+/// <summary>A set of indices that can give them as a span (valid until the set's owner changes).</summary>
+internal interface IIndexSpan
+{
+    /// <summary>The indices, each once.</summary>
+    ReadOnlySpan<int> Indices { get; }
 }
