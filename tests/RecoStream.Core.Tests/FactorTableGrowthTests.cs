@@ -24,25 +24,13 @@ public sealed class FactorTableGrowthTests
         var rows = snapshot.Rows["user"];
         var gate = Assert.IsAssignableFrom<CopyOnWrite>(rows.Source).Gate;
 
-        var released = false;
-        using var holding = new ManualResetEventSlim();
-        var writer = new Thread(() =>
-        {
-            lock (gate)
-            {
-                holding.Set();
-                Thread.Sleep(300);
-                Volatile.Write(ref released, true);
-            }
-        });
-        writer.Start();
-        holding.Wait();
+        var writer = new LockHolder(gate, 300);
 
         // Slots 1-3 are taken (0 is scratch): this add grows the table.
         Assert.False(users.TryGetRow("u3", out _));
         users.Add("u3", static (_, factors) => factors.Fill(0.25f), 0.1f, 2000);
-        Assert.True(Volatile.Read(ref released), "the table grew while the writer held the snapshot's lock");
-        writer.Join();
+        Assert.True(writer.Released, "the table grew while the writer held the snapshot's lock");
+        writer.Dispose();
 
         // The snapshot still reads the rows as they were taken, from the grown table.
         Assert.Equal(3, rows.Count);

@@ -28,19 +28,7 @@ public sealed class InteractionHistoryGrowthTests
         history.Record("v", 2);
         var gate = Assert.IsAssignableFrom<CopyOnWrite>(snapshot.Users).Gate;
 
-        var released = false;
-        using var holding = new ManualResetEventSlim();
-        var writer = new Thread(() =>
-        {
-            lock (gate)
-            {
-                holding.Set();
-                Thread.Sleep(300);
-                Volatile.Write(ref released, true);
-            }
-        });
-        writer.Start();
-        holding.Wait();
+        var writer = new LockHolder(gate, 300);
 
         if (newUser)
         {
@@ -51,8 +39,8 @@ public sealed class InteractionHistoryGrowthTests
             history.Record("v", 3); // v's third item: the first block of four
         }
 
-        Assert.True(Volatile.Read(ref released), "the history grew while the writer held the snapshot's lock");
-        writer.Join();
+        Assert.True(writer.Released, "the history grew while the writer held the snapshot's lock");
+        writer.Dispose();
 
         // The snapshot still reads every user as taken, from the grown arrays.
         Assert.Equal(15, snapshot.Users.Count);

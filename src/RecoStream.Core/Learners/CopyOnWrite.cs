@@ -55,6 +55,25 @@ internal abstract class CopyOnWrite(SlotSet slots)
         }
     }
 
+    /// <summary>
+    /// On the owner, for a change that moves or frees what the snapshot reads (growing its native arrays): runs
+    /// <paramref name="move"/> under the lock of the unwritten snapshot <paramref name="copy"/>, so that its reader never
+    /// reads freed memory; at once when there is none. Growing is rare: the delegate costs nothing that matters.
+    /// </summary>
+    public static void Moving(CopyOnWrite? copy, Action move)
+    {
+        if (copy is null)
+        {
+            move();
+            return;
+        }
+
+        lock (copy.Gate)
+        {
+            move();
+        }
+    }
+
     /// <summary>Once the snapshot is written (on the thread that wrote it): the slots are no longer read.</summary>
     public void Release()
     {

@@ -922,21 +922,8 @@ internal sealed class FactorTable
         }
     }
 
-    private void Grow(int capacity)
-    {
-        // The unwritten snapshot of changes reads rows on the checkpoint's thread: not while they move.
-        if (Volatile.Read(ref _copy) is { } copy)
-        {
-            lock (copy.Gate)
-            {
-                Resize(capacity);
-            }
-        }
-        else
-        {
-            Resize(capacity);
-        }
-    }
+    // The unwritten snapshot of changes reads rows on the checkpoint's thread: not while they move.
+    private void Grow(int capacity) => CopyOnWrite.Moving(Volatile.Read(ref _copy), () => Resize(capacity));
 
     private void Resize(int capacity)
     {

@@ -27,18 +27,6 @@ internal sealed class SlotSet
         _before = new int[_bits.Length];
     }
 
-    /// <summary>A sealed set of <paramref name="slots"/> (each below <paramref name="slotCount"/>).</summary>
-    public SlotSet(int slotCount, IEnumerable<int> slots)
-        : this(slotCount)
-    {
-        foreach (var slot in slots)
-        {
-            Add(slot);
-        }
-
-        Seal();
-    }
-
     /// <summary>How many slots the set holds (once sealed).</summary>
     public int Length { get; private set; }
 

@@ -293,16 +293,7 @@ public sealed class InteractionHistory
             var blocks = _blocks[blockClass];
             if (offset + size > blocks.Length)
             {
-                var gate = SnapshotGate();
-                gate?.Enter();
-                try
-                {
-                    blocks.Resize(Math.Max(64 * size, 2 * blocks.Length));
-                }
-                finally
-                {
-                    gate?.Exit();
-                }
+                CopyOnWrite.Moving(Volatile.Read(ref _copy), () => blocks.Resize(Math.Max(64 * size, 2 * blocks.Length)));
             }
 
             _blocksUsed[blockClass] = offset + size;
@@ -347,9 +338,7 @@ public sealed class InteractionHistory
     /// </summary>
     private void Grow(int capacity)
     {
-        var gate = SnapshotGate();
-        gate?.Enter();
-        try
+        CopyOnWrite.Moving(Volatile.Read(ref _copy), () =>
         {
             _users.Resize(capacity);
             if (_maxUsers > 0)
@@ -359,18 +348,10 @@ public sealed class InteractionHistory
 
             _offset.Resize(capacity);
             _count.Resize(capacity);
-        }
-        finally
-        {
-            gate?.Exit();
-        }
-
+        });
         Array.Resize(ref _changedFlag, capacity);
         Array.Resize(ref _pending, capacity);
     }
-
-    /// <summary>The lock of the unwritten snapshot of changes, which reads the history on another thread; null when none.</summary>
-    private Lock? SnapshotGate() => Volatile.Read(ref _copy)?.Gate;
 
     private void Touch(int slot)
     {
