@@ -57,20 +57,22 @@ internal abstract class CopyOnWrite(SlotSet slots)
 
     /// <summary>
     /// On the owner, for a change that moves or frees what the snapshot reads (growing its native arrays): runs
-    /// <paramref name="move"/> under the lock of the unwritten snapshot <paramref name="copy"/>, so that its reader never
-    /// reads freed memory; at once when there is none. Growing is rare: the delegate costs nothing that matters.
+    /// <paramref name="move"/> with <paramref name="state"/> under the lock of the unwritten snapshot <paramref name="copy"/>,
+    /// so that its reader never reads freed memory; at once when there is none. The state is passed rather than captured
+    /// so that a caller's static lambda allocates nothing: a capturing lambda would make a closure object every time the
+    /// caller's scope is entered, growing or not.
     /// </summary>
-    public static void Moving(CopyOnWrite? copy, Action move)
+    public static void Moving<TState>(CopyOnWrite? copy, TState state, Action<TState> move)
     {
         if (copy is null)
         {
-            move();
+            move(state);
             return;
         }
 
         lock (copy.Gate)
         {
-            move();
+            move(state);
         }
     }
 

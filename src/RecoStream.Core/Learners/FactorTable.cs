@@ -923,7 +923,8 @@ internal sealed class FactorTable
     }
 
     // The unwritten snapshot of changes reads rows on the checkpoint's thread: not while they move.
-    private void Grow(int capacity) => CopyOnWrite.Moving(Volatile.Read(ref _copy), () => Resize(capacity));
+    private void Grow(int capacity) =>
+        CopyOnWrite.Moving(Volatile.Read(ref _copy), (Table: this, Capacity: capacity), static s => s.Table.Resize(s.Capacity));
 
     private void Resize(int capacity)
     {

@@ -293,7 +293,8 @@ public sealed class InteractionHistory
             var blocks = _blocks[blockClass];
             if (offset + size > blocks.Length)
             {
-                CopyOnWrite.Moving(Volatile.Read(ref _copy), () => blocks.Resize(Math.Max(64 * size, 2 * blocks.Length)));
+                CopyOnWrite.Moving(Volatile.Read(ref _copy), (Blocks: blocks, Length: Math.Max(64 * size, 2 * blocks.Length)),
+                    static s => s.Blocks.Resize(s.Length));
             }
 
             _blocksUsed[blockClass] = offset + size;
@@ -338,16 +339,16 @@ public sealed class InteractionHistory
     /// </summary>
     private void Grow(int capacity)
     {
-        CopyOnWrite.Moving(Volatile.Read(ref _copy), () =>
+        CopyOnWrite.Moving(Volatile.Read(ref _copy), (History: this, Capacity: capacity), static s =>
         {
-            _users.Resize(capacity);
-            if (_maxUsers > 0)
+            s.History._users.Resize(s.Capacity);
+            if (s.History._maxUsers > 0)
             {
-                _touched.Resize(capacity);
+                s.History._touched.Resize(s.Capacity);
             }
 
-            _offset.Resize(capacity);
-            _count.Resize(capacity);
+            s.History._offset.Resize(s.Capacity);
+            s.History._count.Resize(s.Capacity);
         });
         Array.Resize(ref _changedFlag, capacity);
         Array.Resize(ref _pending, capacity);
