@@ -112,6 +112,9 @@ public sealed partial class CheckpointStore : IDisposable
     /// <summary>Called after a checkpoint's versions are written and before its commit (tests fail it there, as a crash would).</summary>
     internal Action? BeforeCommit { get; set; }
 
+    /// <summary>For tests: called before each chunk of versions is written (a failure there fails the write, the chunk unwritten).</summary>
+    internal Action? BeforeChunk { get; set; }
+
     /// <summary>Row and page versions deleted because no kept checkpoint needed them any more (since the store opened).</summary>
     public long VersionsCollected { get; private set; }
 
@@ -250,7 +253,9 @@ public sealed partial class CheckpointStore : IDisposable
                 }
 
                 _ledger.Expect(generation, family, prefix, set.Count + set.Removed.Length);
-                for (var r = 0; r < set.Count; r++)
+                // A set read from its table resumes where a failed write of this checkpoint left it.
+                var progress = versions.Track(set.Progress);
+                for (var r = progress?.ResumeAt() ?? 0; r < set.Count; r++)
                 {
                     var values = set.ReadRow(r, out var id, out var lastActiveMs);
                     bytes += PutVersion(versions, family, prefix, id, generation, EncodeRow(versions.Value, values, lastActiveMs));
@@ -629,7 +634,8 @@ public sealed partial class CheckpointStore : IDisposable
         long bytes = 0;
         _ledger.Expect(generation, family, prefix, history.Users.Count + (history.Removed?.Count ?? 0));
         var items = new int[64];
-        for (var i = 0; i < history.Users.Count; i++)
+        var progress = versions.Track(history.Progress);
+        for (var i = progress?.ResumeAt() ?? 0; i < history.Users.Count; i++)
         {
             var user = history.Read(i, ref items, out var count);
             bytes += PutVersion(versions, family, prefix, user, generation, EncodeIntegers<int>(versions.Value, items.AsSpan(0, count)));
@@ -750,6 +756,7 @@ public sealed partial class CheckpointStore : IDisposable
     {
         private readonly int _chunkBytes = store.VersionChunkBytes;
         private readonly WriteBatch _batch = new();
+        private readonly List<IWriteProgress> _tracked = [];
         private long _pending;
         private byte[] _key = new byte[256];
 
@@ -776,12 +783,31 @@ public sealed partial class CheckpointStore : IDisposable
             }
         }
 
+        /// <summary>
+        /// <paramref name="progress"/> (when not null) is told each time a chunk is in the store, from now on: the rows
+        /// read from it so far are then stored, and its table need not keep them for this checkpoint.
+        /// </summary>
+        public IWriteProgress? Track(IWriteProgress? progress)
+        {
+            if (progress is not null)
+            {
+                _tracked.Add(progress);
+            }
+
+            return progress;
+        }
+
         public void Flush()
         {
             if (_batch.Count() > 0)
             {
+                store.BeforeChunk?.Invoke();
                 store._db.Write(_batch, store._unsyncedWrites);
                 _batch.Clear();
+                foreach (var progress in _tracked)
+                {
+                    progress.Stored();
+                }
             }
 
             _pending = 0;

@@ -565,6 +565,7 @@ internal sealed class FactorTable
                 }
 
                 var slot = Slots[r];
+                NoteRead(r, slot);
                 if (_keptRows.TryGetRow(slot, out var kept, out id, out lastActiveMs))
                 {
                     return kept;

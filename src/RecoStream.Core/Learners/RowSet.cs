@@ -37,6 +37,13 @@ public sealed record RowSet(int Width, string[] Ids, float[] Values, long[] Last
     public int Count => Source?.Count ?? Ids.Length;
 
     /// <summary>
+    /// For a set read from its table: where a writer resumes and tells the table which rows are stored; null for a set
+    /// whose rows were copied (write them all).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IWriteProgress? Progress => Source as IWriteProgress;
+
+    /// <summary>
     /// The values of row <paramref name="row"/> (of a set with a <see cref="Source"/>: valid until the next call).
     /// </summary>
     public ReadOnlySpan<float> Row(int row) => ReadRow(row, out _, out _);
@@ -100,4 +107,17 @@ public interface IRowSource
     /// Row <paramref name="row"/>'s values and id (both valid until the next call) and last update (event time, Unix ms).
     /// </summary>
     ReadOnlySpan<float> Read(int row, out ReadOnlySpan<char> id, out long lastActiveMs);
+}
+
+/// <summary>
+/// A snapshot's part that a checkpoint's writer reads in order from its table and stores a chunk at a time (see
+/// <see cref="RowSet.Progress"/>, <see cref="Ranking.HistorySnapshot.Progress"/>).
+/// </summary>
+public interface IWriteProgress
+{
+    /// <summary>The index to start writing from: the first not in the store (rows before it were stored by a failed write).</summary>
+    int ResumeAt();
+
+    /// <summary>Every row read since <see cref="ResumeAt"/> or the last call is in the store: the table no longer keeps them.</summary>
+    void Stored();
 }

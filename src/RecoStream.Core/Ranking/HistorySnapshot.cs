@@ -28,6 +28,13 @@ public sealed record HistorySnapshot(IReadOnlyList<UserHistoryEntry> Users, bool
     public Action? Release { get; init; }
 
     /// <summary>
+    /// For a snapshot of changes read from the history: where a writer resumes and tells the history which users are
+    /// stored (<see cref="Learners.IWriteProgress"/>); null otherwise.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Learners.IWriteProgress? Progress => Users as Learners.IWriteProgress;
+
+    /// <summary>
     /// The user at <paramref name="index"/> of <see cref="Users"/>, with its items, oldest first, copied into
     /// <paramref name="items"/> (grown when short); <paramref name="count"/> is how many. For a writer that encodes each
     /// user at once: a snapshot of changes then makes no entry or array per user (a million changed users' were about

@@ -49,10 +49,8 @@ public sealed class InteractionHistory
     private byte[] _pending = new byte[16];
     private int _slotCount;
     private HistoryCopy? _copy;
-    // The index of users kept aside, handed on from one snapshot's copy to the next (a new one per snapshot was 16 MB over
-    // the 1,000,000-user replay with periodic checkpoints); dropped instead when it grew beyond SpareKept.
-    private Dictionary<int, UserHistoryEntry>? _keptSpare;
-    private const int SpareKept = 1 << 16;
+    // The users kept aside, handed on from one snapshot's copy to the next (see KeptItems).
+    private KeptItems? _keptSpare;
     private long _clock;
 
     /// <param name="maxPerUser">Most recent distinct items kept per user.</param>
@@ -418,7 +416,7 @@ public sealed class InteractionHistory
         IUserItemsReader
     {
         private readonly char[] _id = new char[IdColumn.MaxInline];
-        private Dictionary<int, UserHistoryEntry>? _kept;
+        private KeptItems? _kept;
         private UserHistoryEntry[]? _entries;
 
         public int Count => Slots.Length;
@@ -440,41 +438,57 @@ public sealed class InteractionHistory
         {
             lock (Gate)
             {
-                if (Copied(index) is { } copied)
+                var slot = Slots[index];
+                NoteRead(index, slot);
+                if (_entries is not null)
                 {
-                    count = copied.Items.Length;
-                    HistorySnapshot.CopyItems(copied.Items, ref items);
-                    return copied.User;
+                    var entry = _entries[index];
+                    count = entry.Items.Length;
+                    HistorySnapshot.CopyItems(entry.Items, ref items);
+                    return entry.User;
                 }
 
-                var slot = Slots[index];
+                if (_kept is not null && _kept.TryGet(slot, _id, out var id, out var kept))
+                {
+                    count = kept.Length;
+                    HistorySnapshot.CopyItems(kept, ref items);
+                    return id;
+                }
+
                 count = history._count[slot];
                 history.CopyTo(slot, HistorySnapshot.Room(ref items, count));
                 return history._users.Chars(slot, _id);
             }
         }
 
-        /// <summary>The user copied already (every one once detached, or kept aside before a change); else null.</summary>
-        private UserHistoryEntry? Copied(int index) =>
-            _entries is not null ? _entries[index] : _kept is not null && _kept.TryGetValue(Slots[index], out var kept) ? kept : null;
-
         protected override void KeepAside(int slot) =>
-            (_kept ??= Interlocked.Exchange(ref history._keptSpare, null) ?? []).Add(slot, history.Entry(slot));
+            (_kept ??= Interlocked.Exchange(ref history._keptSpare, null) ?? new KeptItems()).Add(slot, history);
 
         protected override void CopyAll() => _entries = [.. Enumerable.Range(0, Slots.Length).Select(Entry)];
 
         /// <summary>The user at <paramref name="index"/> with its items: the copy made already, else one made now.</summary>
-        private UserHistoryEntry Entry(int index) => Copied(index) ?? history.Entry(Slots[index]);
+        private UserHistoryEntry Entry(int index)
+        {
+            if (_entries is not null)
+            {
+                return _entries[index];
+            }
+
+            var slot = Slots[index];
+            return _kept is not null && _kept.TryGet(slot, _id, out var id, out var kept)
+                ? new UserHistoryEntry(id.ToString(), kept.ToArray())
+                : history.Entry(slot);
+        }
 
         protected override void Done()
         {
-            if (_kept is { Count: <= SpareKept })
+            if (_kept is not null)
             {
                 _kept.Clear();
                 Interlocked.Exchange(ref history._keptSpare, _kept);
+                _kept = null;
             }
 
-            _kept = null;
             Interlocked.CompareExchange(ref history._copy, null, this);
         }
 
@@ -487,6 +501,82 @@ public sealed class InteractionHistory
         }
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>
+    /// Users' items kept aside by a snapshot of changes (under its lock): their ids in an id column, their items one user
+    /// after another in one array outside the managed heap (the id's index and the count first), and an index by slot;
+    /// all reused from one snapshot to the next, and shrunk after one that kept more than <see cref="SpareUsers"/>. A
+    /// string, an array and an entry object per kept user had been about 150 bytes of managed memory each, promoted with
+    /// the long writes that kept them (100,000 users and more in one write of the 1,000,000-user replay).
+    /// </summary>
+    private sealed class KeptItems
+    {
+        private const int SpareUsers = 1 << 16;
+        private const int InitialUsers = 64;
+        private const int InitialInts = 1024;
+        private readonly Dictionary<int, int> _bySlot = [];
+        private readonly IdColumn _ids = new(InitialUsers);
+        private readonly NativeArray<int> _items = new(InitialInts);
+        private int _used;
+
+        /// <summary>Keeps the id and items of <paramref name="slot"/> of <paramref name="history"/>, once per snapshot.</summary>
+        public void Add(int slot, InteractionHistory history)
+        {
+            var index = _bySlot.Count;
+            if (index == _ids.Capacity)
+            {
+                _ids.Resize(2 * index);
+            }
+
+            _ids.CopyFrom(history._users, slot, index);
+            var count = history._count[slot];
+            if (_used + 2 + count > _items.Length)
+            {
+                _items.Resize(Math.Max(_used + 2 + count, 2 * _items.Length));
+            }
+
+            _items[_used] = index;
+            _items[_used + 1] = count;
+            history.CopyTo(slot, _items.AsSpan(_used + 2, count));
+            _bySlot.Add(slot, _used);
+            _used += 2 + count;
+        }
+
+        /// <summary>The id (in <paramref name="buffer"/> when inline) and items kept for <paramref name="slot"/>; false when none are.</summary>
+        public bool TryGet(int slot, Span<char> buffer, out ReadOnlySpan<char> id, out ReadOnlySpan<int> items)
+        {
+            if (!_bySlot.TryGetValue(slot, out var at))
+            {
+                id = default;
+                items = default;
+                return false;
+            }
+
+            id = _ids.Chars(_items[at], buffer);
+            items = _items.AsSpan(at + 2, _items[at + 1]);
+            return true;
+        }
+
+        /// <summary>Forgets the users; the memory is kept for the next snapshot's, unless this one kept many.</summary>
+        public void Clear()
+        {
+            if (_bySlot.Count > SpareUsers)
+            {
+                _bySlot.Clear();
+                _bySlot.TrimExcess();
+                _ids.ClearAll();
+                _ids.Resize(InitialUsers);
+                _items.Resize(InitialInts);
+            }
+            else
+            {
+                _bySlot.Clear();
+                _ids.ClearAll();
+            }
+
+            _used = 0;
+        }
     }
 
     /// <summary>
