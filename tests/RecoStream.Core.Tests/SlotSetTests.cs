@@ -44,6 +44,14 @@ public sealed class SlotSetTests
         }
 
         Assert.Equal(expected, enumerated);
+
+        // Each slot's index, and -1 for those left out and those beyond the set's slots.
+        var members = expected.ToHashSet();
+        for (var slot = -1; slot <= slotCount + 64; slot++)
+        {
+            Assert.Equal(members.Contains(slot) ? expected.IndexOf(slot) : -1, set.IndexOf(slot));
+        }
+
         Assert.Throws<ArgumentOutOfRangeException>(() => set[set.Length]);
         Assert.Throws<ArgumentOutOfRangeException>(() => set[-1]);
     }

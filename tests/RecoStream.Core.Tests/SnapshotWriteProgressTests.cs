@@ -61,8 +61,11 @@ public sealed class SnapshotWriteProgressTests
             }
         }
 
+        Assert.False(copy.IsReleased);
         progress.Stored();
         Assert.Equal(Rows, progress.ResumeAt());
+        // Every row is stored: the copies kept are dropped at once, not when the whole checkpoint is committed.
+        Assert.True(copy.IsReleased);
         rows.Release?.Invoke();
     }
 
@@ -103,6 +106,10 @@ public sealed class SnapshotWriteProgressTests
             var u = int.Parse(user.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
             Assert.Equal(new[] { u, 1000 + u }, items[..count]);
         }
+
+        Assert.False(copy.IsReleased);
+        progress.Stored();
+        Assert.True(copy.IsReleased);
 
         snapshot.Release?.Invoke();
     }

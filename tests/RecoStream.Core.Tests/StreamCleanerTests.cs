@@ -157,4 +157,33 @@ public class StreamCleanerTests
         Assert.Equal(RejectReason.Quarantined, Clean(restored, TestEvents.Item("bot", "x", T(1))).Reason);
         Assert.Equal(RejectReason.LateEvent, Clean(restored, TestEvents.Item("v", "i", T(-11))).Reason);
     }
+
+    [Fact]
+    public void Snapshot_HoldsOnlyTheQuarantinesAndTheRatesWithinTheWatermark_AndRestoresTheSameRejections()
+    {
+        // Users last active behind the watermark change nothing (they would be pruned): a checkpoint leaves them out.
+        var options = new CleaningOptions { QuarantineEventsPerSecond = 2, QuarantineSeconds = 600, AllowedLatenessSeconds = 10 };
+        var stages = Stages(options);
+        for (var n = 0; n < 3; n++)
+        {
+            Clean(stages, TestEvents.Item("bot", "i" + n, T(0))); // quarantined until T(600)
+        }
+
+        for (var u = 0; u < 50; u++)
+        {
+            Clean(stages, TestEvents.Item("old" + u, "i", T(1 + (u * 0.01))));
+        }
+
+        Clean(stages, TestEvents.Item("now", "a", T(100)));
+        Clean(stages, TestEvents.Item("now", "b", T(100.5))); // at the limit in this second
+
+        var snapshot = stages.Snapshot();
+        Assert.Equal(["bot", "now"], snapshot.Quarantine.Select(q => q.User).Order(StringComparer.Ordinal));
+
+        var restored = Stages(options);
+        restored.Restore(snapshot);
+        Assert.Equal(RejectReason.Quarantined, Clean(restored, TestEvents.Item("bot", "x", T(101))).Reason);
+        Assert.Equal(RejectReason.Quarantined, Clean(restored, TestEvents.Item("now", "c", T(100.9))).Reason);
+        Assert.Equal(StreamItemKind.Event, Clean(restored, TestEvents.Item("old1", "x", T(101))).Kind);
+    }
 }

@@ -20,6 +20,8 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
     private int _readUpTo;
     private int _stored;
     private bool _done;
+    // By index in the snapshot: 1 + where the owner kept that slot's values aside, or 0 (made when the first is kept).
+    private NativeArray<int>? _keptAt;
 
     /// <summary>
     /// Held while a slot is read, kept aside, or the snapshot detached or released; and by an owner while it moves its
@@ -124,7 +126,8 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
 
     /// <summary>
     /// The rows read in order so far are in the store: their slots are unmarked, and a retried write resumes after them
-    /// (<see cref="ResumeAt"/>). A row changed after it was read and before this was kept aside, and stays so until released.
+    /// (<see cref="ResumeAt"/>). A row changed after it was read and before this was kept aside, and stays so until released,
+    /// or until every row is stored: the snapshot then releases itself.
     /// </summary>
     public void Stored()
     {
@@ -141,6 +144,12 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
 
             _unstored.Clear();
             _stored = _readUpTo;
+            if (_stored == slots.Length && !_done)
+            {
+                // Every row is stored: none is read again, even by a retry (it resumes at the end), so what was kept goes now
+                // rather than once the whole checkpoint is committed and its old versions collected.
+                Finish();
+            }
         }
     }
 
@@ -157,8 +166,14 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
         }
     }
 
-    /// <summary>Under the lock, for a marked slot: copies its values aside.</summary>
-    protected abstract void KeepAside(int slot);
+    /// <summary>
+    /// Under the lock, for a marked slot of the snapshot: copies its values aside, and gives where (a position of the
+    /// owner's choosing, read back with <see cref="KeptAt"/>).
+    /// </summary>
+    protected abstract int KeepAside(int slot);
+
+    /// <summary>Under the lock: where the values of the slot at <paramref name="index"/> were kept aside; -1 when they were not.</summary>
+    protected int KeptAt(int index) => _keptAt is null ? -1 : _keptAt[index] - 1;
 
     /// <summary>Under the lock: copies every slot's values (from the copy kept aside, or from the owner).</summary>
     protected abstract void CopyAll();
@@ -172,6 +187,18 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
     /// <summary>Slots kept aside so far (for tests).</summary>
     internal int KeptCount { get; private set; }
 
+    /// <summary>Released (or detached): the owner no longer keeps anything for it (for tests).</summary>
+    internal bool IsReleased
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _done;
+            }
+        }
+    }
+
     private void Keep(int slot)
     {
         lock (Gate)
@@ -179,9 +206,15 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
             var marks = Marks;
             if (marks[slot] != 0)
             {
-                KeepAside(slot);
+                // A mark left from an earlier snapshot (see Finish) is only cleared.
+                var index = slots.IndexOf(slot);
+                if (index >= 0)
+                {
+                    (_keptAt ??= new NativeArray<int>(slots.Length))[index] = KeepAside(slot) + 1;
+                    KeptCount++;
+                }
+
                 marks[slot] = 0;
-                KeptCount++;
             }
         }
     }
@@ -196,6 +229,8 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
         }
 
         Done();
+        _keptAt?.Free();
+        _keptAt = null;
         _done = true;
     }
 }

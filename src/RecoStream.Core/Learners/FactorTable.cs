@@ -566,9 +566,9 @@ internal sealed class FactorTable
 
                 var slot = Slots[r];
                 NoteRead(r, slot);
-                if (_keptRows.TryGetRow(slot, out var kept, out id, out lastActiveMs))
+                if (KeptAt(r) is var at and >= 0)
                 {
-                    return kept;
+                    return _keptRows.Row(at, out id, out lastActiveMs);
                 }
 
                 id = table._ids.Chars(slot, _id);
@@ -578,9 +578,10 @@ internal sealed class FactorTable
             }
         }
 
-        protected override void KeepAside(int slot)
+        protected override int KeepAside(int slot)
         {
-            table.PackRow(slot, _keptRows.Add(slot, table._ids, table._lastActive[slot]));
+            table.PackRow(slot, _keptRows.Add(slot, table._ids, table._lastActive[slot], out var at));
+            return at;
         }
 
         protected override void CopyAll()
@@ -612,66 +613,57 @@ internal sealed class FactorTable
     /// when over 4 MB, had left the array and its copies on the large object heap in every checkpoint whose write saw
     /// every item change (417 MB allocated over the 1,000,000-user replay with periodic checkpoints); chunks on the managed
     /// heap outlived a long write (161,000 users' rows kept in one, 44 MB) and stayed as garbage in the oldest generation.
-    /// The index by slot and the ids and times are reused alike (a new index per snapshot was 16 MB over that replay).
+    /// The ids and times are reused alike, outside the managed heap too; the snapshot finds a row by its position
+    /// (<see cref="CopyOnWrite.KeptAt"/>), where an index by slot had held 9.5 MB of dictionary arrays at the peak.
     /// </summary>
     private sealed class KeptRows(int width)
     {
         private const int ChunkFloats = 64 * 1024;
         private const int SpareChunks = 32;
-        private const int InitialIds = 64;
+        private const int InitialRows = 64;
         private readonly int _rowsPerChunk = Math.Max(1, ChunkFloats / width);
         private readonly List<NativeArray<float>> _chunks = [];
         private readonly Stack<NativeArray<float>> _spare = new();
         private readonly char[] _id = new char[IdColumn.MaxInline];
-        private readonly IdColumn _ids = new(InitialIds);
-        private Dictionary<int, int> _bySlot = [];
-        private List<long> _lastActive = [];
-
-        /// <summary>How many rows are kept.</summary>
-        private int Count => _lastActive.Count;
+        private readonly IdColumn _ids = new(InitialRows);
+        private readonly NativeArray<long> _lastActive = new(InitialRows);
+        private int _count;
 
         /// <summary>
         /// Room for the row of <paramref name="slot"/>, whose id is at that slot of <paramref name="ids"/>, kept once per
-        /// snapshot.
+        /// snapshot; <paramref name="at"/> is its position.
         /// </summary>
-        public Span<float> Add(int slot, IdColumn ids, long lastActiveMs)
+        public Span<float> Add(int slot, IdColumn ids, long lastActiveMs, out int at)
         {
-            var (chunk, at) = Math.DivRem(Count, _rowsPerChunk);
-            if (Count == _ids.Capacity)
+            at = _count;
+            var (chunk, offset) = Math.DivRem(at, _rowsPerChunk);
+            if (at == _ids.Capacity)
             {
-                _ids.Resize(2 * Count);
+                _ids.Resize(2 * at);
+                _lastActive.Resize(2 * at);
             }
 
-            _ids.CopyFrom(ids, slot, Count);
-            _bySlot.Add(slot, Count);
-            _lastActive.Add(lastActiveMs);
+            _ids.CopyFrom(ids, slot, at);
+            _lastActive[at] = lastActiveMs;
             if (chunk == _chunks.Count)
             {
                 _chunks.Add(_spare.TryPop(out var spare) ? spare : new NativeArray<float>(_rowsPerChunk * width));
             }
 
-            return _chunks[chunk].AsSpan(at * width, width);
+            _count++;
+            return _chunks[chunk].AsSpan(offset * width, width);
         }
 
-        /// <summary>The row kept for <paramref name="slot"/>, its id and last update; false when none is.</summary>
-        public bool TryGetRow(int slot, out Span<float> row, out ReadOnlySpan<char> id, out long lastActiveMs)
+        /// <summary>The row kept at <paramref name="at"/>, its id and last update.</summary>
+        public Span<float> Row(int at, out ReadOnlySpan<char> id, out long lastActiveMs)
         {
-            if (!_bySlot.TryGetValue(slot, out var index))
-            {
-                row = default;
-                id = default;
-                lastActiveMs = 0;
-                return false;
-            }
-
-            id = _ids.Chars(index, _id);
-            lastActiveMs = _lastActive[index];
-            var (chunk, at) = Math.DivRem(index, _rowsPerChunk);
-            row = _chunks[chunk].AsSpan(at * width, width);
-            return true;
+            id = _ids.Chars(at, _id);
+            lastActiveMs = _lastActive[at];
+            var (chunk, offset) = Math.DivRem(at, _rowsPerChunk);
+            return _chunks[chunk].AsSpan(offset * width, width);
         }
 
-        /// <summary>Forgets the rows; their chunks, index and lists are kept for the next rows, up to the limit.</summary>
+        /// <summary>Forgets the rows; their chunks, ids and times are kept for the next rows, up to the limit.</summary>
         public void Clear()
         {
             foreach (var chunk in _chunks)
@@ -687,18 +679,14 @@ internal sealed class FactorTable
             }
 
             _chunks.Clear();
-            if (Count > SpareChunks * _rowsPerChunk)
+            _ids.ClearAll();
+            if (_count > SpareChunks * _rowsPerChunk)
             {
-                (_bySlot, _lastActive) = ([], []);
-                _ids.Resize(InitialIds);
-            }
-            else
-            {
-                _bySlot.Clear();
-                _lastActive.Clear();
+                _ids.Resize(InitialRows);
+                _lastActive.Resize(InitialRows);
             }
 
-            _ids.ClearAll();
+            _count = 0;
         }
     }
 

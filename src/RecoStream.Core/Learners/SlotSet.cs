@@ -79,6 +79,19 @@ internal sealed class SlotSet
         }
     }
 
+    /// <summary>The index of <paramref name="slot"/> in increasing order (once sealed); -1 when the set does not hold it.</summary>
+    public int IndexOf(int slot)
+    {
+        var word = slot >> 6;
+        if (slot < 0 || word >= _bits.Length)
+        {
+            return -1;
+        }
+
+        var bit = 1UL << (slot & 63);
+        return (_bits[word] & bit) == 0 ? -1 : _before[word] + BitOperations.PopCount(_bits[word] & (bit - 1));
+    }
+
     /// <summary>The position of the <paramref name="rank"/>-th set bit (from 0) of <paramref name="word"/>.</summary>
     internal static int Select(ulong word, int rank) =>
         // The rank-th set bit alone: a single bit deposited at that rank into the word's set bits.

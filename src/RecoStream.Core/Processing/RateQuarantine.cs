@@ -14,6 +14,8 @@ public sealed class RateQuarantine
     private readonly Dictionary<ulong, Entry> _users = [];
     private readonly List<ulong> _prunable = [];
     private int _pruneAt = 4096;
+    // The watermark of the last check: entries behind it are prunable (see Prune).
+    private long _watermarkMs = long.MinValue;
 
     public RateQuarantine(int eventsPerSecond, long durationMs)
     {
@@ -41,6 +43,7 @@ public sealed class RateQuarantine
             return 0;
         }
 
+        _watermarkMs = watermarkMs;
         if (_users.Count >= _pruneAt)
         {
             Prune(watermarkMs);
@@ -74,9 +77,24 @@ public sealed class RateQuarantine
         return entry.UntilMs;
     }
 
-    /// <summary>The tracked users, for a checkpoint.</summary>
-    public IReadOnlyList<QuarantineEntry> Snapshot() =>
-        [.. _users.Values.Select(u => new QuarantineEntry(u.User, u.Second, u.Count, u.UntilMs))];
+    /// <summary>
+    /// The tracked users that matter, for a checkpoint: those quarantined or active within the watermark of the last
+    /// check. The others would be pruned as they are (a checkpoint of every tracked user had written, and allocated, tens
+    /// of thousands of entries each time on a stream of many users).
+    /// </summary>
+    public IReadOnlyList<QuarantineEntry> Snapshot()
+    {
+        var entries = new List<QuarantineEntry>();
+        foreach (var entry in _users.Values)
+        {
+            if (!Prunable(entry, _watermarkMs))
+            {
+                entries.Add(new QuarantineEntry(entry.User, entry.Second, entry.Count, entry.UntilMs));
+            }
+        }
+
+        return entries;
+    }
 
     /// <summary>Replaces the tracked users with a checkpoint's.</summary>
     public void Restore(IReadOnlyList<QuarantineEntry> entries)
@@ -95,7 +113,7 @@ public sealed class RateQuarantine
         _prunable.Clear();
         foreach (var (key, entry) in _users)
         {
-            if (entry.UntilMs <= watermarkMs && (entry.Second + 1) * 1000 <= watermarkMs)
+            if (Prunable(entry, watermarkMs))
             {
                 _prunable.Add(key);
             }
@@ -108,6 +126,9 @@ public sealed class RateQuarantine
 
         _pruneAt = Math.Max(4096, 2 * _users.Count);
     }
+
+    /// <summary>Neither quarantined nor counting a second at or after the watermark: its entry changes nothing.</summary>
+    private static bool Prunable(in Entry entry, long watermarkMs) => entry.UntilMs <= watermarkMs && (entry.Second + 1) * 1000 <= watermarkMs;
 
     private struct Entry
     {

@@ -448,8 +448,9 @@ public sealed class InteractionHistory
                     return entry.User;
                 }
 
-                if (_kept is not null && _kept.TryGet(slot, _id, out var id, out var kept))
+                if (KeptAt(index) is var at and >= 0)
                 {
+                    var kept = _kept!.Get(at, _id, out var id);
                     count = kept.Length;
                     HistorySnapshot.CopyItems(kept, ref items);
                     return id;
@@ -461,7 +462,7 @@ public sealed class InteractionHistory
             }
         }
 
-        protected override void KeepAside(int slot) =>
+        protected override int KeepAside(int slot) =>
             (_kept ??= Interlocked.Exchange(ref history._keptSpare, null) ?? new KeptItems()).Add(slot, history);
 
         protected override void CopyAll() => _entries = [.. Enumerable.Range(0, Slots.Length).Select(Entry)];
@@ -474,10 +475,13 @@ public sealed class InteractionHistory
                 return _entries[index];
             }
 
-            var slot = Slots[index];
-            return _kept is not null && _kept.TryGet(slot, _id, out var id, out var kept)
-                ? new UserHistoryEntry(id.ToString(), kept.ToArray())
-                : history.Entry(slot);
+            if (KeptAt(index) is var at and >= 0)
+            {
+                var kept = _kept!.Get(at, _id, out var id);
+                return new UserHistoryEntry(id.ToString(), kept.ToArray());
+            }
+
+            return history.Entry(Slots[index]);
         }
 
         protected override void Done()
@@ -505,76 +509,63 @@ public sealed class InteractionHistory
 
     /// <summary>
     /// Users' items kept aside by a snapshot of changes (under its lock): their ids in an id column, their items one user
-    /// after another in one array outside the managed heap (the id's index and the count first), and an index by slot;
-    /// all reused from one snapshot to the next, and shrunk after one that kept more than <see cref="SpareUsers"/>. A
-    /// string, an array and an entry object per kept user had been about 150 bytes of managed memory each, promoted with
-    /// the long writes that kept them (100,000 users and more in one write of the 1,000,000-user replay).
+    /// after another in one array outside the managed heap (the id's index and the count first), found by their position
+    /// (<see cref="CopyOnWrite.KeptAt"/>); reused from one snapshot to the next, and shrunk after one that kept more than
+    /// <see cref="SpareUsers"/>. A string, an array and an entry object per kept user had been about 150 bytes of managed
+    /// memory each, promoted with the long writes that kept them (100,000 users and more in one write of the
+    /// 1,000,000-user replay).
     /// </summary>
     private sealed class KeptItems
     {
         private const int SpareUsers = 1 << 16;
         private const int InitialUsers = 64;
         private const int InitialInts = 1024;
-        private readonly Dictionary<int, int> _bySlot = [];
         private readonly IdColumn _ids = new(InitialUsers);
         private readonly NativeArray<int> _items = new(InitialInts);
+        private int _users;
         private int _used;
 
-        /// <summary>Keeps the id and items of <paramref name="slot"/> of <paramref name="history"/>, once per snapshot.</summary>
-        public void Add(int slot, InteractionHistory history)
+        /// <summary>Keeps the id and items of <paramref name="slot"/> of <paramref name="history"/>; gives their position.</summary>
+        public int Add(int slot, InteractionHistory history)
         {
-            var index = _bySlot.Count;
-            if (index == _ids.Capacity)
+            if (_users == _ids.Capacity)
             {
-                _ids.Resize(2 * index);
+                _ids.Resize(2 * _users);
             }
 
-            _ids.CopyFrom(history._users, slot, index);
+            _ids.CopyFrom(history._users, slot, _users);
             var count = history._count[slot];
             if (_used + 2 + count > _items.Length)
             {
                 _items.Resize(Math.Max(_used + 2 + count, 2 * _items.Length));
             }
 
-            _items[_used] = index;
-            _items[_used + 1] = count;
-            history.CopyTo(slot, _items.AsSpan(_used + 2, count));
-            _bySlot.Add(slot, _used);
+            var at = _used;
+            _items[at] = _users++;
+            _items[at + 1] = count;
+            history.CopyTo(slot, _items.AsSpan(at + 2, count));
             _used += 2 + count;
+            return at;
         }
 
-        /// <summary>The id (in <paramref name="buffer"/> when inline) and items kept for <paramref name="slot"/>; false when none are.</summary>
-        public bool TryGet(int slot, Span<char> buffer, out ReadOnlySpan<char> id, out ReadOnlySpan<int> items)
+        /// <summary>The items kept at <paramref name="at"/>, and the user's id (in <paramref name="buffer"/> when inline).</summary>
+        public ReadOnlySpan<int> Get(int at, Span<char> buffer, out ReadOnlySpan<char> id)
         {
-            if (!_bySlot.TryGetValue(slot, out var at))
-            {
-                id = default;
-                items = default;
-                return false;
-            }
-
             id = _ids.Chars(_items[at], buffer);
-            items = _items.AsSpan(at + 2, _items[at + 1]);
-            return true;
+            return _items.AsSpan(at + 2, _items[at + 1]);
         }
 
         /// <summary>Forgets the users; the memory is kept for the next snapshot's, unless this one kept many.</summary>
         public void Clear()
         {
-            if (_bySlot.Count > SpareUsers)
+            _ids.ClearAll();
+            if (_users > SpareUsers)
             {
-                _bySlot.Clear();
-                _bySlot.TrimExcess();
-                _ids.ClearAll();
                 _ids.Resize(InitialUsers);
                 _items.Resize(InitialInts);
             }
-            else
-            {
-                _bySlot.Clear();
-                _ids.ClearAll();
-            }
 
+            _users = 0;
             _used = 0;
         }
     }
