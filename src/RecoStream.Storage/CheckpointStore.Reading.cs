@@ -322,9 +322,9 @@ public sealed partial class CheckpointStore
                         iterators.Add(group.Family, iterator);
                     }
 
-                    foreach (var id in group.Ids.AsSpan(0, group.Count))
+                    for (var i = 0; i < group.Count; i++)
                     {
-                        var key = rowBase.AsSpan(0, StoreLayout.WriteBase(group.Prefix, id, ref rowBase));
+                        var key = rowBase.AsSpan(0, StoreLayout.WriteBase(group.Prefix, group.Id(i), ref rowBase));
                         iterator.Seek(key);
                         CollectRow(iterator, group.Family, key, oldestGeneration, collect, olderVersions: due.Length);
                     }

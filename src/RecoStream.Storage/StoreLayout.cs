@@ -98,7 +98,7 @@ internal static class StoreLayout
     }
 
     /// <summary><see cref="Base"/> written into <paramref name="key"/> (grown when short); its length.</summary>
-    public static int WriteBase(byte[] learnerPrefix, string id, ref byte[] key)
+    public static int WriteBase(byte[] learnerPrefix, ReadOnlySpan<char> id, ref byte[] key)
     {
         var length = learnerPrefix.Length + Encoding.UTF8.GetByteCount(id) + 1;
         WriteBase(learnerPrefix, id, Room(ref key, length));
@@ -116,7 +116,7 @@ internal static class StoreLayout
         return key.AsSpan(0, length);
     }
 
-    private static void WriteBase(byte[] learnerPrefix, string id, Span<byte> key)
+    private static void WriteBase(byte[] learnerPrefix, ReadOnlySpan<char> id, Span<byte> key)
     {
         learnerPrefix.CopyTo(key);
         var written = Encoding.UTF8.GetBytes(id, key[learnerPrefix.Length..]);

@@ -31,8 +31,7 @@ internal sealed class VersionLedger(int maxRows)
     /// <summary>
     /// Notes that <paramref name="generation"/> wrote a version of the row <paramref name="id"/> of <paramref name="family"/>
     /// under <paramref name="prefix"/>, the learner's key prefix: the same array for every row of the learner, as rows are
-    /// grouped by reference to it. A string of the id is made only when the row is listed (not for a generation marked for
-    /// a whole scan).
+    /// grouped by reference to it. The id's characters are copied into its group's list (see <see cref="IdList"/>).
     /// </summary>
     public void Note(long generation, string family, byte[] prefix, ReadOnlySpan<char> id)
     {
@@ -50,7 +49,7 @@ internal sealed class VersionLedger(int maxRows)
                 return;
             }
 
-            GroupOf(written, family, prefix).Add(id.ToString());
+            GroupOf(written, family, prefix).Add(id);
             _rows++;
         }
     }
@@ -77,8 +76,9 @@ internal sealed class VersionLedger(int maxRows)
                 return;
             }
 
+            // Room for ids of 8 characters; longer ones grow the characters' array.
             var group = GroupOf(written, family, prefix);
-            group.EnsureCapacity(group.Count + rows);
+            group.EnsureCapacity(group.Count + rows, group.Chars + (8 * rows));
         }
     }
 
@@ -100,26 +100,34 @@ internal sealed class VersionLedger(int maxRows)
             var groups = new List<RowGroup>();
             foreach (var key in due.SelectMany(g => _generations[g].Groups!.Keys).Distinct())
             {
-                var lists = due.Select(g => _generations[g].Groups!.GetValueOrDefault(key)).OfType<List<string>>().ToList();
-                var ids = new string[lists.Sum(l => l.Count)];
-                var at = 0;
+                var lists = due.Select(g => _generations[g].Groups!.GetValueOrDefault(key)).OfType<IdList>().ToList();
+                var ids = new IdList();
+                ids.EnsureCapacity(lists.Sum(l => l.Count), lists.Sum(l => l.Chars));
                 foreach (var list in lists)
                 {
-                    list.CopyTo(ids, at);
-                    at += list.Count;
-                }
-
-                Array.Sort(ids, StringComparer.Ordinal);
-                var count = 0;
-                for (var i = 0; i < ids.Length; i++)
-                {
-                    if (count == 0 || !string.Equals(ids[i], ids[count - 1], StringComparison.Ordinal))
+                    for (var i = 0; i < list.Count; i++)
                     {
-                        ids[count++] = ids[i];
+                        ids.Add(list[i]);
                     }
                 }
 
-                groups.Add(new RowGroup(key.Family, key.Prefix, ids, count));
+                var order = new int[ids.Count];
+                for (var i = 0; i < order.Length; i++)
+                {
+                    order[i] = i;
+                }
+
+                Array.Sort(order, (a, b) => ids[a].SequenceCompareTo(ids[b]));
+                var count = 0;
+                for (var i = 0; i < order.Length; i++)
+                {
+                    if (count == 0 || !ids[order[i]].SequenceEqual(ids[order[count - 1]]))
+                    {
+                        order[count++] = order[i];
+                    }
+                }
+
+                groups.Add(new RowGroup(key.Family, key.Prefix, ids, order, count));
             }
 
             groups.Sort(static (a, b) => a.Family != b.Family
@@ -174,11 +182,11 @@ internal sealed class VersionLedger(int maxRows)
         return written;
     }
 
-    private static List<string> GroupOf(Written written, string family, byte[] prefix)
+    private static IdList GroupOf(Written written, string family, byte[] prefix)
     {
         if (!written.Groups!.TryGetValue((family, prefix), out var group))
         {
-            group = [];
+            group = new IdList();
             written.Groups.Add((family, prefix), group);
         }
 
@@ -192,18 +200,78 @@ internal sealed class VersionLedger(int maxRows)
     }
 
     /// <summary>
-    /// Rows of one family under one learner's key prefix: the first <paramref name="Count"/> of <paramref name="Ids"/>.
+    /// Rows of one family under one learner's key prefix: <see cref="Count"/> ids, each once, in ordinal order of their
+    /// characters (<see cref="Id"/>).
     /// </summary>
-    public sealed record RowGroup(string Family, byte[] Prefix, string[] Ids, int Count);
+    public sealed class RowGroup(string family, byte[] prefix, IdList ids, int[] order, int count)
+    {
+        public string Family => family;
+
+        public byte[] Prefix => prefix;
+
+        public int Count => count;
+
+        /// <summary>The <paramref name="index"/>-th id in order (valid while the group is).</summary>
+        public ReadOnlySpan<char> Id(int index) => ids[order[index]];
+    }
 
     /// <summary>
-    /// A generation's rows, by family and prefix (the prefix compared by reference): only their ids, 8 bytes a row (a
-    /// record of family, prefix and id per row, and the set of them a collection made, had cost 87 MB over the
-    /// 1,000,000-user replay with periodic checkpoints).
+    /// Ids one after another in one array of characters, with where each starts: about 2 bytes a character and 4 an id,
+    /// where a string per id (kept until its generation was collected) was about 40 bytes and a reference 8.
+    /// </summary>
+    internal sealed class IdList
+    {
+        private char[] _chars = [];
+        private int[] _starts = [0];
+
+        /// <summary>How many ids.</summary>
+        public int Count { get; private set; }
+
+        /// <summary>How many characters they take.</summary>
+        public int Chars => _starts[Count];
+
+        public ReadOnlySpan<char> this[int index] => _chars.AsSpan(_starts[index], _starts[index + 1] - _starts[index]);
+
+        /// <summary>Makes room for <paramref name="ids"/> ids in all, and at least <paramref name="chars"/> characters.</summary>
+        public void EnsureCapacity(int ids, int chars)
+        {
+            if (_starts.Length < ids + 1)
+            {
+                Array.Resize(ref _starts, ids + 1);
+            }
+
+            if (_chars.Length < chars)
+            {
+                Array.Resize(ref _chars, chars);
+            }
+        }
+
+        public void Add(ReadOnlySpan<char> id)
+        {
+            var end = Chars + id.Length;
+            if (_chars.Length < end)
+            {
+                Array.Resize(ref _chars, Math.Max(end, 2 * _chars.Length));
+            }
+
+            if (_starts.Length < Count + 2)
+            {
+                Array.Resize(ref _starts, Math.Max(Count + 2, 2 * _starts.Length));
+            }
+
+            id.CopyTo(_chars.AsSpan(Chars));
+            _starts[++Count] = end;
+        }
+    }
+
+    /// <summary>
+    /// A generation's rows, by family and prefix (the prefix compared by reference): only their ids (a record of family,
+    /// prefix and id per row, and the set of them a collection made, had cost 87 MB over the 1,000,000-user replay with
+    /// periodic checkpoints).
     /// </summary>
     private sealed class Written
     {
-        public Dictionary<(string Family, byte[] Prefix), List<string>>? Groups { get; set; } = [];
+        public Dictionary<(string Family, byte[] Prefix), IdList>? Groups { get; set; } = [];
 
         public int Count => Groups?.Values.Sum(g => g.Count) ?? 0;
     }
