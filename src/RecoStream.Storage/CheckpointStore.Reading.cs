@@ -446,9 +446,9 @@ public sealed partial class CheckpointStore
         _db.Write(batch, _writeOptions);
     }
 
-    /// <summary>Versions to delete, gathered into one batch (which copies each key: no array per version) and written at the end.</summary>
     /// <summary>
-    /// Deletions of old versions, committed together by <see cref="Commit"/>; or, <paramref name="inChunks"/>, also a chunk
+    /// Versions to delete, gathered into a batch (which copies each key: no array per version) and committed together by
+    /// <see cref="Commit"/>; or, <paramref name="inChunks"/>, also a chunk
     /// at a time as they are added (<see cref="VersionChunkBytes"/> of keys). A read commits its deletions only once the
     /// checkpoint read whole (a damaged one falls back to an older checkpoint, which may need them); the collection of
     /// versions no kept checkpoint reads can delete them in any order, and one batch of a whole scan's deletions (millions
