@@ -234,7 +234,9 @@ public sealed partial class CheckpointStore : IDisposable
                 arrays.Add((learner.Name, name, values));
             }
 
-            foreach (var (table, set) in state.Rows)
+            // The smaller table first (the items, usually, which nearly every event changes): written before the long write
+            // of the other, fewer of its rows are changed before their chunk is stored, and so copied aside.
+            foreach (var (table, set) in state.Rows.OrderBy(t => t.Value.Count))
             {
                 if (set.InStore)
                 {
