@@ -4,7 +4,9 @@
 # the fixed overhead is the peak RSS of a replay of the file's first 1,000 lines. Builds are run in turn, ROUNDS times.
 # Per run one JSON line: peak RSS, live heap at the end (for builds that report it), events/s, managed memory allocated,
 # and (RSS - fixed) / parameters, where the parameters are 264 MiB (1,000,000 user rows x 34 floats and 20,000 item rows
-# x 33, and their AdaGrad accumulators).
+# x 33, and their AdaGrad accumulators). At the end, per build and mode, the median peak and ratio over the rounds: the
+# periodic peak varies by 25 MiB or more between runs of one build, so compare medians of several rounds.
+# RECOSTREAM_MEMORY_MODES="periodic" (or "end") runs only that replay.
 # Usage: tools/bench-memory.sh [ROUNDS] [BUILD_DIR...]
 #   A BUILD_DIR holds a worker build (RecoStream.Worker.dll and its files); the default is this checkout's Release
 #   build (built when missing). ROUNDS defaults to 1. The stream is written once to $RECOSTREAM_MEMORY_STREAM
@@ -37,7 +39,7 @@ replay() {  # replay BUILD FILE [arguments...]: the summary line
 for round in $(seq "$rounds"); do
   for build in "${builds[@]}"; do
     fixed=$(replay "$build" "$work/first1000.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["peak_rss_mib"])')
-    for mode in periodic end; do
+    for mode in ${RECOSTREAM_MEMORY_MODES:-periodic end}; do
       args=()
       [ "$mode" = end ] && args=(--RecoStream:Storage:CheckpointEveryEvents=100000000)
       replay "$build" "$stream" "${args[@]}" | python3 -c '
@@ -46,7 +48,17 @@ build, mode, round_, fixed = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(s
 s = json.load(sys.stdin)
 print(json.dumps({"build": build, "round": round_, "checkpoints": mode, "peak_rss_mib": s["peak_rss_mib"],
     "live_heap_mib": s.get("live_heap_mib"), "fixed_mib": fixed, "ratio": round((s["peak_rss_mib"] - fixed) / 264, 2),
-    "events_per_sec": s["events_per_sec"], "allocated_mib": s["allocated_mib"]}))' "$build" "$mode" "$round" "$fixed"
+    "events_per_sec": s["events_per_sec"], "allocated_mib": s["allocated_mib"]}))' "$build" "$mode" "$round" "$fixed" | tee -a "$work/runs.jsonl"
     done
   done
 done
+
+python3 - "$work/runs.jsonl" <<'SUMMARY'
+import json, statistics, sys
+runs = [json.loads(line) for line in open(sys.argv[1])]
+for key in dict.fromkeys((r["build"], r["checkpoints"]) for r in runs):
+    mine = [r for r in runs if (r["build"], r["checkpoints"]) == key]
+    print(json.dumps({"build": key[0], "checkpoints": key[1], "runs": len(mine),
+        "median_peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in mine),
+        "median_ratio": statistics.median(r["ratio"] for r in mine)}))
+SUMMARY
