@@ -429,10 +429,40 @@ public sealed class RowTableTests : IDisposable
     }
 
     [Fact]
-    public void ACheckpointWhoseWriteFailed_IsWrittenLaterAsTheStateWasThen()
-    {
+    public void ACheckpointWhoseWriteFailed_IsWrittenLaterAsTheStateWasThen() =>
         // What the worker's checkpointer does when a write fails: keep the snapshot and write it later, while the rows
         // it reads change in between.
+        AssertAFailedWriteRetriedLater_IsTheStateAsThen(store =>
+        {
+            store.BeforeCommit = () => throw new IOException("disk full");
+            return () => store.BeforeCommit = null;
+        });
+
+    [Fact]
+    public void ACheckpointWhoseWriteFailedPartWay_ResumesAfterItsStoredChunks_AsTheStateWasThen() =>
+        // Rows in the chunks stored before the failure are no longer kept for the snapshot: the pipeline changes them in
+        // place, and the retry writes only the rest (read from the copies kept of those that changed meanwhile).
+        AssertAFailedWriteRetriedLater_IsTheStateAsThen(store =>
+        {
+            store.VersionChunkBytes = 4096; // about 30 rows per chunk
+            var chunks = 0;
+            store.BeforeChunk = () =>
+            {
+                if (++chunks == 5)
+                {
+                    throw new IOException("disk full");
+                }
+            };
+            return () => store.BeforeChunk = null;
+        });
+
+    /// <summary>
+    /// Learns, takes a snapshot of changes, fails its write as <paramref name="fail"/> arranges (it gives what ends the
+    /// failures), changes the same users' rows and recent items, writes the snapshot again under the same generation,
+    /// and checks that the store restores the state as it was when the snapshot was taken.
+    /// </summary>
+    private void AssertAFailedWriteRetriedLater_IsTheStateAsThen(Func<CheckpointStore, Action> fail)
+    {
         var state = MfState();
         Learn(state, Ratings(5000, 1000, seed: 5));
         var then = Probe(state);
@@ -440,12 +470,12 @@ public sealed class RowTableTests : IDisposable
         Learn(stateThen, Ratings(5000, 1000, seed: 5));
         using (var store = CheckpointStore.Open(_path, syncWrites: false))
         {
+            var recover = fail(store);
             var snapshot = state.SnapshotChanges();
             var generation = store.ReserveGeneration();
-            store.BeforeCommit = () => throw new IOException("disk full");
             Assert.Throws<IOException>(() => { store.Write(snapshot, 1, generation); });
             Learn(state, Ratings(5000, 1000, seed: 6, start: 5000)); // the same users' rows and recent items change
-            store.BeforeCommit = null;
+            recover();
             store.Write(snapshot, 2, generation);
             snapshot.Release();
         }
@@ -456,43 +486,6 @@ public sealed class RowTableTests : IDisposable
         Assert.NotEqual(Probe(state), then);
         AssertSameHistory(stateThen, restored, 1000);
         Assert.NotEqual(state.History.SeenItems("u1").Length, stateThen.History.SeenItems("u1").Length);
-    }
-
-    [Fact]
-    public void ACheckpointWhoseWriteFailedPartWay_ResumesAfterItsStoredChunks_AsTheStateWasThen()
-    {
-        // Rows in the chunks stored before the failure are no longer kept for the snapshot: the pipeline changes them in
-        // place, and the retry writes only the rest (read from the copies kept of those that changed meanwhile).
-        var state = MfState();
-        Learn(state, Ratings(5000, 1000, seed: 5));
-        var then = Probe(state);
-        var stateThen = MfState();
-        Learn(stateThen, Ratings(5000, 1000, seed: 5));
-        using (var store = CheckpointStore.Open(_path, syncWrites: false))
-        {
-            store.VersionChunkBytes = 4096; // about 30 rows per chunk
-            var snapshot = state.SnapshotChanges();
-            var generation = store.ReserveGeneration();
-            var chunks = 0;
-            store.BeforeChunk = () =>
-            {
-                if (++chunks == 5)
-                {
-                    throw new IOException("disk full");
-                }
-            };
-            Assert.Throws<IOException>(() => { store.Write(snapshot, 1, generation); });
-            Learn(state, Ratings(5000, 1000, seed: 6, start: 5000)); // the same users' rows and recent items change
-            store.BeforeChunk = null;
-            store.Write(snapshot, 2, generation);
-            snapshot.Release();
-        }
-
-        var restored = Restored(MfState());
-
-        Assert.Equal(then, Probe(restored));
-        Assert.NotEqual(Probe(state), then);
-        AssertSameHistory(stateThen, restored, 1000);
     }
 
     [Fact]

@@ -540,7 +540,7 @@ internal sealed class FactorTable
     {
         private readonly float[] _buffer = new float[table._width];
         private readonly char[] _id = new char[IdColumn.MaxInline];
-        // The rows kept aside (handed on from copy to copy with its chunks and its index by slot).
+        // The rows kept aside (handed on from copy to copy with its chunks, ids and times; found by KeptAt).
         private readonly KeptRows _keptRows = Interlocked.Exchange(ref table._keptRows, null) ?? new KeptRows(table._width);
         // Every row, once detached.
         private float[]? _values;
