@@ -47,7 +47,7 @@ public sealed class SnapshotWriteProgressTests
             users.Update(row, 2000);
         }
 
-        Assert.Equal(Rows - 40, copy.KeptCount);
+        Assert.Equal(Rows - 40, progress.Kept);
 
         // The retry starts at the first row not stored and reads every row from there as it was taken.
         Assert.Equal(40, progress.ResumeAt());
@@ -98,7 +98,7 @@ public sealed class SnapshotWriteProgressTests
             history.Record("u" + u, 5000 + u);
         }
 
-        Assert.Equal(Rows - 40, copy.KeptCount);
+        Assert.Equal(Rows - 40, progress.Kept);
         Assert.Equal(40, progress.ResumeAt());
         for (var i = 40; i < Rows; i++)
         {

@@ -184,8 +184,8 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
     /// </summary>
     protected abstract void Done();
 
-    /// <summary>Slots kept aside so far (for tests).</summary>
-    internal int KeptCount { get; private set; }
+    /// <summary>Slots kept aside so far.</summary>
+    public int Kept { get; private set; }
 
     /// <summary>Released (or detached): the owner no longer keeps anything for it (for tests).</summary>
     internal bool IsReleased
@@ -211,7 +211,7 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
                 if (index >= 0)
                 {
                     (_keptAt ??= new NativeArray<int>(slots.Length))[index] = KeepAside(slot) + 1;
-                    KeptCount++;
+                    Kept++;
                 }
 
                 marks[slot] = 0;

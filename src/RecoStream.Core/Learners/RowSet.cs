@@ -120,4 +120,7 @@ public interface IWriteProgress
 
     /// <summary>Every row read since <see cref="ResumeAt"/> or the last call is in the store: the table no longer keeps them.</summary>
     void Stored();
+
+    /// <summary>Rows the table copied aside so far, as it changed them before they were stored.</summary>
+    int Kept { get; }
 }

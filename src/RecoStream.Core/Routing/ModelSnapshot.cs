@@ -28,6 +28,13 @@ public sealed record ModelSnapshot(
             rows.Release?.Invoke();
         }
     }
+
+    /// <summary>
+    /// Rows and users' items that the state copied aside while this snapshot was written, as it changed them before their
+    /// chunk was stored (0 for a snapshot whose rows were copied when taken).
+    /// </summary>
+    public int CopiedAside() =>
+        (History.Progress?.Kept ?? 0) + Learners.SelectMany(l => l.State.Rows.Values).Sum(rows => rows.Progress?.Kept ?? 0);
 }
 
 /// <summary>One learner's state and its prequential totals.</summary>
