@@ -429,20 +429,24 @@ public sealed class RowTableTests : IDisposable
     }
 
     [Fact]
-    public void ACheckpointWhoseWriteFailed_IsWrittenLaterAsTheStateWasThen() =>
+    public void ACheckpointWhoseWriteFailed_IsWrittenLaterAsTheStateWasThen()
+    {
         // What the worker's checkpointer does when a write fails: keep the snapshot and write it later, while the rows
-        // it reads change in between.
-        AssertAFailedWriteRetriedLater_IsTheStateAsThen(store =>
+        // it reads change in between. Every row was stored before the commit failed: none is copied as it changes.
+        var copied = AssertAFailedWriteRetriedLater_IsTheStateAsThen(store =>
         {
             store.BeforeCommit = () => throw new IOException("disk full");
             return () => store.BeforeCommit = null;
         });
+        Assert.Equal(0, copied);
+    }
 
     [Fact]
-    public void ACheckpointWhoseWriteFailedPartWay_ResumesAfterItsStoredChunks_AsTheStateWasThen() =>
+    public void ACheckpointWhoseWriteFailedPartWay_ResumesAfterItsStoredChunks_AsTheStateWasThen()
+    {
         // Rows in the chunks stored before the failure are no longer kept for the snapshot: the pipeline changes them in
         // place, and the retry writes only the rest (read from the copies kept of those that changed meanwhile).
-        AssertAFailedWriteRetriedLater_IsTheStateAsThen(store =>
+        var copied = AssertAFailedWriteRetriedLater_IsTheStateAsThen(store =>
         {
             store.VersionChunkBytes = 4096; // about 30 rows per chunk
             var chunks = 0;
@@ -455,19 +459,23 @@ public sealed class RowTableTests : IDisposable
             };
             return () => store.BeforeChunk = null;
         });
+        Assert.True(copied > 0, "rows not yet stored when the write failed were changed without a copy");
+    }
 
     /// <summary>
     /// Learns, takes a snapshot of changes, fails its write as <paramref name="fail"/> arranges (it gives what ends the
     /// failures), changes the same users' rows and recent items, writes the snapshot again under the same generation,
-    /// and checks that the store restores the state as it was when the snapshot was taken.
+    /// and checks that the store restores the state as it was when the snapshot was taken. Gives how many rows and users'
+    /// items the state copied aside meanwhile.
     /// </summary>
-    private void AssertAFailedWriteRetriedLater_IsTheStateAsThen(Func<CheckpointStore, Action> fail)
+    private int AssertAFailedWriteRetriedLater_IsTheStateAsThen(Func<CheckpointStore, Action> fail)
     {
         var state = MfState();
         Learn(state, Ratings(5000, 1000, seed: 5));
         var then = Probe(state);
         var stateThen = MfState();
         Learn(stateThen, Ratings(5000, 1000, seed: 5));
+        int copied;
         using (var store = CheckpointStore.Open(_path, syncWrites: false))
         {
             var recover = fail(store);
@@ -478,6 +486,7 @@ public sealed class RowTableTests : IDisposable
             recover();
             store.Write(snapshot, 2, generation);
             snapshot.Release();
+            copied = snapshot.CopiedAside();
         }
 
         var restored = Restored(MfState());
@@ -486,6 +495,7 @@ public sealed class RowTableTests : IDisposable
         Assert.NotEqual(Probe(state), then);
         AssertSameHistory(stateThen, restored, 1000);
         Assert.NotEqual(state.History.SeenItems("u1").Length, stateThen.History.SeenItems("u1").Length);
+        return copied;
     }
 
     [Fact]
