@@ -198,6 +198,7 @@ public sealed partial class CheckpointStore : IDisposable
         // checkpoint never holds all its rows in one batch and one memtable at once.
         using var batch = new WriteBatch();
         using var versions = new VersionWriter(this);
+        TrackTablesReadInPlace(versions, snapshot, generation);
         long bytes = 0;
         var arrays = new List<(string Learner, string Array, float[] Values)>();
         foreach (var learner in snapshot.Learners)
@@ -239,11 +240,6 @@ public sealed partial class CheckpointStore : IDisposable
             // of the other, fewer of its rows are changed before their chunk is stored, and so copied aside.
             foreach (var (table, set) in state.Rows.OrderBy(t => t.Value.Count))
             {
-                if (set.InStore)
-                {
-                    throw new ArgumentException($"learner '{learner.Name}': the {table} rows of a snapshot read from the store cannot be written back", nameof(snapshot));
-                }
-
                 var family = StoreLayout.RowFamily(table);
                 if (!set.ChangesOnly)
                 {
@@ -255,11 +251,16 @@ public sealed partial class CheckpointStore : IDisposable
                     }
                 }
 
-                _ledger.Expect(generation, family, prefix, set.Count + set.Removed.Length);
-                // A set read from its table resumes where a failed write of this checkpoint left it.
-                var progress = versions.Track(set.Progress);
-                for (var r = progress?.ResumeAt() ?? 0; r < set.Count; r++)
+                // A set read from its table resumes where a failed write of this checkpoint left it, and skips the rows
+                // written ahead of order.
+                var progress = set.Progress;
+                for (var r = versions.StartOf(progress); r < set.Count; r++)
                 {
+                    if (progress?.WrittenAhead(r) == true)
+                    {
+                        continue;
+                    }
+
                     var values = set.ReadRow(r, out var id, out var lastActiveMs);
                     bytes += PutVersion(versions, family, prefix, id, generation, EncodeRow(versions.Value, values, lastActiveMs));
                 }
@@ -306,6 +307,7 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         versions.Flush();
+        bytes += versions.AheadBytes;
         BeforeCommit?.Invoke();
         _db.Write(batch, _writeOptions);
         Generation = generation;
@@ -635,11 +637,15 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         long bytes = 0;
-        _ledger.Expect(generation, family, prefix, history.Users.Count + (history.Removed?.Count ?? 0));
         var items = new int[64];
-        var progress = versions.Track(history.Progress);
-        for (var i = progress?.ResumeAt() ?? 0; i < history.Users.Count; i++)
+        var progress = history.Progress;
+        for (var i = versions.StartOf(progress); i < history.Users.Count; i++)
         {
+            if (progress?.WrittenAhead(i) == true)
+            {
+                continue;
+            }
+
             var user = history.Read(i, ref items, out var count);
             bytes += PutVersion(versions, family, prefix, user, generation, EncodeIntegers<int>(versions.Value, items.AsSpan(0, count)));
         }
@@ -748,7 +754,46 @@ public sealed partial class CheckpointStore : IDisposable
     {
         versions.Put(prefix, id, generation, value, _families[family]);
         _ledger.Note(generation, family, prefix, id);
+        versions.WriteAhead();
         return value.Length;
+    }
+
+    /// <summary>
+    /// Before any version of the checkpoint is written: the ledger expects each table's rows, and every table read in place
+    /// from its owner (<see cref="IWriteProgress"/>) is tracked, so that a retry resumes it after its stored chunks and, after
+    /// each chunk, the rows the pipeline copied aside that the write has not reached are written at once, whichever table
+    /// is being written in order (the users' recent items change with their rows, and are written after every learner's).
+    /// </summary>
+    private void TrackTablesReadInPlace(VersionWriter versions, ModelSnapshot snapshot, long generation)
+    {
+        foreach (var learner in snapshot.Learners)
+        {
+            var prefix = PrefixOf(learner.Name);
+            foreach (var (table, set) in learner.State.Rows)
+            {
+                if (set.InStore)
+                {
+                    throw new ArgumentException($"learner '{learner.Name}': the {table} rows of a snapshot read from the store cannot be written back", nameof(snapshot));
+                }
+
+                var family = StoreLayout.RowFamily(table);
+                _ledger.Expect(generation, family, prefix, set.Count + set.Removed.Length);
+                versions.Track(set.Progress, index =>
+                {
+                    var values = set.ReadRow(index, out var id, out var lastActiveMs);
+                    return PutVersion(versions, family, prefix, id, generation, EncodeRow(versions.Value, values, lastActiveMs));
+                });
+            }
+        }
+
+        var history = snapshot.History;
+        _ledger.Expect(generation, StoreLayout.UserRows, StoreLayout.HistoryPrefix, history.Users.Count + (history.Removed?.Count ?? 0));
+        var items = new int[64];
+        versions.Track(history.Progress, index =>
+        {
+            var user = history.Read(index, ref items, out var count);
+            return PutVersion(versions, StoreLayout.UserRows, StoreLayout.HistoryPrefix, user, generation, EncodeIntegers<int>(versions.Value, items.AsSpan(0, count)));
+        });
     }
 
     /// <summary>
@@ -759,8 +804,12 @@ public sealed partial class CheckpointStore : IDisposable
     {
         private readonly int _chunkBytes = store.VersionChunkBytes;
         private readonly WriteBatch _batch = new();
-        private readonly List<IWriteProgress> _tracked = [];
+        private readonly List<Tracked> _tracked = [];
+        private readonly List<int> _ahead = [];
         private long _pending;
+        private int _chunksStored;
+        private int _aheadAfter;
+        private bool _writingAhead;
         private byte[] _key = new byte[256];
 
         /// <summary>
@@ -780,24 +829,69 @@ public sealed partial class CheckpointStore : IDisposable
             StoreLayout.WriteVersioned(_key, prefix, id, generation);
             _batch.Put(_key.AsSpan(0, length), value, family);
             _pending += length + value.Length;
-            if (_pending >= _chunkBytes)
+            if (_pending >= _chunkBytes && !_writingAhead)
             {
                 Flush();
             }
         }
 
+        /// <summary>Value bytes of the rows written ahead of order.</summary>
+        public long AheadBytes { get; private set; }
+
         /// <summary>
-        /// <paramref name="progress"/> (when not null) is told each time a chunk is in the store, from now on: the rows
-        /// read from it so far are then stored, and its table need not keep them for this checkpoint.
+        /// <paramref name="progress"/> (when not null) resumes where a failed write of it left off (<see cref="StartOf"/>),
+        /// and is told each time a chunk is in the store: the rows read from it so far are then stored, and its table need
+        /// not keep them for this checkpoint. After each chunk, <see cref="WriteAhead"/> writes its rows copied aside and
+        /// not reached with <paramref name="writeAhead"/> (which gives the value bytes written).
         /// </summary>
-        public IWriteProgress? Track(IWriteProgress? progress)
+        public void Track(IWriteProgress? progress, Func<int, long> writeAhead)
         {
             if (progress is not null)
             {
-                _tracked.Add(progress);
+                _tracked.Add(new Tracked(progress, writeAhead, progress.ResumeAt()));
+            }
+        }
+
+        /// <summary>Where the in-order pass over <paramref name="progress"/> starts (0 for one not tracked).</summary>
+        public int StartOf(IWriteProgress? progress) =>
+            _tracked.Find(t => ReferenceEquals(t.Progress, progress))?.Start ?? 0;
+
+        /// <summary>
+        /// After a version is written: once a chunk has been stored since the last time, the rows each tracked table copied
+        /// aside (changed before they were written) and the write has not reached are written now, into the chunk being
+        /// built, so their copies go once it is stored instead of at the end of the write. Not while writing them.
+        /// </summary>
+        public void WriteAhead()
+        {
+            if (_aheadAfter == _chunksStored || _writingAhead)
+            {
+                return;
             }
 
-            return progress;
+            _aheadAfter = _chunksStored;
+            _writingAhead = true;
+            try
+            {
+                foreach (var tracked in _tracked)
+                {
+                    _ahead.Clear();
+                    tracked.Progress.TakeAhead(_ahead);
+                    foreach (var index in _ahead)
+                    {
+                        AheadBytes += tracked.WriteAhead(index);
+                    }
+                }
+            }
+            finally
+            {
+                _writingAhead = false;
+            }
+
+            // The chunk holds its rows and those written ahead (taken all at once: every one taken is stored by the same chunk).
+            if (_pending >= _chunkBytes)
+            {
+                Flush();
+            }
         }
 
         public void Flush()
@@ -807,9 +901,10 @@ public sealed partial class CheckpointStore : IDisposable
                 store.BeforeChunk?.Invoke();
                 store._db.Write(_batch, store._unsyncedWrites);
                 _batch.Clear();
-                foreach (var progress in _tracked)
+                _chunksStored++;
+                foreach (var tracked in _tracked)
                 {
-                    progress.Stored();
+                    tracked.Progress.Stored();
                 }
             }
 
@@ -817,6 +912,8 @@ public sealed partial class CheckpointStore : IDisposable
         }
 
         public void Dispose() => _batch.Dispose();
+
+        private sealed record Tracked(IWriteProgress Progress, Func<int, long> WriteAhead, int Start);
     }
 
     /// <summary>The key prefix of a learner's rows: one array per learner, which the ledger compares by reference.</summary>

@@ -70,6 +70,187 @@ public sealed class SnapshotWriteProgressTests
     }
 
     [Fact]
+    public void FactorRows_ChangedBeforeTheWriterReachesThem_AreWrittenAheadFromTheirCopies_WhichGoOnceStored()
+    {
+        var (users, rows) = UsersSnapshot();
+        var progress = rows.Progress!;
+        Assert.Equal(0, progress.ResumeAt());
+        ReadInOrder(rows, progress, 0, 10);
+        progress.Stored();
+
+        // The pipeline changes ten users the write has not reached: each is copied aside as it was taken.
+        Change(users, 50, 60);
+        Assert.Equal((10, 10), (progress.Kept, progress.Holding));
+
+        // After the chunk, the writer takes them ahead of order and reads them from their copies.
+        var ahead = new List<int>();
+        progress.TakeAhead(ahead);
+        Assert.Equal(10, ahead.Count);
+        var aheadIds = ahead.Select(index => ReadAt(rows, index, expectLastActive: 1000)).ToHashSet();
+        Assert.Equal(Enumerable.Range(50, 10).Select(u => "u" + u).ToHashSet(), aheadIds);
+        Assert.Equal(10, progress.Holding); // until their chunk is stored
+
+        // The in-order pass goes on in the same chunk; once it is stored, the copies are dropped.
+        ReadInOrder(rows, progress, 10, 20);
+        progress.Stored();
+        Assert.Equal(0, progress.Holding);
+        Assert.Equal(10, progress.MostHeld);
+
+        // Rows changed again later are copied aside again (into the room the dropped ones left) and taken at the next chunk.
+        Change(users, 80, 85);
+        Assert.Equal(5, progress.Holding);
+        ahead.Clear();
+        progress.TakeAhead(ahead);
+        ahead.ForEach(index => ReadAt(rows, index, expectLastActive: 1000));
+
+        // The in-order pass skips every row written ahead, and reads the others as they were taken.
+        var inOrder = new List<string>();
+        for (var r = 20; r < Rows; r++)
+        {
+            if (!progress.WrittenAhead(r))
+            {
+                inOrder.Add(ReadAt(rows, r, expectLastActive: 1000));
+            }
+        }
+
+        Assert.Equal(Rows - 20 - 15, inOrder.Count);
+        Assert.DoesNotContain(inOrder, id => aheadIds.Contains(id) || id is "u80" or "u84");
+        var copy = Assert.IsAssignableFrom<CopyOnWrite>(rows.Source);
+        Assert.False(copy.IsReleased);
+        progress.Stored();
+        Assert.Equal(0, progress.Holding);
+        Assert.True(copy.IsReleased);
+        rows.Release?.Invoke();
+    }
+
+    [Fact]
+    public void FactorRows_TakenAheadIntoAChunkThatFailed_StayCopied_AndTheRetryWritesThemAsTaken()
+    {
+        var (users, rows) = UsersSnapshot();
+        var progress = rows.Progress!;
+        Assert.Equal(0, progress.ResumeAt());
+        ReadInOrder(rows, progress, 0, 10);
+        progress.Stored();
+        Change(users, 50, 60);
+        var ahead = new List<int>();
+        progress.TakeAhead(ahead);
+        Assert.Equal(10, ahead.Count);
+
+        // The chunk holding them fails: the retry starts after the stored one, and no row counts as written ahead.
+        Assert.Equal(10, progress.ResumeAt());
+        Assert.Equal(10, progress.Holding);
+        var read = new List<string>();
+        for (var r = 10; r < Rows; r++)
+        {
+            Assert.False(progress.WrittenAhead(r));
+            read.Add(ReadAt(rows, r, expectLastActive: 1000));
+        }
+
+        Assert.Equal(Rows - 10, read.Distinct().Count());
+        progress.Stored();
+        Assert.Equal(0, progress.Holding);
+        rows.Release?.Invoke();
+    }
+
+    [Fact]
+    public void RecentItems_ChangedBeforeTheWriterReachesThem_AreWrittenAheadFromTheirCopies_WhichGoOnceStored()
+    {
+        var history = new InteractionHistory(maxPerUser: 10);
+        for (var u = 0; u < Rows; u++)
+        {
+            history.Record("u" + u, u);
+            history.Record("u" + u, 1000 + u);
+        }
+
+        var snapshot = history.SnapshotChanges();
+        var progress = snapshot.Progress!;
+        Assert.Equal(0, progress.ResumeAt());
+        var items = new int[1];
+        snapshot.Read(0, ref items, out _);
+        progress.Stored();
+
+        // Rounds of changes, each taken ahead at the next chunk and dropped once it is stored: the copies' room is reused,
+        // and each is read as it was taken.
+        var written = new HashSet<string> { "u0" };
+        for (var round = 0; round < 5; round++)
+        {
+            for (var u = 10 + (round * 10); u < 20 + (round * 10); u++)
+            {
+                history.Record("u" + u, 5000 + u);
+            }
+
+            Assert.Equal(10, progress.Holding);
+            var ahead = new List<int>();
+            progress.TakeAhead(ahead);
+            Assert.Equal(10, ahead.Count);
+            foreach (var index in ahead)
+            {
+                var user = snapshot.Read(index, ref items, out var count).ToString();
+                var u = int.Parse(user.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+                Assert.Equal(new[] { u, 1000 + u }, items[..count]);
+                written.Add(user);
+            }
+
+            progress.Stored();
+            Assert.Equal(0, progress.Holding);
+        }
+
+        for (var i = 1; i < Rows; i++)
+        {
+            if (!progress.WrittenAhead(i))
+            {
+                var user = snapshot.Read(i, ref items, out var count).ToString();
+                var u = int.Parse(user.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+                Assert.Equal(new[] { u, 1000 + u }, items[..count]);
+                Assert.True(written.Add(user));
+            }
+        }
+
+        Assert.Equal(Rows, written.Count);
+        progress.Stored();
+        Assert.True(Assert.IsAssignableFrom<CopyOnWrite>(snapshot.Users).IsReleased);
+        snapshot.Release?.Invoke();
+    }
+
+    private static (FactorTable Users, RowSet Rows) UsersSnapshot()
+    {
+        var users = new FactorTable(rank: 4, name: "users");
+        for (var u = 0; u < Rows; u++)
+        {
+            users.Add("u" + u, static (_, factors) => factors.Fill(0.5f), 0.1f, 1000);
+        }
+
+        var snapshot = new LearnerSnapshot("test", 1);
+        FactorTable.WritePair(snapshot, users, new FactorTable(rank: 4, name: "items"), changesOnly: true);
+        return (users, snapshot.Rows["user"]);
+    }
+
+    private static void ReadInOrder(RowSet rows, IWriteProgress progress, int from, int to)
+    {
+        for (var r = from; r < to; r++)
+        {
+            Assert.False(progress.WrittenAhead(r));
+            ReadAt(rows, r, expectLastActive: 1000);
+        }
+    }
+
+    private static string ReadAt(RowSet rows, int index, long expectLastActive)
+    {
+        rows.Read(index, out var id, out var lastActiveMs);
+        Assert.Equal(expectLastActive, lastActiveMs); // as taken: an update sets it
+        return id;
+    }
+
+    private static void Change(FactorTable users, int from, int to)
+    {
+        for (var u = from; u < to; u++)
+        {
+            Assert.True(users.TryGetRow("u" + u, out var row));
+            users.Update(row, 2000);
+        }
+    }
+
+    [Fact]
     public void RecentItems_StoredByTheWriter_AreChangedWithoutACopy_AndARetryResumesAfterThem()
     {
         var history = new InteractionHistory(maxPerUser: 10);

@@ -11,17 +11,30 @@ namespace RecoStream.Core.Learners;
 /// clears the marks; <see cref="Detach"/> copies every slot, for a snapshot never released when the owner takes a newer one.
 /// A writer that stores the slots in order, a chunk at a time, calls <see cref="Stored"/> once a chunk is in the store:
 /// the slots it read so far are unmarked, so the owner changes them without a copy (a long write had kept a copy of every
-/// row changed before its end, 270,000 rows of the 1,000,000-user replay in one write).
+/// row changed before its end, 270,000 rows of the 1,000,000-user replay in one write). After each chunk it also takes
+/// the slots copied aside that it has not reached (<see cref="TakeAhead"/>) and writes them at once, ahead of order; once
+/// their chunk is stored their copies are dropped (<see cref="Forget"/>) and the in-order pass skips them
+/// (<see cref="WrittenAhead"/>). So a copy lives for about one chunk instead of until the end of the write: the writes
+/// of the 1,000,000-user replay that fell behind had kept up to 290,000 copies at once.
 /// </summary>
 internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
 {
+    // A _keptAt entry for a slot written ahead of order whose chunk is stored: skipped, its copy dropped.
+    private const int StoredAhead = int.MinValue;
+
     // The slots read in order since the last chunk stored, and how far in order reads have gone and were stored.
     private readonly List<int> _unstored = [];
     private int _readUpTo;
     private int _stored;
     private bool _done;
-    // By index in the snapshot: 1 + where the owner kept that slot's values aside, or 0 (made when the first is kept).
+    // By index in the snapshot (made when the first slot is kept): 0 when not kept; 1 + the position of the copy; minus
+    // that while the copy is written ahead into the chunk being built; StoredAhead once that chunk is stored.
     private NativeArray<int>? _keptAt;
+    // Indices kept aside and not yet taken ahead or stored; and those taken ahead into the chunk being built.
+    private readonly List<int> _kept = [];
+    private readonly List<int> _ahead = [];
+    // After a detach: the indices that were stored ahead of order (the in-order pass still skips them).
+    private HashSet<int>? _storedAheadWhenDetached;
 
     /// <summary>
     /// Held while a slot is read, kept aside, or the snapshot detached or released; and by an owner while it moves its
@@ -105,6 +118,17 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
             if (!_done)
             {
                 CopyAll();
+                if (_keptAt is not null)
+                {
+                    for (var index = 0; index < slots.Length; index++)
+                    {
+                        if (_keptAt[index] == StoredAhead)
+                        {
+                            (_storedAheadWhenDetached ??= []).Add(index);
+                        }
+                    }
+                }
+
                 Finish();
             }
         }
@@ -112,7 +136,9 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
 
     /// <summary>
     /// Where a write of the snapshot starts: the first index not yet in the store (0 at first; after a failed write, the
-    /// first of the chunk that failed). Reads from there on are tracked for <see cref="Stored"/> again.
+    /// first of the chunk that failed). Reads from there on are tracked for <see cref="Stored"/> again, and slots taken
+    /// ahead into the chunk that failed are kept aside as before, to be taken again. Called before the write stores any
+    /// chunk.
     /// </summary>
     public int ResumeAt()
     {
@@ -120,19 +146,30 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
         {
             _unstored.Clear();
             _readUpTo = _stored;
+            if (!_done)
+            {
+                foreach (var index in _ahead)
+                {
+                    _keptAt![index] = -_keptAt[index];
+                    _kept.Add(index);
+                }
+            }
+
+            _ahead.Clear();
             return _stored;
         }
     }
 
     /// <summary>
-    /// The rows read in order so far are in the store: their slots are unmarked, and a retried write resumes after them
-    /// (<see cref="ResumeAt"/>). A row changed after it was read and before this was kept aside, and stays so until released,
-    /// or until every row is stored: the snapshot then releases itself.
+    /// The rows read in order so far, and those taken ahead since the last call, are in the store: their slots are
+    /// unmarked or their copies dropped, and a retried write resumes after them (<see cref="ResumeAt"/>). A row changed
+    /// after it was read and before this was kept aside until now. Once every row is stored, the snapshot releases itself.
     /// </summary>
     public void Stored()
     {
         lock (Gate)
         {
+            _stored = _readUpTo;
             if (!_done)
             {
                 var marks = Marks;
@@ -140,10 +177,34 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
                 {
                     marks[slot] = 0;
                 }
+
+                foreach (var index in _ahead)
+                {
+                    Forget(-_keptAt![index] - 1);
+                    _keptAt[index] = StoredAhead;
+                }
+
+                // Copies of rows read (from the copy or before the change) and now stored are read no more.
+                var left = 0;
+                for (var k = 0; k < _kept.Count; k++)
+                {
+                    var index = _kept[k];
+                    if (index < _stored)
+                    {
+                        Forget(_keptAt![index] - 1);
+                        _keptAt[index] = 0;
+                    }
+                    else
+                    {
+                        _kept[left++] = index;
+                    }
+                }
+
+                _kept.RemoveRange(left, _kept.Count - left);
             }
 
             _unstored.Clear();
-            _stored = _readUpTo;
+            _ahead.Clear();
             if (_stored == slots.Length && !_done)
             {
                 // Every row is stored: none is read again, even by a retry (it resumes at the end), so what was kept goes now
@@ -152,6 +213,64 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
             }
         }
     }
+
+    /// <summary>
+    /// For the in-order pass, at <paramref name="index"/>: true when that row was written ahead of order (stored, or in the
+    /// chunk being built), and is skipped.
+    /// </summary>
+    public bool WrittenAhead(int index)
+    {
+        lock (Gate)
+        {
+            var ahead = _keptAt is not null ? _keptAt[index] < 0 : _storedAheadWhenDetached?.Contains(index) == true;
+            if (ahead && index == _readUpTo)
+            {
+                _readUpTo++;
+            }
+
+            return ahead;
+        }
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="into"/> the indices of rows kept aside that the in-order pass has not reached, for the writer
+    /// to write now from their copies (<see cref="IRowSource.Read"/> reads them so) into the chunk being built.
+    /// </summary>
+    public void TakeAhead(List<int> into)
+    {
+        lock (Gate)
+        {
+            if (_done)
+            {
+                return;
+            }
+
+            // Not the next in order: the in-order pass reads that one from its copy next anyway.
+            var left = 0;
+            for (var k = 0; k < _kept.Count; k++)
+            {
+                var index = _kept[k];
+                if (index > _readUpTo)
+                {
+                    _keptAt![index] = -_keptAt[index];
+                    _ahead.Add(index);
+                    into.Add(index);
+                }
+                else
+                {
+                    _kept[left++] = index;
+                }
+            }
+
+            _kept.RemoveRange(left, _kept.Count - left);
+        }
+    }
+
+    /// <summary>Copies kept aside and not yet dropped.</summary>
+    public int Holding { get; private set; }
+
+    /// <summary>The most copies held at once.</summary>
+    public int MostHeld { get; private set; }
 
     /// <summary>
     /// Under the lock, as the reader reads <paramref name="index"/> (at <paramref name="slot"/>): tracked for
@@ -172,8 +291,21 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
     /// </summary>
     protected abstract int KeepAside(int slot);
 
+    /// <summary>Under the lock: the copy at <paramref name="position"/> is stored and read no more (its room may be reused).</summary>
+    protected abstract void Drop(int position);
+
+    private void Forget(int position)
+    {
+        Drop(position);
+        Holding--;
+    }
+
     /// <summary>Under the lock: where the values of the slot at <paramref name="index"/> were kept aside; -1 when they were not.</summary>
-    protected int KeptAt(int index) => _keptAt is null ? -1 : _keptAt[index] - 1;
+    protected int KeptAt(int index)
+    {
+        var at = _keptAt is null ? 0 : _keptAt[index];
+        return at > 0 ? at - 1 : at is < 0 and not StoredAhead ? -at - 1 : -1;
+    }
 
     /// <summary>Under the lock: copies every slot's values (from the copy kept aside, or from the owner).</summary>
     protected abstract void CopyAll();
@@ -211,7 +343,9 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
                 if (index >= 0)
                 {
                     (_keptAt ??= new NativeArray<int>(slots.Length))[index] = KeepAside(slot) + 1;
+                    _kept.Add(index);
                     Kept++;
+                    MostHeld = Math.Max(MostHeld, ++Holding);
                 }
 
                 marks[slot] = 0;
@@ -229,6 +363,9 @@ internal abstract class CopyOnWrite(SlotSet slots) : IWriteProgress
         }
 
         Done();
+        _kept.Clear();
+        _ahead.Clear();
+        Holding = 0;
         _keptAt?.Free();
         _keptAt = null;
         _done = true;

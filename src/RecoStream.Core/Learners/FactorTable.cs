@@ -584,6 +584,8 @@ internal sealed class FactorTable
             return at;
         }
 
+        protected override void Drop(int position) => _keptRows.Free(position);
+
         protected override void CopyAll()
         {
             var width = table._width;
@@ -614,7 +616,9 @@ internal sealed class FactorTable
     /// every item change (417 MB allocated over the 1,000,000-user replay with periodic checkpoints); chunks on the managed
     /// heap outlived a long write (161,000 users' rows kept in one, 44 MB) and stayed as garbage in the oldest generation.
     /// The ids and times are reused alike, outside the managed heap too; the snapshot finds a row by its position
-    /// (<see cref="CopyOnWrite.KeptAt"/>), where an index by slot had held 9.5 MB of dictionary arrays at the peak.
+    /// (<see cref="CopyOnWrite.KeptAt"/>), where an index by slot had held 9.5 MB of dictionary arrays at the peak. A row's
+    /// room is reused as soon as its copy is stored (<see cref="Free"/>), so the rows kept take the room of those kept at
+    /// once, not of all kept during the write.
     /// </summary>
     private sealed class KeptRows(int width)
     {
@@ -627,6 +631,8 @@ internal sealed class FactorTable
         private readonly char[] _id = new char[IdColumn.MaxInline];
         private readonly IdColumn _ids = new(InitialRows);
         private readonly NativeArray<long> _lastActive = new(InitialRows);
+        // Positions whose rows were dropped (stored, or written ahead of order), reused before new ones.
+        private readonly Stack<int> _free = new();
         private int _count;
 
         /// <summary>
@@ -635,24 +641,29 @@ internal sealed class FactorTable
         /// </summary>
         public Span<float> Add(int slot, IdColumn ids, long lastActiveMs, out int at)
         {
-            at = _count;
-            var (chunk, offset) = Math.DivRem(at, _rowsPerChunk);
-            if (at == _ids.Capacity)
+            if (!_free.TryPop(out at))
             {
-                _ids.Resize(2 * at);
-                _lastActive.Resize(2 * at);
+                at = _count++;
+                if (at == _ids.Capacity)
+                {
+                    _ids.Resize(2 * at);
+                    _lastActive.Resize(2 * at);
+                }
+
+                if (at / _rowsPerChunk == _chunks.Count)
+                {
+                    _chunks.Add(_spare.TryPop(out var spare) ? spare : new NativeArray<float>(_rowsPerChunk * width));
+                }
             }
 
             _ids.CopyFrom(ids, slot, at);
             _lastActive[at] = lastActiveMs;
-            if (chunk == _chunks.Count)
-            {
-                _chunks.Add(_spare.TryPop(out var spare) ? spare : new NativeArray<float>(_rowsPerChunk * width));
-            }
-
-            _count++;
+            var (chunk, offset) = Math.DivRem(at, _rowsPerChunk);
             return _chunks[chunk].AsSpan(offset * width, width);
         }
+
+        /// <summary>The row at <paramref name="at"/> is read no more: its room goes to the next row kept.</summary>
+        public void Free(int at) => _free.Push(at);
 
         /// <summary>The row kept at <paramref name="at"/>, its id and last update.</summary>
         public Span<float> Row(int at, out ReadOnlySpan<char> id, out long lastActiveMs)
@@ -679,6 +690,7 @@ internal sealed class FactorTable
             }
 
             _chunks.Clear();
+            _free.Clear();
             _ids.ClearAll();
             if (_count > SpareChunks * _rowsPerChunk)
             {

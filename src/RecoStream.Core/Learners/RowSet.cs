@@ -118,9 +118,31 @@ public interface IWriteProgress
     /// <summary>The index to start writing from: the first not in the store (rows before it were stored by a failed write).</summary>
     int ResumeAt();
 
-    /// <summary>Every row read since <see cref="ResumeAt"/> or the last call is in the store: the table no longer keeps them.</summary>
+    /// <summary>
+    /// Every row read since <see cref="ResumeAt"/> or the last call, and every row taken ahead since the last call, is in the
+    /// store: the table no longer keeps them.
+    /// </summary>
     void Stored();
 
     /// <summary>Rows the table copied aside so far, as it changed them before they were stored.</summary>
     int Kept { get; }
+
+    /// <summary>Copies the table holds now (made and not yet dropped once stored).</summary>
+    int Holding { get; }
+
+    /// <summary>The most copies the table held at once during the write.</summary>
+    int MostHeld { get; }
+
+    /// <summary>
+    /// For the in-order pass, at <paramref name="index"/> (the next in order): true when that row was written ahead of order
+    /// (<see cref="TakeAhead"/>), and is skipped.
+    /// </summary>
+    bool WrittenAhead(int index);
+
+    /// <summary>
+    /// Adds to <paramref name="into"/> the indices of the rows copied aside that the in-order pass has not reached: the
+    /// writer writes them now, into the chunk being built, and their copies are dropped once it is stored
+    /// (<see cref="Stored"/>). Called after each chunk stored.
+    /// </summary>
+    void TakeAhead(List<int> into);
 }

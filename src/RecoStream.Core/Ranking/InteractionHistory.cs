@@ -465,6 +465,8 @@ public sealed class InteractionHistory
         protected override int KeepAside(int slot) =>
             (_kept ??= Interlocked.Exchange(ref history._keptSpare, null) ?? new KeptItems()).Add(slot, history);
 
+        protected override void Drop(int position) => _kept!.Drop(position);
+
         protected override void CopyAll() => _entries = [.. Enumerable.Range(0, Slots.Length).Select(Entry)];
 
         /// <summary>The user at <paramref name="index"/> with its items: the copy made already, else one made now.</summary>
@@ -513,60 +515,112 @@ public sealed class InteractionHistory
     /// (<see cref="CopyOnWrite.KeptAt"/>); reused from one snapshot to the next, and shrunk after one that kept more than
     /// <see cref="SpareUsers"/>. A string, an array and an entry object per kept user had been about 150 bytes of managed
     /// memory each, promoted with the long writes that kept them (100,000 users and more in one write of the
-    /// 1,000,000-user replay).
+    /// 1,000,000-user replay). Users' items are of any length, so a dropped copy's room is not reused on its own: they go
+    /// into two areas in turn, and an area starts again from its beginning once every copy in it is dropped. The area
+    /// being filled is changed, once it holds <see cref="TurnInts"/>, for the other when that one is empty; as a copy is
+    /// dropped about one chunk of the write after it is made, the two stay small.
     /// </summary>
     private sealed class KeptItems
     {
         private const int SpareUsers = 1 << 16;
-        private const int InitialUsers = 64;
-        private const int InitialInts = 1024;
-        private readonly IdColumn _ids = new(InitialUsers);
-        private readonly NativeArray<int> _items = new(InitialInts);
-        private int _users;
-        private int _used;
+        private const int TurnInts = 1 << 16;
+        // A position is the area's number in this bit, and where in that area the copy starts.
+        private const int AreaBit = 1 << 30;
+        private readonly Area[] _areas = [new(), new()];
+        private int _current;
 
         /// <summary>Keeps the id and items of <paramref name="slot"/> of <paramref name="history"/>; gives their position.</summary>
         public int Add(int slot, InteractionHistory history)
         {
-            if (_users == _ids.Capacity)
+            if (_areas[_current].Used >= TurnInts && _areas[1 - _current].Live == 0)
             {
-                _ids.Resize(2 * _users);
+                _current = 1 - _current;
             }
 
-            _ids.CopyFrom(history._users, slot, _users);
-            var count = history._count[slot];
-            if (_used + 2 + count > _items.Length)
-            {
-                _items.Resize(Math.Max(_used + 2 + count, 2 * _items.Length));
-            }
-
-            var at = _used;
-            _items[at] = _users++;
-            _items[at + 1] = count;
-            history.CopyTo(slot, _items.AsSpan(at + 2, count));
-            _used += 2 + count;
-            return at;
+            return (_current * AreaBit) + _areas[_current].Add(slot, history);
         }
 
         /// <summary>The items kept at <paramref name="at"/>, and the user's id (in <paramref name="buffer"/> when inline).</summary>
-        public ReadOnlySpan<int> Get(int at, Span<char> buffer, out ReadOnlySpan<char> id)
-        {
-            id = _ids.Chars(_items[at], buffer);
-            return _items.AsSpan(at + 2, _items[at + 1]);
-        }
+        public ReadOnlySpan<int> Get(int at, Span<char> buffer, out ReadOnlySpan<char> id) =>
+            _areas[at / AreaBit].Get(at % AreaBit, buffer, out id);
+
+        /// <summary>The copy at <paramref name="at"/> is read no more; its area starts again once it holds none.</summary>
+        public void Drop(int at) => _areas[at / AreaBit].Drop();
 
         /// <summary>Forgets the users; the memory is kept for the next snapshot's, unless this one kept many.</summary>
         public void Clear()
         {
-            _ids.ClearAll();
-            if (_users > SpareUsers)
+            foreach (var area in _areas)
             {
-                _ids.Resize(InitialUsers);
-                _items.Resize(InitialInts);
+                area.Clear(SpareUsers);
             }
 
-            _users = 0;
-            _used = 0;
+            _current = 0;
+        }
+
+        private sealed class Area
+        {
+            private const int InitialUsers = 64;
+            private const int InitialInts = 1024;
+            private readonly IdColumn _ids = new(InitialUsers);
+            private readonly NativeArray<int> _items = new(InitialInts);
+            private int _users;
+
+            public int Used { get; private set; }
+
+            public int Live { get; private set; }
+
+            public int Add(int slot, InteractionHistory history)
+            {
+                if (_users == _ids.Capacity)
+                {
+                    _ids.Resize(2 * _users);
+                }
+
+                _ids.CopyFrom(history._users, slot, _users);
+                var count = history._count[slot];
+                if (Used + 2 + count > _items.Length)
+                {
+                    _items.Resize(Math.Max(Used + 2 + count, 2 * _items.Length));
+                }
+
+                var at = Used;
+                _items[at] = _users++;
+                _items[at + 1] = count;
+                history.CopyTo(slot, _items.AsSpan(at + 2, count));
+                Used += 2 + count;
+                Live++;
+                return at;
+            }
+
+            public ReadOnlySpan<int> Get(int at, Span<char> buffer, out ReadOnlySpan<char> id)
+            {
+                id = _ids.Chars(_items[at], buffer);
+                return _items.AsSpan(at + 2, _items[at + 1]);
+            }
+
+            public void Drop()
+            {
+                if (--Live == 0)
+                {
+                    _users = 0;
+                    Used = 0;
+                }
+            }
+
+            public void Clear(int spareUsers)
+            {
+                _ids.ClearAll();
+                if (_users > spareUsers)
+                {
+                    _ids.Resize(InitialUsers);
+                    _items.Resize(InitialInts);
+                }
+
+                _users = 0;
+                Used = 0;
+                Live = 0;
+            }
         }
     }
 

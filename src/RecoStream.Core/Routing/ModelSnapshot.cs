@@ -33,8 +33,19 @@ public sealed record ModelSnapshot(
     /// Rows and users' items that the state copied aside while this snapshot was written, as it changed them before their
     /// chunk was stored (0 for a snapshot whose rows were copied when taken).
     /// </summary>
-    public int CopiedAside() =>
-        (History.Progress?.Kept ?? 0) + Learners.SelectMany(l => l.State.Rows.Values).Sum(rows => rows.Progress?.Kept ?? 0);
+    public int CopiedAside() => Progresses().Sum(p => p.Kept);
+
+    /// <summary>
+    /// The copies of <see cref="CopiedAside"/> held now: each is dropped once the chunk it was written into is stored (the
+    /// writer writes a row copied aside right after the next chunk, ahead of order).
+    /// </summary>
+    public int HeldAside() => Progresses().Sum(p => p.Holding);
+
+    /// <summary>The sum over the tables of the most copies each held at once while this snapshot was written.</summary>
+    public int MostHeldAside() => Progresses().Sum(p => p.MostHeld);
+
+    private IEnumerable<IWriteProgress> Progresses() =>
+        Learners.SelectMany(l => l.State.Rows.Values).Select(rows => rows.Progress).Append(History.Progress).OfType<IWriteProgress>();
 }
 
 /// <summary>One learner's state and its prequential totals.</summary>

@@ -130,19 +130,20 @@ internal sealed partial class Checkpointer
         _metrics.CheckpointDuration.Observe(elapsed.TotalSeconds);
         _metrics.CheckpointSize.Set(bytes);
         _metrics.LastCheckpoint.Set(_time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
-        var copiedAside = copy.Snapshot.CopiedAside(); // a few sums once per checkpoint
+        // A few sums once per checkpoint.
+        var (copiedAside, mostHeld) = (copy.Snapshot.CopiedAside(), copy.Snapshot.MostHeldAside());
         LogWritten(_logger, copy.Trigger, copy.Generation, copy.Snapshot.EventsApplied, copy.Snapshot.LinesConsumed, bytes, elapsed.TotalMilliseconds,
-            copy.Pause.TotalMilliseconds, copiedAside);
+            copy.Pause.TotalMilliseconds, copiedAside, mostHeld);
     }
 
     private sealed record Copy(ModelSnapshot Snapshot, long Generation, string Trigger, long Start, TimeSpan Pause);
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information,
         Message = "Checkpoint ({Trigger}): {Events} events applied, {Lines} lines consumed, {Bytes} bytes of changes in {Milliseconds:F1} ms " +
-                  "(ingest paused {PauseMilliseconds:F1} ms to copy them; {CopiedAside} rows copied aside as they changed during the write), " +
-                  "generation {Generation}")]
+                  "(ingest paused {PauseMilliseconds:F1} ms to copy them; {CopiedAside} rows copied aside as they changed during the write, " +
+                  "at most {MostHeld} held at once), generation {Generation}")]
     private static partial void LogWritten(ILogger logger, string trigger, long generation, long events, long lines, long bytes, double milliseconds,
-        double pauseMilliseconds, int copiedAside);
+        double pauseMilliseconds, int copiedAside, int mostHeld);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Critical, Message = "Checkpoint to {Path} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string path);
