@@ -59,15 +59,16 @@ public sealed partial class WorkerDurabilityTests : IDisposable
         {
             using var replay = WorkerProcess.Start(crashedArgs(file));
             replay.CloseInput();
-            // At a random moment after this run's first checkpoint, so each run both commits and loses some work
-            // whatever the machine's speed.
+            // Within 10 ms of this run's first periodic checkpoint, so each run both commits and loses some work whatever
+            // the machine's speed (on a fast spell a run replays the rest of the file within 150-300 ms of its first
+            // checkpoint, and may write no other while it does: one falls due while the last is still being written).
             var started = System.Diagnostics.Stopwatch.StartNew();
             while (replay.Running && !replay.Stderr.Contains("Checkpoint (every", StringComparison.Ordinal) && started.Elapsed < TimeSpan.FromSeconds(60))
             {
-                Thread.Sleep(10);
+                Thread.Sleep(1);
             }
 
-            Thread.Sleep(TimeSpan.FromMilliseconds(rng.Next(20, 300)));
+            Thread.Sleep(rng.Next(0, 10));
             if (replay.Running)
             {
                 replay.KillHard();
