@@ -33,7 +33,11 @@ internal sealed partial class Checkpointer
         _status = status;
         _time = time;
         _logger = logger;
+        Compactions = new HeapCompactions(time);
     }
+
+    /// <summary>The compacting collections after writes (<see cref="HeapCompactions"/>).</summary>
+    public HeapCompactions Compactions { get; }
 
     /// <summary>
     /// Takes a snapshot of the state and writes it; on the pipeline thread, so the state is quiescent while the snapshot
@@ -123,6 +127,8 @@ internal sealed partial class Checkpointer
             throw;
         }
 
+        // The write's own working memory is free now: the collector's growth since the last compaction goes back.
+        Compactions.AfterWrite();
         var elapsed = _time.GetElapsedTime(copy.Start);
         _status.StorageRecovered();
         _metrics.Checkpoints.Inc();

@@ -123,6 +123,7 @@ internal sealed partial class PipelineService : BackgroundService
                 LatencyP50Ms = _handler.Latency.QuantileMs(0.5),
                 LatencyP99Ms = _handler.Latency.QuantileMs(0.99),
                 Checkpoints = _checkpointer.WrittenCount,
+                HeapCompactions = (_checkpointer.Compactions.Count, _checkpointer.Compactions.Paused.TotalMilliseconds),
             };
             var rate = result.Applied / Math.Max(seconds, 1e-9);
             var quality = string.Join("; ", _state.Learners.Select(QualitySummary.Of));

@@ -17,6 +17,9 @@ internal sealed record RunResult(long Lines, long Applied, long Rejected, long R
     /// </summary>
     public int Checkpoints { get; init; }
 
+    /// <summary>Compacting collections after checkpoint writes, and their pauses together (ms).</summary>
+    public (int Count, double PauseMs) HeapCompactions { get; init; }
+
     /// <summary>The serving learner's mode.</summary>
     public string ServingMode => Learners.Single(l => l.Name == Serving).Mode;
 }
