@@ -23,6 +23,20 @@ public sealed class NativeHeapTests : IDisposable
         Assert.Contains("C allocator set for RocksDB's memory: MALLOC_MMAP_THRESHOLD_=131072, MALLOC_TRIM_THRESHOLD_=131072 (", overridden);
     }
 
+    [Fact]
+    public void EveryCheckpointWrite_IsFollowedByATrimOfTheAllocatorsArenas()
+    {
+        var file = Path.Combine(_dir, "events.jsonl");
+        File.WriteAllLines(file, Enumerable.Range(0, 3000).Select(n => $"{{\"user\":\"u{n % 70}\",\"item\":\"i{n % 50}\",\"type\":\"rating\",\"value\":4,\"ts\":{1_600_000_000_000 + n}}}"));
+        using var worker = WorkerProcess.Start(["replay", file, $"--RecoStream:Storage:Path={Path.Combine(_dir, "trims")}", "--RecoStream:Storage:CheckpointEveryEvents=500",
+            "--RecoStream:Storage:CheckpointEverySeconds=0"]);
+        Assert.Equal(0, worker.WaitForExit());
+        var summary = System.Text.Json.JsonDocument.Parse(worker.RemainingOutput().Last()).RootElement;
+        var checkpoints = summary.GetProperty("checkpoints").GetInt32();
+        Assert.True(checkpoints > 1, $"{checkpoints} checkpoints");
+        Assert.Equal(checkpoints, summary.GetProperty("native_heap_trims").GetInt32());
+    }
+
     private string Run(string file, string store, Dictionary<string, string> environment)
     {
         string[] variables = ["MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"];

@@ -39,6 +39,9 @@ internal sealed partial class Checkpointer
     /// <summary>The compacting collections after writes (<see cref="HeapCompactions"/>).</summary>
     public HeapCompactions Compactions { get; }
 
+    /// <summary>Trims of the C allocator's arenas after writes (<see cref="NativeHeap.Trim"/>; none where the C library has none).</summary>
+    public int NativeTrims { get; private set; }
+
     /// <summary>
     /// Takes a snapshot of the state and writes it; on the pipeline thread, so the state is quiescent while the snapshot
     /// is taken (its changed rows are then read as they were, copy on write). With <paramref name="durable"/> it returns
@@ -127,8 +130,14 @@ internal sealed partial class Checkpointer
             throw;
         }
 
-        // The write's own working memory is free now: the collector's growth since the last compaction goes back.
+        // The write's own working memory is free now: the collector's growth since the last compaction goes back, and the
+        // C allocator's free memory inside its arenas.
         Compactions.AfterWrite();
+        if (NativeHeap.Trim())
+        {
+            NativeTrims++;
+        }
+
         var elapsed = _time.GetElapsedTime(copy.Start);
         _status.StorageRecovered();
         _metrics.Checkpoints.Inc();

@@ -124,6 +124,7 @@ internal sealed partial class PipelineService : BackgroundService
                 LatencyP99Ms = _handler.Latency.QuantileMs(0.99),
                 Checkpoints = _checkpointer.WrittenCount,
                 HeapCompactions = (_checkpointer.Compactions.Count, _checkpointer.Compactions.Paused.TotalMilliseconds),
+                NativeTrims = _checkpointer.NativeTrims,
             };
             var rate = result.Applied / Math.Max(seconds, 1e-9);
             var quality = string.Join("; ", _state.Learners.Select(QualitySummary.Of));

@@ -60,6 +60,7 @@ internal sealed class ReplayReport
             // Of those, the compacting collections after checkpoint writes (at most 1 in 50 of the time).
             json.WriteNumber("heap_compactions", result.HeapCompactions.Count);
             json.WriteNumber("heap_compaction_pause_ms", Math.Round(result.HeapCompactions.PauseMs, 1));
+            json.WriteNumber("native_heap_trims", result.NativeTrims);
             // What the model and the worker hold at the end, after a full collection (after the counts above, which it would
             // change): unlike the peak RSS it does not depend on when the collector last ran.
             json.WriteNumber("live_heap_mib", Math.Round(GC.GetTotalMemory(forceFullCollection: true) / 1048576.0, 1));

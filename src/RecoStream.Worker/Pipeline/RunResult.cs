@@ -20,6 +20,9 @@ internal sealed record RunResult(long Lines, long Applied, long Rejected, long R
     /// <summary>Compacting collections after checkpoint writes, and their pauses together (ms).</summary>
     public (int Count, double PauseMs) HeapCompactions { get; init; }
 
+    /// <summary>Trims of the C allocator's arenas after checkpoint writes.</summary>
+    public int NativeTrims { get; init; }
+
     /// <summary>The serving learner's mode.</summary>
     public string ServingMode => Learners.Single(l => l.Name == Serving).Mode;
 }
