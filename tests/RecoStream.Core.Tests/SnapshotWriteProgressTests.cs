@@ -72,20 +72,9 @@ public sealed class SnapshotWriteProgressTests
     [Fact]
     public void FactorRows_ChangedBeforeTheWriterReachesThem_AreWrittenAheadFromTheirCopies_WhichGoOnceStored()
     {
-        var (users, rows) = UsersSnapshot();
-        var progress = rows.Progress!;
-        Assert.Equal(0, progress.ResumeAt());
-        ReadInOrder(rows, progress, 0, 10);
-        progress.Stored();
+        var (users, rows, progress, ahead) = TenTakenAheadAfterAChunkOfTen();
 
-        // The pipeline changes ten users the write has not reached: each is copied aside as it was taken.
-        Change(users, 50, 60);
-        Assert.Equal((10, 10), (progress.Kept, progress.Holding));
-
-        // After the chunk, the writer takes them ahead of order and reads them from their copies.
-        var ahead = new List<int>();
-        progress.TakeAhead(ahead);
-        Assert.Equal(10, ahead.Count);
+        // The writer reads them from their copies.
         var aheadIds = ahead.Select(index => ReadAt(rows, index, expectLastActive: 1000)).ToHashSet();
         Assert.Equal(Enumerable.Range(50, 10).Select(u => "u" + u).ToHashSet(), aheadIds);
         Assert.Equal(10, progress.Holding); // until their chunk is stored
@@ -126,15 +115,7 @@ public sealed class SnapshotWriteProgressTests
     [Fact]
     public void FactorRows_TakenAheadIntoAChunkThatFailed_StayCopied_AndTheRetryWritesThemAsTaken()
     {
-        var (users, rows) = UsersSnapshot();
-        var progress = rows.Progress!;
-        Assert.Equal(0, progress.ResumeAt());
-        ReadInOrder(rows, progress, 0, 10);
-        progress.Stored();
-        Change(users, 50, 60);
-        var ahead = new List<int>();
-        progress.TakeAhead(ahead);
-        Assert.Equal(10, ahead.Count);
+        var (_, rows, progress, _) = TenTakenAheadAfterAChunkOfTen();
 
         // The chunk holding them fails: the retry starts after the stored one, and no row counts as written ahead.
         Assert.Equal(10, progress.ResumeAt());
@@ -210,6 +191,25 @@ public sealed class SnapshotWriteProgressTests
         progress.Stored();
         Assert.True(Assert.IsAssignableFrom<CopyOnWrite>(snapshot.Users).IsReleased);
         snapshot.Release?.Invoke();
+    }
+
+    /// <summary>
+    /// A snapshot of the users whose first ten rows are stored; then the pipeline changes ten the write has not reached
+    /// (each copied aside as it was taken), and after the chunk the writer takes them ahead of order.
+    /// </summary>
+    private static (FactorTable Users, RowSet Rows, IWriteProgress Progress, List<int> Ahead) TenTakenAheadAfterAChunkOfTen()
+    {
+        var (users, rows) = UsersSnapshot();
+        var progress = rows.Progress!;
+        Assert.Equal(0, progress.ResumeAt());
+        ReadInOrder(rows, progress, 0, 10);
+        progress.Stored();
+        Change(users, 50, 60);
+        Assert.Equal((10, 10), (progress.Kept, progress.Holding));
+        var ahead = new List<int>();
+        progress.TakeAhead(ahead);
+        Assert.Equal(10, ahead.Count);
+        return (users, rows, progress, ahead);
     }
 
     private static (FactorTable Users, RowSet Rows) UsersSnapshot()

@@ -24,7 +24,7 @@ public sealed class NativeHeapTests : IDisposable
     }
 
     [Fact]
-    public void EveryCheckpointWrite_IsFollowedByATrimOfTheAllocatorsArenas()
+    public void CheckpointWrites_AreFollowedByATrimOfTheAllocatorsArenas_AndByCompactions()
     {
         var file = Path.Combine(_dir, "events.jsonl");
         File.WriteAllLines(file, Enumerable.Range(0, 3000).Select(n => $"{{\"user\":\"u{n % 70}\",\"item\":\"i{n % 50}\",\"type\":\"rating\",\"value\":4,\"ts\":{1_600_000_000_000 + n}}}"));
@@ -35,6 +35,10 @@ public sealed class NativeHeapTests : IDisposable
         var checkpoints = summary.GetProperty("checkpoints").GetInt32();
         Assert.True(checkpoints > 1, $"{checkpoints} checkpoints");
         Assert.Equal(checkpoints, summary.GetProperty("native_heap_trims").GetInt32());
+        // At least the first periodic write is followed by a compaction (a full blocking collection takes some time), and
+        // at most every write but the last, which the run's final collection precedes and nothing follows.
+        Assert.InRange(summary.GetProperty("heap_compactions").GetInt32(), 1, checkpoints - 1);
+        Assert.True(summary.GetProperty("heap_compaction_pause_ms").GetDouble() > 0);
     }
 
     private string Run(string file, string store, Dictionary<string, string> environment)

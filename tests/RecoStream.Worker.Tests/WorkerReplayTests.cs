@@ -77,9 +77,6 @@ public sealed class WorkerReplayTests : IDisposable
         Assert.True(summary.GetProperty("allocated_mib").GetDouble() > 0);
         Assert.True(summary.GetProperty("gc_collections").GetInt32() >= 0);
         Assert.True(summary.GetProperty("gc_pause_ms").GetDouble() >= 0);
-        // At least the first checkpoint's write is followed by a compaction (a full blocking collection takes some time).
-        Assert.InRange(summary.GetProperty("heap_compactions").GetInt32(), 1, summary.GetProperty("checkpoints").GetInt32());
-        Assert.True(summary.GetProperty("heap_compaction_pause_ms").GetDouble() > 0);
         Assert.Equal(1, summary.GetProperty("checkpoints").GetInt32()); // 5,000 events: only the final one
         // The model is still held when the live heap is measured: 5,000 ratings make rows for all four learners.
         Assert.InRange(summary.GetProperty("live_heap_mib").GetDouble(), 1.0, summary.GetProperty("peak_rss_mib").GetDouble());

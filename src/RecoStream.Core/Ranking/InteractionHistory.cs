@@ -611,7 +611,8 @@ public sealed class InteractionHistory
             public void Clear(int spareUsers)
             {
                 _ids.ClearAll();
-                if (_users > spareUsers)
+                // By its room, not its users: an area starts again whenever its copies are all dropped.
+                if (_ids.Capacity > spareUsers)
                 {
                     _ids.Resize(InitialUsers);
                     _items.Resize(InitialInts);

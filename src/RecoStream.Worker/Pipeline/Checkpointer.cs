@@ -39,6 +39,7 @@ internal sealed partial class Checkpointer
     /// <summary>The compacting collections after writes (<see cref="HeapCompactions"/>).</summary>
     public HeapCompactions Compactions { get; }
 
+
     /// <summary>Trims of the C allocator's arenas after writes (<see cref="NativeHeap.Trim"/>; none where the C library has none).</summary>
     public int NativeTrims { get; private set; }
 
@@ -47,10 +48,11 @@ internal sealed partial class Checkpointer
     /// is taken (its changed rows are then read as they were, copy on write). With <paramref name="durable"/> it returns
     /// once the checkpoint is on disk; otherwise once the snapshot is taken. A snapshot holds only the rows changed since
     /// the previous one, so one whose write failed is kept and written (in order) before any newer one: nothing is
-    /// skipped.
+    /// skipped. The write is followed by a compacting collection (<see cref="Compactions"/>) unless it is the run's
+    /// <paramref name="last"/>, which one precedes and nothing follows.
     /// </summary>
     /// <exception cref="Exception">This write, or an earlier background one, failed.</exception>
-    public void Write(string trigger, bool durable)
+    public void Write(string trigger, bool durable, bool last = false)
     {
         AwaitInFlight();
         WriteUnwritten();
@@ -61,7 +63,7 @@ internal sealed partial class Checkpointer
         var generation = _store.ReserveGeneration();
         var pause = _time.GetElapsedTime(start);
         _metrics.CheckpointPause.Observe(pause.TotalSeconds);
-        _unwritten.Enqueue(new Copy(snapshot, generation, trigger, start, pause));
+        _unwritten.Enqueue(new Copy(snapshot, generation, trigger, start, pause, last));
         if (durable)
         {
             // A failed copy is kept to be written later: until then its rows are copied aside before they change.
@@ -132,7 +134,11 @@ internal sealed partial class Checkpointer
 
         // The write's own working memory is free now: the collector's growth since the last compaction goes back, and the
         // C allocator's free memory inside its arenas.
-        Compactions.AfterWrite();
+        if (!copy.Last)
+        {
+            Compactions.AfterWrite();
+        }
+
         if (NativeHeap.Trim())
         {
             NativeTrims++;
@@ -151,7 +157,7 @@ internal sealed partial class Checkpointer
             copy.Pause.TotalMilliseconds, copiedAside, mostHeld);
     }
 
-    private sealed record Copy(ModelSnapshot Snapshot, long Generation, string Trigger, long Start, TimeSpan Pause);
+    private sealed record Copy(ModelSnapshot Snapshot, long Generation, string Trigger, long Start, TimeSpan Pause, bool Last);
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information,
         Message = "Checkpoint ({Trigger}): {Events} events applied, {Lines} lines consumed, {Bytes} bytes of changes in {Milliseconds:F1} ms " +

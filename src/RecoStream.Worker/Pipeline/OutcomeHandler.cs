@@ -362,7 +362,7 @@ internal sealed partial class OutcomeHandler : IDisposable
             // peaked at 551-557 instead of 585-601 MiB; docs/benchmarks.md). It pauses the process once, for a time that
             // grows with the live objects: 150-180 ms for that replay's 118 MiB of them.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            Checkpoint(trigger, durable: true);
+            Checkpoint(trigger, durable: true, last: true);
         }
         else
         {
@@ -425,7 +425,7 @@ internal sealed partial class OutcomeHandler : IDisposable
     /// write is retried every few seconds until it succeeds. At shutdown it gives up: the last durable checkpoint stands,
     /// and it holds everything a flush acknowledged.
     /// </summary>
-    private void Checkpoint(string trigger, bool durable)
+    private void Checkpoint(string trigger, bool durable, bool last = false)
     {
         // The flushes the write in flight covers are answered once it is done (when it failed, this checkpoint writes its
         // copy again first and answers them when durable).
@@ -434,7 +434,7 @@ internal sealed partial class OutcomeHandler : IDisposable
         {
             try
             {
-                _checkpointer.Write(trigger, durable);
+                _checkpointer.Write(trigger, durable, last);
                 break;
             }
             catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException && !_stopping.IsCancellationRequested)
