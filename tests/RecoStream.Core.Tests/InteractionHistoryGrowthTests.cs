@@ -6,9 +6,10 @@ namespace RecoStream.Core.Tests;
 public sealed class InteractionHistoryGrowthTests
 {
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void TheRecentItemsGrow_OnlyOnceTheWriterOfTheirSnapshotHasLetGoOfTheLock(bool newUser)
+    [InlineData("w")] // the 17th user: the per-user arrays grow
+    [InlineData("user.x")] // an id with a '.' does not pack into 8 bytes: the users' ids widen to 16 bytes a user
+    [InlineData(null)] // v's third item: the first block of four
+    public void TheRecentItemsGrow_OnlyOnceTheWriterOfTheirSnapshotHasLetGoOfTheLock(string? newUser)
     {
         // The checkpoint's writer reads a snapshot of changes in place, under the snapshot's lock; growing the per-user
         // arrays (a new user beyond their capacity of 16) or the blocks of items (a user's third item, the first block of
@@ -16,7 +17,9 @@ public sealed class InteractionHistoryGrowthTests
         // while and the pipeline records the event that makes the history grow meanwhile: the record must return only
         // after the lock was let go (without the wait it returns at once).
         var history = new InteractionHistory(maxPerUser: 100);
-        for (var u = 0; u < 15; u++)
+        // 15 users, and v below: 16, the arrays' first capacity. One user fewer where only the ids are to widen.
+        var users = newUser == "user.x" ? 14 : 15;
+        for (var u = 0; u < users; u++)
         {
             history.Record("u" + u, u);
             history.Record("u" + u, 100 + u);
@@ -30,20 +33,20 @@ public sealed class InteractionHistoryGrowthTests
 
         var writer = new LockHolder(gate, 300);
 
-        if (newUser)
+        if (newUser is not null)
         {
-            history.Record("w", 7); // the 17th user: the per-user arrays grow
+            history.Record(newUser, 7);
         }
         else
         {
-            history.Record("v", 3); // v's third item: the first block of four
+            history.Record("v", 3);
         }
 
         Assert.True(writer.Released, "the history grew while the writer held the snapshot's lock");
         writer.Dispose();
 
         // The snapshot still reads every user as taken, from the grown arrays.
-        Assert.Equal(15, snapshot.Users.Count);
+        Assert.Equal(users, snapshot.Users.Count);
         var items = new int[1];
         var read = new Dictionary<string, int[]>();
         for (var i = 0; i < snapshot.Users.Count; i++)
@@ -52,8 +55,8 @@ public sealed class InteractionHistoryGrowthTests
             read[user] = items[..count];
         }
 
-        Assert.Equal(Enumerable.Range(0, 15).ToDictionary(u => "u" + u, u => new[] { u, 100 + u }), read);
-        int[] seen = newUser ? [1, 2] : [1, 2, 3];
+        Assert.Equal(Enumerable.Range(0, users).ToDictionary(u => "u" + u, u => new[] { u, 100 + u }), read);
+        int[] seen = newUser is null ? [1, 2, 3] : [1, 2];
         Assert.Equal(seen, history.SeenItems("v").ToArray().Order());
         snapshot.Release?.Invoke();
     }

@@ -405,6 +405,43 @@ public sealed class RowTableTests : IDisposable
     }
 
     [Fact]
+    public void IdsThatWidenTheTablesWhileACheckpointIsWritten_AreAllReadBack()
+    {
+        // Ids like u123 pack into 8 bytes a slot. The first id that does not ('.' is outside the packed alphabet) widens
+        // the user table's ids and the recent items' to 16 bytes; here that happens while a checkpoint of the narrow ids
+        // is unwritten, and the same users change meanwhile (their rows and items copied aside first).
+        var state = MfState();
+        Learn(state, Ratings(5000, 1000, seed: 5));
+        var rng = new Random(6);
+        var later = Enumerable.Range(5000, 4000).Select(n => n % 2 == 0
+            ? Rating(rng.Next(1000), rng.Next(200), n)
+            : new UserEvent("web.u" + rng.Next(500), "i" + rng.Next(200), EventType.Rating, 1 + n % 5, n * 60_000L, [], []));
+        using (var store = CheckpointStore.Open(_path, syncWrites: false))
+        {
+            var first = state.SnapshotChanges();
+            Learn(state, later);
+            store.Write(first, 1);
+            first.Release();
+            store.Write(state.SnapshotChanges(), 2);
+        }
+
+        var restored = Restored(MfState());
+
+        Assert.Equal(Probe(state), Probe(restored));
+        string[] users = [.. Enumerable.Range(0, 1000).Select(u => "u" + u), .. Enumerable.Range(0, 500).Select(u => "web.u" + u)];
+        Assert.Equal(users.Select(u => state.Learner.ScoreItem(u, "i7")), users.Select(u => restored.Learner.ScoreItem(u, "i7")));
+        Assert.Equal(state.History.UserCount, restored.History.UserCount);
+        foreach (var user in users)
+        {
+            Assert.Equal(state.History.SeenItems(user).ToArray().Order(), restored.History.SeenItems(user).ToArray().Order());
+        }
+
+        var ids = ((BiasedMatrixFactorization)restored.Learner).Snapshot().Rows["user"].Ids;
+        Assert.Equal(((BiasedMatrixFactorization)state.Learner).Snapshot().Rows["user"].Ids.Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+        Assert.InRange(ids.Count(id => id.StartsWith("web.", StringComparison.Ordinal)), 450, 500);
+    }
+
+    [Fact]
     public void ACheckpointTakenAgainBeforeTheLastWasWritten_WritesBothAsTheStateWasWhenEachWasTaken()
     {
         var state = MfState();

@@ -761,6 +761,12 @@ internal sealed class FactorTable
     private void Place(string id, int row)
     {
         _rows.Add(id, row, _ids);
+        if (_ids.Widens(id))
+        {
+            // The unwritten snapshot's reader reads the ids on the checkpoint's thread: not while they move.
+            CopyOnWrite.Moving(Volatile.Read(ref _copy), _ids, static ids => ids.Widen());
+        }
+
         _ids.Set(row, id);
         if (_catalogIndex.Length > 0)
         {

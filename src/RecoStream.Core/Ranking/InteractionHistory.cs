@@ -320,6 +320,12 @@ public sealed class InteractionHistory
         }
 
         _slots.Add(user, slot, _users);
+        if (_users.Widens(user))
+        {
+            // The unwritten snapshot's reader reads the ids on the checkpoint's thread: not while they move.
+            CopyOnWrite.Moving(Volatile.Read(ref _copy), _users, static ids => ids.Widen());
+        }
+
         _users.Set(slot, user);
         Touch(slot);
         _offset[slot] = AllocateBlock(0);
