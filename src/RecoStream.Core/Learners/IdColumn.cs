@@ -204,8 +204,8 @@ internal sealed class IdColumn
                 return id.SequenceEqual(_aside![slot]);
             }
 
-            // An id that does not pack is never in a narrow cell; an empty cell (0) matches no packed id.
-            return TryPack(id, out var packed) && packed == cell;
+            // The lengths first (an empty cell's is 0). An id that does not pack is never in a narrow cell.
+            return (int)(cell >> LengthShift) == id.Length && TryPack(id, out var packed) && packed == cell;
         }
 
         var bytes = Cell(slot);
@@ -285,17 +285,17 @@ internal sealed class IdColumn
 
         var codes = Codes;
         var packed = (ulong)id.Length << LengthShift;
-        for (var i = 0; i < id.Length; i++)
+        var shift = 0;
+        foreach (var c in id)
         {
             // Codes are places in the alphabet + 1 (0: not in it).
-            var c = id[i];
-            var code = c < codes.Length ? codes[c] : (byte)0;
-            if (code == 0)
+            if (c >= codes.Length || codes[c] == 0)
             {
                 return false;
             }
 
-            packed |= (ulong)(code - 1) << (6 * i);
+            packed |= (ulong)(codes[c] - 1u) << shift;
+            shift += 6;
         }
 
         cell = packed;
