@@ -13,10 +13,11 @@ namespace RecoStream.Core.Learners;
 /// <para>
 /// A column starts narrow, 8 bytes a slot: an id of 1 to <see cref="MaxPacked"/> characters from
 /// <c>0-9 A-Z a-z - _</c> (ids like <c>u123456</c>, <c>42</c>, <c>user_1234</c>, <c>sku-98765</c>) is packed at 6 bits a
-/// character with its length. The first id that does not pack but has 1 to <see cref="MaxInline"/> ASCII characters widens the column to 16
-/// bytes a slot, for good: the length then the id's bytes. An id that fits neither (longer, with other characters, empty)
-/// is a string kept aside, and its cell says so. A narrow column saved 8 bytes a user in each of the user table and the
-/// recent items on the 1,000,000-user replay (16 MB); a column of other ids costs what it did before it had two widths.
+/// character with its length. The first id that does not pack but has 1 to <see cref="MaxInline"/> ASCII characters
+/// widens the column to 16 bytes a slot, for good: the length then the id's bytes. An id that fits neither (longer, with
+/// other characters, empty) is a string kept aside, and its cell says so. A narrow column saved 8 bytes a user in each of
+/// the user table and the recent items on the 1,000,000-user replay (16 MB); a column of other ids costs what it did before
+/// it had two widths.
 /// </para>
 /// Not thread-safe, like <see cref="NativeArray{T}"/>: an owner read from another thread resizes, and widens
 /// (<see cref="Widens"/>, <see cref="Widen"/>), only under the lock that thread reads with.
@@ -73,7 +74,9 @@ internal sealed class IdColumn
     /// </summary>
     public bool Widens(ReadOnlySpan<char> id) => !IsWide && !TryPack(id, out _) && InlineWide(id);
 
-    /// <summary>Puts <paramref name="id"/> in <paramref name="slot"/> (replacing the id it held); widens the column if it needs to.</summary>
+    /// <summary>
+    /// Puts <paramref name="id"/> in <paramref name="slot"/> (replacing the id it held); widens the column if it needs to.
+    /// </summary>
     public void Set(int slot, string id)
     {
         Clear(slot);
