@@ -261,8 +261,7 @@ public sealed partial class CheckpointStore : IDisposable
                         continue;
                     }
 
-                    var values = set.ReadRow(r, out var id, out var lastActiveMs);
-                    bytes += PutVersion(versions, family, prefix, id, generation, EncodeRow(versions.Value, values, lastActiveMs));
+                    bytes += PutRow(versions, set, family, prefix, generation, r);
                 }
 
                 foreach (var id in set.Removed)
@@ -646,8 +645,7 @@ public sealed partial class CheckpointStore : IDisposable
                 continue;
             }
 
-            var user = history.Read(i, ref items, out var count);
-            bytes += PutVersion(versions, family, prefix, user, generation, EncodeIntegers<int>(versions.Value, items.AsSpan(0, count)));
+            bytes += PutHistoryRow(versions, history, generation, i, ref items);
         }
 
         foreach (var id in history.Removed ?? [])
@@ -778,22 +776,28 @@ public sealed partial class CheckpointStore : IDisposable
 
                 var family = StoreLayout.RowFamily(table);
                 _ledger.Expect(generation, family, prefix, set.Count + set.Removed.Length);
-                versions.Track(set.Progress, index =>
-                {
-                    var values = set.ReadRow(index, out var id, out var lastActiveMs);
-                    return PutVersion(versions, family, prefix, id, generation, EncodeRow(versions.Value, values, lastActiveMs));
-                });
+                versions.Track(set.Progress, index => PutRow(versions, set, family, prefix, generation, index));
             }
         }
 
         var history = snapshot.History;
         _ledger.Expect(generation, StoreLayout.UserRows, StoreLayout.HistoryPrefix, history.Users.Count + (history.Removed?.Count ?? 0));
         var items = new int[64];
-        versions.Track(history.Progress, index =>
-        {
-            var user = history.Read(index, ref items, out var count);
-            return PutVersion(versions, StoreLayout.UserRows, StoreLayout.HistoryPrefix, user, generation, EncodeIntegers<int>(versions.Value, items.AsSpan(0, count)));
-        });
+        versions.Track(history.Progress, index => PutHistoryRow(versions, history, generation, index, ref items));
+    }
+
+    /// <summary>Writes row <paramref name="index"/> of <paramref name="set"/> as a version; its value bytes.</summary>
+    private long PutRow(VersionWriter versions, RowSet set, string family, byte[] prefix, long generation, int index)
+    {
+        var values = set.ReadRow(index, out var id, out var lastActiveMs);
+        return PutVersion(versions, family, prefix, id, generation, EncodeRow(versions.Value, values, lastActiveMs));
+    }
+
+    /// <summary>Writes the recent items of user <paramref name="index"/> of <paramref name="history"/> as a version; its value bytes.</summary>
+    private long PutHistoryRow(VersionWriter versions, HistorySnapshot history, long generation, int index, ref int[] items)
+    {
+        var user = history.Read(index, ref items, out var count);
+        return PutVersion(versions, StoreLayout.UserRows, StoreLayout.HistoryPrefix, user, generation, EncodeIntegers<int>(versions.Value, items.AsSpan(0, count)));
     }
 
     /// <summary>

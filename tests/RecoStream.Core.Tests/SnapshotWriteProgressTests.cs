@@ -136,14 +136,7 @@ public sealed class SnapshotWriteProgressTests
     [Fact]
     public void RecentItems_ChangedBeforeTheWriterReachesThem_AreWrittenAheadFromTheirCopies_WhichGoOnceStored()
     {
-        var history = new InteractionHistory(maxPerUser: 10);
-        for (var u = 0; u < Rows; u++)
-        {
-            history.Record("u" + u, u);
-            history.Record("u" + u, 1000 + u);
-        }
-
-        var snapshot = history.SnapshotChanges();
+        var (history, snapshot) = TwoItemsEach();
         var progress = snapshot.Progress!;
         Assert.Equal(0, progress.ResumeAt());
         var items = new int[1];
@@ -166,10 +159,7 @@ public sealed class SnapshotWriteProgressTests
             Assert.Equal(10, ahead.Count);
             foreach (var index in ahead)
             {
-                var user = snapshot.Read(index, ref items, out var count).ToString();
-                var u = int.Parse(user.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
-                Assert.Equal(new[] { u, 1000 + u }, items[..count]);
-                written.Add(user);
+                written.Add(ReadUserAsTaken(snapshot, index, ref items));
             }
 
             progress.Stored();
@@ -180,10 +170,7 @@ public sealed class SnapshotWriteProgressTests
         {
             if (!progress.WrittenAhead(i))
             {
-                var user = snapshot.Read(i, ref items, out var count).ToString();
-                var u = int.Parse(user.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
-                Assert.Equal(new[] { u, 1000 + u }, items[..count]);
-                Assert.True(written.Add(user));
+                Assert.True(written.Add(ReadUserAsTaken(snapshot, i, ref items)));
             }
         }
 
@@ -210,6 +197,28 @@ public sealed class SnapshotWriteProgressTests
         progress.TakeAhead(ahead);
         Assert.Equal(10, ahead.Count);
         return (users, rows, progress, ahead);
+    }
+
+    /// <summary>A snapshot of the changes of <see cref="Rows"/> users, user u with the items u and 1000 + u.</summary>
+    private static (InteractionHistory History, HistorySnapshot Snapshot) TwoItemsEach()
+    {
+        var history = new InteractionHistory(maxPerUser: 10);
+        for (var u = 0; u < Rows; u++)
+        {
+            history.Record("u" + u, u);
+            history.Record("u" + u, 1000 + u);
+        }
+
+        return (history, history.SnapshotChanges());
+    }
+
+    /// <summary>The user at <paramref name="index"/> of the snapshot, whose items must be as taken (u and 1000 + u).</summary>
+    private static string ReadUserAsTaken(HistorySnapshot snapshot, int index, ref int[] items)
+    {
+        var user = snapshot.Read(index, ref items, out var count).ToString();
+        var u = int.Parse(user.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(new[] { u, 1000 + u }, items[..count]);
+        return user;
     }
 
     private static (FactorTable Users, RowSet Rows) UsersSnapshot()
@@ -253,14 +262,7 @@ public sealed class SnapshotWriteProgressTests
     [Fact]
     public void RecentItems_StoredByTheWriter_AreChangedWithoutACopy_AndARetryResumesAfterThem()
     {
-        var history = new InteractionHistory(maxPerUser: 10);
-        for (var u = 0; u < Rows; u++)
-        {
-            history.Record("u" + u, u);
-            history.Record("u" + u, 1000 + u);
-        }
-
-        var snapshot = history.SnapshotChanges();
+        var (history, snapshot) = TwoItemsEach();
         var progress = Assert.IsAssignableFrom<IWriteProgress>(snapshot.Progress);
         var copy = Assert.IsAssignableFrom<CopyOnWrite>(snapshot.Users);
         Assert.Equal(0, progress.ResumeAt());
@@ -283,9 +285,7 @@ public sealed class SnapshotWriteProgressTests
         Assert.Equal(40, progress.ResumeAt());
         for (var i = 40; i < Rows; i++)
         {
-            var user = snapshot.Read(i, ref items, out var count).ToString();
-            var u = int.Parse(user.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
-            Assert.Equal(new[] { u, 1000 + u }, items[..count]);
+            ReadUserAsTaken(snapshot, i, ref items);
         }
 
         Assert.False(copy.IsReleased);

@@ -39,7 +39,6 @@ internal sealed partial class Checkpointer
     /// <summary>The compacting collections after writes (<see cref="HeapCompactions"/>).</summary>
     public HeapCompactions Compactions { get; }
 
-
     /// <summary>Trims of the C allocator's arenas after writes (<see cref="NativeHeap.Trim"/>; none where the C library has none).</summary>
     public int NativeTrims { get; private set; }
 
